@@ -1,0 +1,45 @@
+# On the Record. `make serve` and `make test` do all set-up themselves on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is rebuilt when pyproject.toml changes (the stamp is older) or the venv is missing.
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help html serve devserver test check clean lint bench browser
+
+help:
+	@echo "make serve   build the site and search index, serve them on http://$(HOST):$(PORT)"
+	@echo "make test    run the whole test suite"
+	@echo "make html    build the site into output/ and the index into var/index/"
+	@echo "make check   check every record"
+	@echo "make clean   remove the build output, the index and the venv"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+check: $(STAMP)
+	$(BIN)/onrecord check
+
+html: $(STAMP)
+	$(BIN)/onrecord build
+
+serve: html
+	$(BIN)/onrecord serve --host $(HOST) --port $(PORT)
+
+# Debian's chromium for the browser tests; never a browser downloaded by Playwright.
+browser:
+	@test -x /usr/bin/chromium || sh scripts/install-chromium.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check plugins tests
+	$(BIN)/ruff format --check plugins tests
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf output var .venv .pytest_cache

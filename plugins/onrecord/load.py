@@ -1,0 +1,354 @@
+"""Records on disk → the `Archive`, or every `Problem` found on the way.
+
+Each file is parsed line-aware (`yamlfile`), checked against its kind's JSON Schema
+(`schema/*.schema.json`, the single source of truth for structure), turned into model
+objects, and the whole set is then checked by the cross-record `rules`. Nothing
+downstream ever sees a record that failed any of these.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from . import rules
+from .model import (
+    Archive,
+    Footnote,
+    LocalizedText,
+    Outlet,
+    Quote,
+    Source,
+    Speaker,
+    Statement,
+    Theme,
+)
+from .problems import Problem, RecordError
+from .yamlfile import Document, parse
+
+# The schemas live at the repository root, beside the records editors point them at.
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+KINDS = ("statement", "speaker", "outlet", "theme", "source")
+DATE_FIELDS = frozenset({"date", "published", "withdrawn_on"})
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each kind of record lives under an archive's root folder."""
+
+    root: Path
+
+    def folders(self) -> dict[str, Path]:
+        return {
+            "statement": self.root / "content" / "statements",
+            "speaker": self.root / "speakers",
+            "outlet": self.root / "content" / "outlets",
+            "theme": self.root / "content" / "themes",
+            "source": self.root / "content" / "sources",
+        }
+
+    def files(self) -> Iterator[tuple[str, Path]]:
+        """Every record file, with its kind, in a stable order."""
+        for kind, folder in self.folders().items():
+            if not folder.is_dir():
+                continue
+            pattern = "**/*" if kind == "statement" else "*"
+            for path in sorted(folder.glob(pattern)):
+                if path.suffix in (".yaml", ".yml") and path.is_file():
+                    yield kind, path
+
+
+@cache
+def schema(kind: str) -> dict:
+    return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(kind), format_checker=FormatChecker())
+
+
+def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
+    """Load and check every record under `root`; raise `RecordError` listing all problems."""
+    layout = Layout(Path(root))
+    problems: list[Problem] = []
+    records: dict[str, list[tuple[object, Document]]] = {kind: [] for kind in KINDS}
+    for kind, path in layout.files():
+        shown = os.path.relpath(path, layout.root)
+        document, found = read_record(kind, shown, path.read_bytes())
+        problems.extend(found)
+        if document is not None and not found:
+            records[kind].append((build(kind, document), document))
+    statements = list(_statement_entries(records["statement"]))
+    problems.extend(rules.check(records, statements, today or date.today()))
+    if problems:
+        raise RecordError(problems)
+    return Archive.of(
+        speakers={r.id: r for r, _ in records["speaker"]},
+        outlets={r.id: r for r, _ in records["outlet"]},
+        themes={r.id: r for r, _ in records["theme"]},
+        sources={r.id: r for r, _ in records["source"]},
+        statements={statement.id: statement for statement, _, _ in statements},
+    )
+
+
+def read_record(kind: str, shown_path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
+    """Parse and schema-check one file; the document is returned even when it has problems."""
+    document = parse(shown_path, raw)
+    if isinstance(document, Problem):
+        return None, [document]
+    if not isinstance(document.data, dict):
+        return document, [
+            document.problem(
+                (),
+                f"a {kind} record must be a mapping of fields",
+                "start with `id: ...` on the first line",
+            )
+        ]
+    problems = [
+        _explain(error, document, kind) for error in _validator(kind).iter_errors(document.data)
+    ]
+    problems.extend(_misplaced_timestamps(document))
+    return document, problems
+
+
+def _misplaced_timestamps(document: Document) -> Iterable[Problem]:
+    for path in sorted(document.timestamps, key=str):
+        if not path or path[-1] not in DATE_FIELDS:
+            yield document.problem(
+                path, f"{_field(path)} reads as a date, where text is expected", "put it in quotes"
+            )
+
+
+def _field(path: Iterable[str | int]) -> str:
+    shown = ""
+    for part in path:
+        shown += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if shown else part)
+    return f"`{shown}`" if shown else "the record"
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "array": "a list",
+    "object": "a mapping of fields",
+    "null": "empty",
+    "boolean": "true/false",
+    "number": "a number",
+}
+
+
+def _type_of(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping of fields"
+
+
+def _explain(error: ValidationError, document: Document, kind: str) -> Problem:
+    """Turn a jsonschema error into a message an editor can act on, at the right line."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # `x | null` unions: report the non-null branch's complaint, not "is not valid under any".
+        deepest = best_match(error.context)
+        if deepest.validator != "required":
+            deepest.path.extendleft(reversed(error.absolute_path))
+            error = deepest
+        else:
+            return document.problem(
+                error.absolute_path,
+                f"{_field(error.absolute_path)} needs exactly one of "
+                "`statement:` (the quoted record's id) or `nested:` (a record)",
+                "give one, not both",
+            )
+    path = tuple(error.absolute_path)
+    field = _field(path)
+    value = error.instance
+    validator = error.validator
+    if validator == "required":
+        missing = [name for name in error.validator_value if name not in value]
+        return document.problem(
+            path,
+            f"missing required field {', '.join(map(repr, missing))}",
+            f"add `{missing[0]}:` to the {kind} record",
+        )
+    if validator in ("additionalProperties", "unevaluatedProperties"):
+        allowed = list(error.schema.get("properties", {}))
+        unknown = [name for name in value if name not in allowed]
+        name = unknown[0]
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(allowed)}"
+        return document.problem((*path, name), f"unknown field {name!r}", hint, at_key=True)
+    if validator == "type":
+        expected = error.validator_value
+        expected = [expected] if isinstance(expected, str) else expected
+        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        hint = ""
+        if path in document.booleans:
+            hint = "YAML reads unquoted yes/no/on/off/true/false as true/false: put it in quotes"
+        elif isinstance(value, int | float) and "string" in expected:
+            hint = "YAML reads it as a number: put it in quotes"
+        elif isinstance(value, str) and "integer" in expected:
+            hint = "write a plain whole number, without quotes"
+        return document.problem(path, f"{field} should be {wanted}, not {_type_of(value)}", hint)
+    if validator == "format" and error.validator_value == "date":
+        return document.problem(
+            path, f"{field} is not a real date: {value!r}", "use YYYY-MM-DD, e.g. 2017-11-23"
+        )
+    if validator == "pattern":
+        if error.validator_value == r"\S" or (isinstance(value, str) and not value.strip()):
+            return document.problem(path, f"{field} is empty", "remove it or fill it in")
+        if "a-z0-9" in error.validator_value:
+            return document.problem(
+                path,
+                f"{field} is not a valid id: {value!r}",
+                "ids are lowercase ASCII words joined by '-', e.g. 'ali-khamenei'",
+            )
+        return document.problem(
+            path, f"{field} has the wrong form: {value!r}", f"it must match {error.validator_value}"
+        )
+    if validator in ("minItems", "minLength"):
+        return document.problem(path, f"{field} is empty", "remove it or fill it in")
+    if validator == "enum":
+        choices = [c for c in error.validator_value if c is not None]
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "one of: " + ", ".join(choices)
+        return document.problem(path, f"{field} cannot be {value!r}", hint)
+    if validator == "uniqueItems":
+        return document.problem(path, f"{field} lists the same item twice", "remove the repeat")
+    if validator == "minimum":
+        return document.problem(path, f"{field} must be at least {error.validator_value}", "")
+    return document.problem(path, f"{field}: {error.message}", "")
+
+
+# -- model building (records already passed their schema) --------------------------------------
+
+
+def _ids(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(values or ())
+
+
+def _localized(value: dict | None, key: str = "text") -> LocalizedText | None:
+    if not value:
+        return None
+    text = value[key]
+    return LocalizedText(value["language"], tuple(text) if isinstance(text, list) else (text,))
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def build(kind: str, document: Document) -> object:
+    data = document.data
+    assert isinstance(data, dict)
+    if kind == "statement":
+        return _statement(data, document.path, None)
+    if kind == "speaker":
+        return Speaker(
+            id=data["id"],
+            name=data["name"],
+            kind=data["kind"],
+            other_names=_ids(data.get("other_names")),
+            name_original=_localized(data.get("name_original")),
+            roles=_ids(data.get("roles")),
+            description=data.get("description"),
+            notes=data.get("notes"),
+            aliases=_ids(data.get("aliases")),
+            path=document.path,
+        )
+    if kind == "outlet":
+        return Outlet(
+            id=data["id"],
+            name=data["name"],
+            kind=data.get("kind"),
+            described_as=_ids(data.get("described_as")),
+            notes=data.get("notes"),
+            aliases=_ids(data.get("aliases")),
+            path=document.path,
+        )
+    if kind == "theme":
+        return Theme(
+            id=data["id"],
+            name=data["name"],
+            description=data["description"],
+            aliases=_ids(data.get("aliases")),
+            path=document.path,
+        )
+    return Source(
+        id=data["id"],
+        title=data["title"],
+        footnotes=tuple(Footnote(f["number"], f.get("text")) for f in data.get("footnotes") or ()),
+        publisher=data.get("publisher"),
+        url=data.get("url"),
+        published=_date(data.get("published")),
+        summary=data.get("summary"),
+        notes=data.get("notes"),
+        aliases=_ids(data.get("aliases")),
+        path=document.path,
+    )
+
+
+def _statement(data: dict, path: str, quoted_in: str | None) -> Statement:
+    return Statement(
+        id=data["id"],
+        speaker_id=data["speaker"],
+        source_id=data["source"],
+        paragraphs=tuple(data["text"]),
+        attribution=data["attribution"],
+        role=data.get("role"),
+        date=_date(data.get("date")),
+        venue=data.get("venue"),
+        outlet_id=data.get("outlet"),
+        footnote=data.get("footnote"),
+        headline=data.get("headline"),
+        language=data.get("language") or "en",
+        original=_localized(data.get("original")),
+        theme_ids=_ids(data.get("themes")),
+        quotes=tuple(
+            Quote(
+                q["paragraph"],
+                q["statement"] if "statement" in q else q["nested"]["id"],
+                nested="nested" in q,
+            )
+            for q in data.get("quotes") or ()
+        ),
+        attribution_note=data.get("attribution_note"),
+        withdrawn_on=_date(data.get("withdrawn_on")),
+        notes=data.get("notes"),
+        aliases=_ids(data.get("aliases")),
+        path=path,
+        quoted_in=quoted_in,
+    )
+
+
+def nested_statements(data: dict, path: str) -> Iterator[tuple[Statement, tuple]]:
+    """Nested records inside a statement mapping, depth first, with their path in the file."""
+    for index, quote in enumerate(data.get("quotes") or ()):
+        if "nested" in quote:
+            nested_path = ("quotes", index, "nested")
+            yield _statement(quote["nested"], path, data["id"]), nested_path
+            for inner, inner_path in nested_statements(quote["nested"], path):
+                yield inner, (*nested_path, *inner_path)
+
+
+def _statement_entries(entries: list[tuple[Statement, Document]]) -> Iterator[rules.StatementEntry]:
+    for statement, document in entries:
+        yield statement, document, ()
+        for nested, path in nested_statements(document.data, document.path):
+            yield nested, document, path

@@ -1,0 +1,224 @@
+"""The archive's records as plain frozen dataclasses, and the lookups pages need.
+
+Knows nothing of YAML, Pelican, Whoosh or HTTP: loading builds it, everything else reads it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "ckb", "yi", "dv", "syr"})
+
+ATTRIBUTION_WORDS = {
+    "primary": "Checked against the speaker's own outlet",
+    "secondary": "Known through a report that quotes it",
+    "disputed": "Attribution disputed",
+    "misattributed": "Misattributed",
+    "withdrawn": "Withdrawn from the archive",
+}
+
+
+def text_direction(language: str) -> str:
+    """`rtl` for languages written right to left, else `ltr` (for HTML `dir`)."""
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedText:
+    """Text in a named language, e.g. a name in its own script or an original-language quote."""
+
+    language: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def direction(self) -> str:
+        return text_direction(self.language)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    id: str
+    name: str
+    kind: str  # person | organisation | publication
+    other_names: tuple[str, ...] = ()
+    name_original: LocalizedText | None = None
+    roles: tuple[str, ...] = ()
+    description: str | None = None
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    id: str
+    name: str
+    kind: str | None = None
+    described_as: tuple[str, ...] = ()
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    id: str
+    name: str
+    description: str
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Footnote:
+    number: int
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    footnotes: tuple[Footnote, ...] = ()
+    publisher: str | None = None
+    url: str | None = None
+    published: date | None = None
+    summary: str | None = None
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A statement quoted inside another, in the given paragraph (1-based) of the quoting one."""
+
+    paragraph: int
+    statement_id: str
+    nested: bool  # True when the quoted statement is known only through the quoting one
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    id: str
+    speaker_id: str
+    source_id: str
+    paragraphs: tuple[str, ...]
+    attribution: str
+    role: str | None = None
+    date: date | None = None
+    venue: str | None = None
+    outlet_id: str | None = None
+    footnote: int | None = None
+    headline: str | None = None
+    language: str = "en"
+    original: LocalizedText | None = None
+    theme_ids: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    attribution_note: str | None = None
+    withdrawn_on: date | None = None
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+    quoted_in: str | None = None  # the statement a nested record sits inside
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.attribution == "withdrawn"
+
+    @property
+    def attribution_words(self) -> str:
+        return ATTRIBUTION_WORDS[self.attribution]
+
+    @property
+    def direction(self) -> str:
+        return text_direction(self.language)
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+
+def _chronological(statement: Statement) -> tuple[date, str]:
+    return (statement.date or date.min, statement.id)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Every record, by id, and the lookups the pages, feeds, exports and index need.
+
+    Build it with `Archive.of(...)`: the lookups are computed once, in linear time
+    (plus one sort), so nothing downstream scans the whole list per term.
+    """
+
+    speakers: dict[str, Speaker]
+    outlets: dict[str, Outlet]
+    themes: dict[str, Theme]
+    sources: dict[str, Source]
+    statements: dict[str, Statement]  # nested records included
+    # Lookups (derived); lists are in chronological order, oldest first.
+    chronological: list[Statement] = field(default_factory=list)  # published (not withdrawn)
+    by_speaker: dict[str, list[Statement]] = field(default_factory=dict)
+    by_outlet: dict[str, list[Statement]] = field(default_factory=dict)
+    by_theme: dict[str, list[Statement]] = field(default_factory=dict)
+    by_source: dict[str, list[Statement]] = field(default_factory=dict)
+    by_footnote: dict[tuple[str, int], list[Statement]] = field(default_factory=dict)
+    by_year: dict[int, list[Statement]] = field(default_factory=dict)
+    quoted_by: dict[str, list[Statement]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        speakers: dict[str, Speaker],
+        outlets: dict[str, Outlet],
+        themes: dict[str, Theme],
+        sources: dict[str, Source],
+        statements: dict[str, Statement],
+    ) -> Archive:
+        published = sorted((s for s in statements.values() if not s.withdrawn), key=_chronological)
+        by_speaker: dict[str, list[Statement]] = defaultdict(list)
+        by_outlet: dict[str, list[Statement]] = defaultdict(list)
+        by_theme: dict[str, list[Statement]] = defaultdict(list)
+        by_source: dict[str, list[Statement]] = defaultdict(list)
+        by_footnote: dict[tuple[str, int], list[Statement]] = defaultdict(list)
+        by_year: dict[int, list[Statement]] = defaultdict(list)
+        quoted_by: dict[str, list[Statement]] = defaultdict(list)
+        for statement in published:
+            by_speaker[statement.speaker_id].append(statement)
+            if statement.outlet_id:
+                by_outlet[statement.outlet_id].append(statement)
+            for theme_id in statement.theme_ids:
+                by_theme[theme_id].append(statement)
+            by_source[statement.source_id].append(statement)
+            if statement.footnote is not None:
+                by_footnote[(statement.source_id, statement.footnote)].append(statement)
+            if statement.date:
+                by_year[statement.date.year].append(statement)
+            for quote in statement.quotes:
+                quoted_by[quote.statement_id].append(statement)
+        return cls(
+            speakers=speakers,
+            outlets=outlets,
+            themes=themes,
+            sources=sources,
+            statements=statements,
+            chronological=published,
+            by_speaker=dict(by_speaker),
+            by_outlet=dict(by_outlet),
+            by_theme=dict(by_theme),
+            by_source=dict(by_source),
+            by_footnote=dict(by_footnote),
+            by_year=dict(by_year),
+            quoted_by=dict(quoted_by),
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "statements": len(self.statements),
+            "speakers": len(self.speakers),
+            "outlets": len(self.outlets),
+            "themes": len(self.themes),
+            "sources": len(self.sources),
+        }

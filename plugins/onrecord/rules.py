@@ -1,0 +1,187 @@
+"""Rules across records, which no single file's schema can express.
+
+References resolve, ids are unique and match file names, footnotes exist in their
+source, dates are not in the future, and a quote points at a paragraph that exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from datetime import date
+
+from .model import Source, Statement
+from .problems import Problem
+from .yamlfile import Document
+
+NEEDS_NOTE = frozenset({"disputed", "misattributed", "withdrawn"})
+
+
+def _hint(wanted: str, known: dict[str, object] | set[str]) -> str:
+    close = difflib.get_close_matches(wanted, list(known), n=1, cutoff=0.5)
+    return (
+        f"did you mean {close[0]!r}?" if close else "no record has that id: add one or fix the id"
+    )
+
+
+StatementEntry = tuple[Statement, Document, tuple]  # a statement, its file, its path in that file
+
+
+def check(
+    records: dict[str, list[tuple[object, Document]]], statements: list[StatementEntry], today: date
+) -> list[Problem]:
+    """Every cross-record problem in `records` (kind → [(model object, its document)]).
+
+    `statements` lists every statement, nested ones included, with where it sits.
+    """
+    problems: list[Problem] = []
+    ids: dict[str, dict[str, Document]] = {}
+    for kind, entries in records.items():
+        known: dict[str, Document] = {}
+        everything = (
+            statements
+            if kind == "statement"
+            else ((record, document, ()) for record, document in entries)
+        )
+        for record, document, base in everything:
+            for name, at in [(record.id, (*base, "id"))] + [
+                (alias, (*base, "aliases", i)) for i, alias in enumerate(record.aliases)
+            ]:
+                if name in known:
+                    other = known[name]
+                    problems.append(
+                        document.problem(
+                            at,
+                            f"duplicate {kind} id {name!r}",
+                            f"also used in {other.path}: ids (and former ids) must be unique",
+                        )
+                    )
+                else:
+                    known[name] = document
+            if not base:
+                problems.extend(_file_name(kind, record, document))
+        ids[kind] = known
+
+    sources: dict[str, Source] = {s.id: s for s, _ in records["source"]}
+    for statement, document, base in statements:
+        problems.extend(_statement_rules(statement, document, base, ids, sources, today))
+    for source, document in records["source"]:
+        if source.published and source.published > today:
+            problems.append(document.problem(("published",), "`published` is in the future", ""))
+        numbers = [f.number for f in source.footnotes]
+        for index, number in enumerate(numbers):
+            if number in numbers[:index]:
+                problems.append(
+                    document.problem(
+                        ("footnotes", index, "number"), f"footnote {number} is listed twice", ""
+                    )
+                )
+    return problems
+
+
+def _file_name(kind: str, record, document: Document) -> Iterator[Problem]:
+    stem, _ = os.path.splitext(os.path.basename(document.path))
+    if stem != record.id:
+        yield document.problem(
+            ("id",),
+            f"file name {stem!r} does not match id {record.id!r}",
+            f"rename the file to {record.id}.yaml (ids never change: "
+            "to rename a record, give it a new id and list the old one in `aliases`)",
+        )
+    if kind == "statement":
+        folder = os.path.basename(os.path.dirname(document.path))
+        expected = str(record.date.year) if record.date else "undated"
+        if folder != expected:
+            yield document.problem(
+                ("date",) if record.date else ("id",),
+                f"statement is in folder {folder!r} but belongs in {expected!r}",
+                f"move it to content/statements/{expected}/",
+            )
+
+
+def _statement_rules(
+    statement: Statement,
+    document: Document,
+    base: tuple,
+    ids: dict[str, dict],
+    sources: dict[str, Source],
+    today: date,
+) -> Iterator[Problem]:
+    def at(*path: object) -> tuple:
+        return (*base, *path)
+
+    references = [
+        ("speaker", statement.speaker_id, at("speaker")),
+        ("source", statement.source_id, at("source")),
+    ]
+    if statement.outlet_id:
+        references.append(("outlet", statement.outlet_id, at("outlet")))
+    references += [("theme", t, at("themes", i)) for i, t in enumerate(statement.theme_ids)]
+    references += [
+        ("statement", q.statement_id, at("quotes", i, "statement"))
+        for i, q in enumerate(statement.quotes)
+        if not q.nested
+    ]
+    for kind, wanted, path in references:
+        if wanted not in ids[kind]:
+            yield document.problem(path, f"unknown {kind} {wanted!r}", _hint(wanted, ids[kind]))
+
+    source = sources.get(statement.source_id)
+    listed = {f.number for f in source.footnotes} if source else set()
+    if source and statement.footnote is not None and statement.footnote not in listed:
+        yield document.problem(
+            at("footnote"),
+            f"footnote {statement.footnote} is not listed in source {source.id!r}",
+            f"add it to {source.path} or fix the number",
+        )
+    for name, value in (("date", statement.date), ("withdrawn_on", statement.withdrawn_on)):
+        if value and value > today:
+            yield document.problem(
+                at(name), f"`{name}` {value.isoformat()} is in the future", "check the year"
+            )
+    if statement.attribution in NEEDS_NOTE and not statement.attribution_note:
+        yield document.problem(
+            at("attribution"),
+            f"attribution {statement.attribution!r} needs an `attribution_note`",
+            "say briefly why",
+        )
+    if statement.withdrawn and not statement.withdrawn_on:
+        yield document.problem(
+            at("attribution"),
+            "a withdrawn statement needs `withdrawn_on`",
+            "the date it was withdrawn, YYYY-MM-DD",
+        )
+    for index, quote in enumerate(statement.quotes):
+        if quote.paragraph > len(statement.paragraphs):
+            yield document.problem(
+                at("quotes", index, "paragraph"),
+                f"paragraph {quote.paragraph} does not exist "
+                f"(the text has {len(statement.paragraphs)})",
+                "",
+            )
+        if quote.statement_id == statement.id:
+            yield document.problem(at("quotes", index), "a statement cannot quote itself", "")
+    if statement.quoted_in is not None:
+        yield from _nested_is_verbatim(statement, document, base)
+
+
+def _nested_is_verbatim(statement: Statement, document: Document, base: tuple) -> Iterator[Problem]:
+    """A nested record's words must appear in the paragraph of its parent that quotes it."""
+    parent_path = base[:-3]
+    parent = document.data
+    for part in parent_path:
+        parent = parent[part]
+    quote = parent["quotes"][base[-2]]
+    paragraphs = parent["text"]
+    if quote["paragraph"] > len(paragraphs):
+        return
+    holder = paragraphs[quote["paragraph"] - 1]
+    for index, paragraph in enumerate(statement.paragraphs):
+        if paragraph not in holder:
+            yield document.problem(
+                (*base, "text", index),
+                f"nested text is not found verbatim in paragraph {quote['paragraph']} "
+                "of the statement that quotes it",
+                "copy the words exactly",
+            )

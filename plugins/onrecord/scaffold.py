@@ -1,0 +1,103 @@
+"""`onrecord new KIND`: a new record file with every field its schema has, and a free id."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from .load import SCHEMA_DIR, Layout, schema
+from .yamlfile import dump
+
+
+def fields(kind: str) -> dict[str, dict]:
+    """The kind's fields in schema order, each with its schema."""
+    return schema(kind)["properties"]
+
+
+def required(kind: str) -> list[str]:
+    return list(schema(kind).get("required", []))
+
+
+def flag_shape(spec: dict) -> str | None:
+    """How a field is given on the command line: "value", "list" (repeated flag), or not at all."""
+    types = spec.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "array" in types:
+        items = spec.get("items", {})
+        return "list" if items.get("type") == "string" or "$ref" in items else None
+    if "object" in types:
+        return None
+    if {"string", "integer"} & set(types) or "enum" in spec or "$ref" in spec:
+        return "value"
+    if "oneOf" in spec and any("$ref" in branch for branch in spec["oneOf"]):
+        return "value"
+    return None
+
+
+def slug(text: str) -> str:
+    """ASCII words joined by '-': a suggestion for a new id, fixed once the file exists."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "record"
+
+
+def _empty(spec: dict) -> object:
+    kinds = spec.get("type", [])
+    if spec.get("type") == "array" or "array" in kinds:
+        return []
+    return None
+
+
+def record_path(layout: Layout, kind: str, record_id: str, year: str | None = None) -> Path:
+    folder = layout.folders()[kind]
+    if kind == "statement":
+        folder = folder / (year or "undated")
+    return folder / f"{record_id}.yaml"
+
+
+def free_id(layout: Layout, kind: str, wanted: str, year: str | None = None) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`, … whichever no file of that kind uses yet."""
+    taken = {path.stem for _, path in layout.files() if _ == kind}
+    candidate, n = wanted, 1
+    while candidate in taken or record_path(layout, kind, candidate, year).exists():
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
+
+
+def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
+    """Write a new `kind` record filled with `values`; every other field present but empty.
+
+    Never overwrites: the id is made free first, and the file is opened with mode 'x'.
+    """
+    date = values.get("date")
+    year = str(date)[:4] if date else None
+    if values.get("id"):
+        record_id = str(values["id"])
+    elif kind == "statement":
+        record_id = free_id(
+            layout, kind, f"{values.get('speaker', 'statement')}-{date or 'undated'}", year
+        )
+    else:
+        record_id = free_id(
+            layout, kind, slug(str(values.get("name") or values.get("title") or kind))
+        )
+    data: dict[str, object] = {}
+    for name, spec in fields(kind).items():
+        if name == "id":
+            data[name] = record_id
+        elif name in values:
+            data[name] = values[name]
+        elif name == "attribution":
+            data[name] = "secondary"
+        elif name == "language":
+            data[name] = "en"
+        else:
+            data[name] = _empty(spec)
+    path = record_path(layout, kind, record_id, year)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    comment = os.path.relpath(SCHEMA_DIR / f"{kind}.schema.json", path.parent)
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(dump(data, comment))
+    return path
