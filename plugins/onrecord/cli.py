@@ -77,6 +77,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import main as build_main
+
+    return build_main(args.settings)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="onrecord", description="On the Record: an archive of quoted statements."
@@ -86,6 +92,10 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="load every record and report every problem")
     check.set_defaults(run=cmd_check)
+
+    build = commands.add_parser("build", help="build the site and the search index (make html)")
+    build.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    build.set_defaults(run=cmd_build)
 
     new = commands.add_parser("new", help="scaffold a new record with a free id")
     new.add_argument("record_kind", metavar="KIND", choices=KINDS)

@@ -1,0 +1,48 @@
+"""Pelican settings for On the Record (development: relative links, the local server's URL)."""
+
+import os
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+SITENAME = "On the Record"
+SITE_DESCRIPTION = "An archive of quoted statements and the people who made them."
+# Absolute URL used where a link must stand on its own: canonical links, citations, feeds, sitemap.
+SITEURL = "http://127.0.0.1:8000"
+# Links between pages are relative, so output/ browses from disk and from any folder on a host.
+RELATIVE_URLS = True
+DEFAULT_LANG = "en"
+TIMEZONE = "UTC"
+
+PATH = "content"
+OUTPUT_PATH = "output"
+THEME = os.path.join(ROOT, "theme")
+THEME_STATIC_DIR = "theme"
+PLUGIN_PATHS = [os.path.join(ROOT, "plugins")]
+PLUGINS = ["onrecord", "pelican.plugins.sitemap"]
+
+# The archive's records: where they live, and where the search index is built.
+ONRECORD_ROOT = ROOT
+ONRECORD_INDEX_DIR = os.path.join(ROOT, "var", "index")
+ONRECORD_PER_PAGE = 50
+
+JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
+
+# Statements are not Pelican articles (its per-term pages are quadratic at scale): switch off
+# everything Pelican would write for articles; the onrecord generator writes the archive.
+ARTICLE_PATHS = []
+PAGE_PATHS = ["pages"]
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+DIRECT_TEMPLATES = []
+for _kind in ("ARTICLE", "ARTICLE_LANG", "DRAFT", "DRAFT_LANG", "DRAFT_PAGE", "PAGE_LANG",
+              "CATEGORY", "CATEGORIES", "TAG", "TAGS", "AUTHOR", "AUTHORS", "ARCHIVES",
+              "YEAR_ARCHIVE", "MONTH_ARCHIVE", "DAY_ARCHIVE"):
+    globals()[f"{_kind}_SAVE_AS"] = ""
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+STATIC_PATHS = []
+
+SITEMAP = {"format": "xml", "exclude": [r"^404\.html$", r"^search/"]}

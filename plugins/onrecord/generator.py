@@ -1,0 +1,311 @@
+"""The Pelican generator: Archive → pages, feeds, citations and exports, through Pelican's writer.
+
+Statements are not modelled as Pelican articles: Pelican's per-term pages filter the whole
+article list once per term (quadratic). Every list here comes from the Archive's lookups.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+from markupsafe import Markup
+from pelican.generators import Generator
+
+from . import cite, export, jsonld, templating, urls
+from .load import load_archive
+from .model import Archive, Statement
+
+log = logging.getLogger(__name__)
+
+
+def pages_of(items: Sequence, per_page: int) -> Iterator[tuple[int, int, Sequence]]:
+    """(page number, page count, items on that page) for a list; one empty page for none."""
+    count = max(1, -(-len(items) // per_page))
+    for number in range(1, count + 1):
+        yield number, count, items[(number - 1) * per_page : number * per_page]
+
+
+def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None, Statement | None]]:
+    """Previous and next statement for each in a chronological list, in one pass."""
+    result = {}
+    for index, statement in enumerate(statements):
+        before = statements[index - 1] if index > 0 else None
+        after = statements[index + 1] if index + 1 < len(statements) else None
+        result[statement.id] = (before, after)
+    return result
+
+
+class ArchiveGenerator(Generator):
+    """Loads the records (or takes the ones `onrecord build` already checked) and writes them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        link_index = self.settings.get("ONRECORD_LINK_INDEX_HTML", self.settings["RELATIVE_URLS"])
+        templating.install(self.env, link_index=link_index)
+
+    def generate_context(self) -> None:
+        archive = self.settings.get("ONRECORD_ARCHIVE")
+        if archive is None:
+            archive = load_archive(self.settings["ONRECORD_ROOT"])
+        self.archive: Archive = archive
+        self.context["archive"] = archive
+
+    # -- output ----------------------------------------------------------------------------
+
+    def generate_output(self, writer) -> None:
+        archive = self.archive
+        self.site_url = self.settings["SITEURL"].rstrip("/")
+        self.per_page = int(self.settings.get("ONRECORD_PER_PAGE", 50))
+        self.writer = writer
+        self._home()
+        self._statements()
+        self._people_and_places()
+        self._sources()
+        self._timeline()
+        self._feeds()
+        self._misc()
+        written = export.write_exports(archive, Path(self.output_path), self.site_url)
+        log.info("onrecord: wrote %d export files", len(written))
+
+    def _write(self, path: str, template: str, **variables) -> None:
+        self.writer.write_file(
+            urls.save_as(path),
+            self.get_template(template),
+            self.context,
+            relative_urls=self.settings["RELATIVE_URLS"],
+            override_output=True,
+            page_path=path,
+            canonical=urls.absolute(self.site_url, path),
+            **variables,
+        )
+
+    def _paginated(self, base: str, template: str, items: Sequence, **variables) -> None:
+        for number, count, chunk in pages_of(items, self.per_page):
+            self._write(
+                urls.page(base, number),
+                template,
+                items=chunk,
+                page_number=number,
+                page_count=count,
+                page_base=base,
+                **variables,
+            )
+
+    def _home(self) -> None:
+        archive = self.archive
+        latest = archive.chronological[-10:][::-1]
+        self._write(
+            "",
+            "index",
+            latest=latest,
+            speakers=self._speaker_rows(),
+            themes=self._rows(archive.themes, archive.by_theme),
+            outlets=self._rows(archive.outlets, archive.by_outlet),
+        )
+
+    def _rows(self, records: dict, lookup: dict) -> list[tuple]:
+        return sorted(
+            ((r, len(lookup.get(r.id, ()))) for r in records.values()),
+            key=lambda row: (row[0].name.casefold(), row[0].id),
+        )
+
+    def _speaker_rows(self) -> list[tuple]:
+        return self._rows(self.archive.speakers, self.archive.by_speaker)
+
+    def _statements(self) -> None:
+        archive = self.archive
+        newest_first = archive.chronological[::-1]
+        self._paginated(urls.listing("statement"), "statements", newest_first)
+        around = {}
+        for statements in archive.by_speaker.values():
+            around.update(neighbours(statements))
+        for statement in archive.statements.values():
+            self._statement(statement, around.get(statement.id, (None, None)))
+
+    def _statement(self, statement: Statement, around: tuple) -> None:
+        archive = self.archive
+        path = urls.record("statement", statement.id)
+        permalink = urls.absolute(self.site_url, path)
+        item = cite.csl_item(statement, archive, permalink)
+        # citeproc escapes the record's text itself; its output is markup to keep as is.
+        citations = {s: Markup(cite.citation_html(item, s)) for s in ("apa", "chicago", "mla")}
+        plain = {style: cite.citation_text(item, style) for style in ("apa", "chicago", "mla")}
+        folder = Path(self.output_path, path)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "cite.bib").write_text(cite.bibtex(item), encoding="utf-8")
+        (folder / "cite.ris").write_text(cite.ris(item), encoding="utf-8")
+        (folder / "cite.json").write_text(cite.csl_json(item), encoding="utf-8")
+        quotes_at: dict[int, list] = {}
+        for quote in statement.quotes:
+            quotes_at.setdefault(quote.paragraph, []).append(
+                (quote, archive.statements[quote.statement_id])
+            )
+        quoted_by = [
+            (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
+            for parent in archive.quoted_by.get(statement.id, ())
+        ]
+        parent = archive.statements.get(statement.quoted_in) if statement.quoted_in else None
+        if parent and parent not in (p for p, _ in quoted_by):
+            quoted_by.insert(
+                0, (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
+            )
+        self._write(
+            path,
+            "statement",
+            statement=statement,
+            speaker=archive.speakers[statement.speaker_id],
+            outlet=archive.outlets.get(statement.outlet_id or ""),
+            source=archive.sources[statement.source_id],
+            themes=[archive.themes[t] for t in statement.theme_ids],
+            quotes_at=quotes_at,
+            quoted_by=quoted_by,
+            previous=around[0],
+            next=around[1],
+            permalink=permalink,
+            citations=citations,
+            citations_plain=plain,
+            jsonld=jsonld.script_json(
+                jsonld.statement_jsonld(statement, archive, permalink, self.site_url)
+            ),
+            statement_json=urls.statement_json(statement.id),
+        )
+
+    def _people_and_places(self) -> None:
+        archive = self.archive
+        self._write(urls.listing("speaker"), "speakers", rows=self._speaker_rows())
+        for speaker in archive.speakers.values():
+            statements = archive.by_speaker.get(speaker.id, [])
+            path = urls.record("speaker", speaker.id)
+            self._paginated(
+                path,
+                "speaker",
+                statements,
+                speaker=speaker,
+                theme_counts=self._counted(
+                    archive.themes, (t for s in statements for t in s.theme_ids)
+                ),
+                outlet_counts=self._counted(
+                    archive.outlets, (s.outlet_id for s in statements if s.outlet_id)
+                ),
+                feed=urls.feed("speaker", speaker.id),
+                jsonld=jsonld.script_json(
+                    jsonld.speaker_jsonld(speaker, urls.absolute(self.site_url, path))
+                ),
+            )
+        for kind, records, lookup in (
+            ("outlet", archive.outlets, archive.by_outlet),
+            ("theme", archive.themes, archive.by_theme),
+        ):
+            self._write(urls.listing(kind), f"{kind}s", rows=self._rows(records, lookup))
+            for record in records.values():
+                statements = lookup.get(record.id, [])
+                self._paginated(
+                    urls.record(kind, record.id),
+                    kind,
+                    statements,
+                    record=record,
+                    speaker_counts=self._counted(
+                        archive.speakers, (s.speaker_id for s in statements)
+                    ),
+                    feed=urls.feed(kind, record.id) if kind == "theme" else None,
+                )
+
+    def _counted(self, records: dict, ids) -> list[tuple]:
+        counts = Counter(ids)
+        return [(records[i], n) for i, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def _sources(self) -> None:
+        archive = self.archive
+        rows = [(s, len(archive.by_source.get(s.id, ()))) for s in archive.sources.values()]
+        self._write(urls.listing("source"), "sources", rows=sorted(rows, key=lambda r: r[0].title))
+        for source in archive.sources.values():
+            footnotes = [
+                (f, archive.by_footnote.get((source.id, f.number), [])) for f in source.footnotes
+            ]
+            unnumbered = [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
+            self._write(
+                urls.record("source", source.id),
+                "source",
+                source=source,
+                footnotes=footnotes,
+                unnumbered=unnumbered,
+            )
+
+    def _timeline(self) -> None:
+        years: dict[int, dict[int, list[Statement]]] = {}
+        undated = []
+        for statement in self.archive.chronological:
+            if statement.date:
+                years.setdefault(statement.date.year, {}).setdefault(
+                    statement.date.month, []
+                ).append(statement)
+            else:
+                undated.append(statement)
+        self._write(
+            "timeline/",
+            "timeline",
+            years=sorted(years.items(), reverse=True),
+            undated=undated,
+        )
+
+    def _feeds(self) -> None:
+        archive = self.archive
+        template = self.env.get_template("feed.xml")
+        feeds = [(urls.feed(), self.settings["SITENAME"], "", archive.chronological)]
+        feeds += [
+            (
+                urls.feed("speaker", s.id),
+                s.name,
+                urls.record("speaker", s.id),
+                archive.by_speaker.get(s.id, []),
+            )
+            for s in archive.speakers.values()
+        ]
+        feeds += [
+            (
+                urls.feed("theme", t.id),
+                t.name,
+                urls.record("theme", t.id),
+                archive.by_theme.get(t.id, []),
+            )
+            for t in archive.themes.values()
+        ]
+        for path, title, page, statements in feeds:
+            latest = [s for s in statements if s.date][-50:][::-1]
+            text = template.render(
+                SITENAME=self.settings["SITENAME"],
+                SITEURL=self.site_url,
+                feed_path=path,
+                title=title,
+                page_path=page,
+                entries=latest,
+                archive=archive,
+                updated=latest[0].date if latest else date(1970, 1, 1),
+            )
+            target = Path(self.output_path, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
+    def _misc(self) -> None:
+        self._write("search/", "search", results=None, query="")
+        self.writer.write_file(
+            "404.html",
+            self.get_template("404"),
+            self.context,
+            relative_urls=False,
+            override_output=True,
+            page_path="404.html",
+            canonical="",
+        )
+        sitemap = urls.absolute(self.site_url, "sitemap.xml")
+        Path(self.output_path, "robots.txt").write_text(
+            f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n", encoding="utf-8"
+        )
+
+
+def get_generators(pelican) -> type[Generator]:
+    return ArchiveGenerator

@@ -1,0 +1,54 @@
+"""What every template may call, for the Pelican build and the search service alike."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import jinja2
+
+from . import urls
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def human_date(value: date | None) -> str:
+    """`23 November 2017`; templates say "not stated in the source" for None."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""
+
+
+def excerpt(text: str, words: int = 40) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+
+
+def install(env: jinja2.Environment, *, link_index: bool) -> None:
+    """Add the URL helpers and filters to `env`.
+
+    `link_index` makes links end in `index.html`: browsing output/ from disk needs the
+    file name, since file:// shows a folder as a listing.
+    """
+
+    def finish(path: str) -> str:
+        return urls.save_as(path) if link_index else path or "./"
+
+    def url(kind: str, record_id: str | None = None, number: int = 1) -> str:
+        path = urls.record(kind, record_id) if record_id else urls.listing(kind)
+        return finish(urls.page(path, number))
+
+    def paged(base: str, number: int) -> str:
+        return finish(urls.page(base, number))
+
+    env.globals.update(url=url, paged=paged, human_date=human_date, excerpt=excerpt, months=MONTHS)

@@ -1,0 +1,55 @@
+"""The archive's URL scheme: one place, because published URLs are a promise.
+
+Every function returns a path relative to the site root, ending in `/` for pages.
+"""
+
+from __future__ import annotations
+
+PAGE_KINDS = {
+    "statement": "statements",
+    "speaker": "speakers",
+    "outlet": "outlets",
+    "theme": "themes",
+    "source": "sources",
+}
+
+
+def record(kind: str, record_id: str) -> str:
+    """`statements/<id>/`, `speakers/<id>/`, … for a record of `kind`."""
+    return f"{PAGE_KINDS[kind]}/{record_id}/"
+
+
+SPECIAL_PAGES = {"home": "", "timeline": "timeline/", "search": "search/"}
+
+
+def listing(kind: str) -> str:
+    """The list page of a kind (`statements/`, …), or a special page (`home`, `timeline`)."""
+    return SPECIAL_PAGES[kind] if kind in SPECIAL_PAGES else f"{PAGE_KINDS[kind]}/"
+
+
+def page(base: str, number: int) -> str:
+    """Page `number` of a paginated list at `base`.
+
+    `<base>page/<n>/` keeps page numbers in their own path segment, so `x1` page 12 and
+    `x12` page 1 can never be the same file (Pelican's default `{name}{number}` can).
+    """
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+def save_as(url: str) -> str:
+    """The file a page URL is written to."""
+    return f"{url}index.html" if url.endswith("/") or not url else url
+
+
+def statement_json(statement_id: str) -> str:
+    return f"statements/{statement_id}.json"
+
+
+def feed(kind: str | None = None, record_id: str | None = None) -> str:
+    if kind is None:
+        return "feeds/all.atom.xml"
+    return f"feeds/{PAGE_KINDS[kind]}/{record_id}.atom.xml"
+
+
+def absolute(site_url: str, path: str) -> str:
+    return f"{site_url.rstrip('/')}/{path}"
