@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help html serve devserver test check clean lint bench browser
+.PHONY: help html serve test check clean lint browser publish
 
 help:
 	@echo "make serve   build the site and search index, serve them on http://$(HOST):$(PORT)"
@@ -43,3 +43,7 @@ test: $(STAMP) browser lint
 
 clean:
 	rm -rf output var .venv .pytest_cache
+
+# Absolute URLs for a public host: make publish SITEURL=https://archive.example.org
+publish: $(STAMP)
+	SITEURL=$(SITEURL) $(BIN)/onrecord build --settings publishconf.py

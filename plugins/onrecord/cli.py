@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,14 @@ def _report(error: RecordError) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # A mistyped --root would otherwise be "ok: 0 statements": an empty archive is a mistake.
+    if not any(Layout(Path(args.root)).files()):
+        print(
+            f"onrecord check: no records under {args.root!r} "
+            "(expected content/statements/, content/sources/, speakers/ ...)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         archive = load_archive(args.root)
     except RecordError as error:
@@ -56,7 +65,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         if raw not in (None, []):
             values[name] = _value(spec, raw)
     for name in scaffold.required(args.record_kind):
-        if name in values or name in ("id", "attribution"):
+        # Fields with no flag (a source's `footnotes`) are written empty, which is valid.
+        if name in values or name in ("id", "attribution") or not scaffold.flag_shape(fields[name]):
             continue
         if not sys.stdin.isatty():
             flag = "--" + name.replace("_", "-")
@@ -72,7 +82,20 @@ def cmd_new(args: argparse.Namespace) -> int:
         values[name] = _value(
             fields[name], [answer] if fields[name].get("type") == "array" else answer
         )
-    path = scaffold.scaffold(layout, args.record_kind, values)
+    try:
+        path = scaffold.scaffold(layout, args.record_kind, values)
+    except FileExistsError as error:
+        print(
+            f"onrecord new {args.record_kind}: {error.filename} already exists "
+            "(leave out --id to get a free one)",
+            file=sys.stderr,
+        )
+        return 1
+    except RecordError as error:
+        for problem in error.problems:
+            hint = f" ({problem.hint})" if problem.hint else ""
+            print(f"onrecord new {args.record_kind}: {problem.message}{hint}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 
@@ -81,6 +104,75 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import main as build_main
 
     return build_main(args.settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pelican.settings import read_settings
+
+    from .serve import serve
+
+    settings = read_settings(args.settings)
+    output = Path(settings["OUTPUT_PATH"])
+    if not (output / "index.html").exists():
+        print(f"onrecord serve: {output}/ has no site yet: run `make html` first", file=sys.stderr)
+        return 1
+    serve(
+        output,
+        Path(settings["ONRECORD_INDEX_DIR"]),
+        Path(settings["THEME"]) / "templates",
+        settings,
+        host=args.host,
+        port=args.port,
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import DEFAULT_INDEX_DIR, IndexMissing
+    from .search.query import search, snippet_as_text
+
+    index_dir = Path(args.index) if args.index else Path(args.root) / DEFAULT_INDEX_DIR
+    per_page = 20
+    try:
+        answer = search(
+            index_dir,
+            " ".join(args.query),
+            speaker=args.speaker,
+            outlet=args.outlet,
+            theme=args.theme,
+            year=args.year,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            page=args.page,
+            per_page=per_page,
+        )
+    except IndexMissing as error:
+        print(f"onrecord search: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        return 1 if "error" in answer else 0
+    if "error" in answer:
+        print(f"onrecord search: {answer['error']}", file=sys.stderr)
+        return 1
+    total, shown = answer["total"], f" for “{answer['query']}”" if answer["query"] else ""
+    print(f"{total} statement{'s' if total != 1 else ''}{shown}", end="")
+    print(f" (page {answer['page']} of {answer['pages']})" if answer["pages"] > 1 else "")
+    first = (answer["page"] - 1) * per_page + 1
+    for number, hit in enumerate(answer["hits"], start=first):
+        print(f"\n{number}. {hit['date'] or 'undated'}  {hit['speaker']}")
+        print(f"   {snippet_as_text(hit['snippet'])}")
+        print(f"   {hit['url']}")
+    facets = [
+        f"{name}: " + ", ".join(f"{key} ({n})" for key, n in counts.items())
+        for name, counts in answer["facets"].items()
+        if counts
+    ]
+    if facets:
+        print("\n" + "\n".join(facets))
+    if answer["suggestion"]:
+        print(f"\nDid you mean: {answer['suggestion']}")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,6 +189,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
     build.set_defaults(run=cmd_build)
 
+    serve = commands.add_parser("serve", help="serve the built site and search (make serve)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    serve.set_defaults(run=cmd_serve)
+
     new = commands.add_parser("new", help="scaffold a new record with a free id")
     new.add_argument("record_kind", metavar="KIND", choices=KINDS)
     flags: dict[str, dict] = {}
@@ -111,6 +209,19 @@ def parser() -> argparse.ArgumentParser:
         elif shape == "value":
             new.add_argument(flag, dest=name)
     new.set_defaults(run=cmd_new)
+
+    search = commands.add_parser("search", help="search the built index (make html builds it)")
+    search.add_argument("query", metavar="QUERY", nargs="*", help='words, "a phrase", OR, -word')
+    search.add_argument("--speaker", metavar="ID", help="only this speaker's statements")
+    search.add_argument("--outlet", metavar="ID", help="only statements in this outlet")
+    search.add_argument("--theme", metavar="ID", help="only statements on this theme")
+    search.add_argument("--year", metavar="YEAR", help="only statements of this year")
+    search.add_argument("--from", dest="date_from", metavar="DATE", help="on or after YYYY-MM-DD")
+    search.add_argument("--to", dest="date_to", metavar="DATE", help="on or before YYYY-MM-DD")
+    search.add_argument("--page", type=int, default=1, metavar="N", help="page of 20 results")
+    search.add_argument("--json", action="store_true", help="print the result object as JSON")
+    search.add_argument("--index", metavar="DIR", help="the index folder (default: var/index)")
+    search.set_defaults(run=cmd_search)
     return top
 
 

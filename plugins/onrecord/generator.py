@@ -300,6 +300,8 @@ class ArchiveGenerator(Generator):
             override_output=True,
             page_path="404.html",
             canonical="",
+            # Served in place of any missing path, at any depth: links from the site root.
+            SITEURL="",
         )
         sitemap = urls.absolute(self.site_url, "sitemap.xml")
         Path(self.output_path, "robots.txt").write_text(

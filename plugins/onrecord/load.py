@@ -19,6 +19,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.validators import extend
 
 from . import rules
 from .model import (
@@ -72,9 +73,21 @@ def schema(kind: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
 
+def _is_whole_number(checker, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# JSON Schema counts 3.0 as an integer; a footnote or paragraph number written 3.0 is a typo,
+# and would reach the model as a float (and fail as a list index).
+_Validator = extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
+)
+
+
 @cache
 def _validator(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(schema(kind), format_checker=FormatChecker())
+    return _Validator(schema(kind), format_checker=FormatChecker())
 
 
 def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
@@ -82,14 +95,26 @@ def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
     layout = Layout(Path(root))
     problems: list[Problem] = []
     records: dict[str, list[tuple[object, Document]]] = {kind: [] for kind in KINDS}
+    # Ids of records that failed their own checks: references to them are not reported
+    # again, so one typo in a source does not make every statement's `source` "unknown".
+    failed: dict[str, set[str]] = {kind: set() for kind in KINDS}
     for kind, path in layout.files():
         shown = os.path.relpath(path, layout.root)
-        document, found = read_record(kind, shown, path.read_bytes())
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            problems.append(Problem(shown, 1, 1, f"cannot read the file: {error.strerror}", ""))
+            continue
+        document, found = read_record(kind, shown, raw)
         problems.extend(found)
         if document is not None and not found:
             records[kind].append((build(kind, document), document))
+        elif document is not None and isinstance(document.data, dict):
+            failed_id = document.data.get("id")
+            if isinstance(failed_id, str):
+                failed[kind].add(failed_id)
     statements = list(_statement_entries(records["statement"]))
-    problems.extend(rules.check(records, statements, today or date.today()))
+    problems.extend(rules.check(records, statements, today or date.today(), failed))
     if problems:
         raise RecordError(problems)
     return Archive.of(
@@ -115,10 +140,14 @@ def read_record(kind: str, shown_path: str, raw: bytes) -> tuple[Document | None
             )
         ]
     problems = [
-        _explain(error, document, kind) for error in _validator(kind).iter_errors(document.data)
+        problem
+        for error in _validator(kind).iter_errors(document.data)
+        for problem in _explain(error, document, kind)
     ]
     problems.extend(_misplaced_timestamps(document))
-    return document, problems
+    # jsonschema reports each missing field, and an empty string both as too short and as
+    # blank: the explanations coincide, and each should be read once.
+    return document, list(dict.fromkeys(problems))
 
 
 def _misplaced_timestamps(document: Document) -> Iterable[Problem]:
@@ -152,7 +181,9 @@ def _type_of(value: object) -> str:
         return "empty"
     if isinstance(value, bool):
         return "true/false"
-    if isinstance(value, int | float):
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, int):
         return "a number"
     if isinstance(value, str):
         return "text"
@@ -161,79 +192,124 @@ def _type_of(value: object) -> str:
     return "a mapping of fields"
 
 
-def _explain(error: ValidationError, document: Document, kind: str) -> Problem:
-    """Turn a jsonschema error into a message an editor can act on, at the right line."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        # `x | null` unions: report the non-null branch's complaint, not "is not valid under any".
-        deepest = best_match(error.context)
-        if deepest.validator != "required":
-            deepest.path.extendleft(reversed(error.absolute_path))
-            error = deepest
-        else:
-            return document.problem(
-                error.absolute_path,
-                f"{_field(error.absolute_path)} needs exactly one of "
-                "`statement:` (the quoted record's id) or `nested:` (a record)",
-                "give one, not both",
-            )
+def _union_branch(error: ValidationError) -> list[ValidationError]:
+    """For an `x | null` union, every complaint of the branch that is not `null`.
+
+    With several such branches, only the best match (they contradict each other).
+    Context errors already carry the union's path in `absolute_path`.
+    """
+    branches = error.validator_value
+    relevant = [e for e in error.context if branches[e.relative_schema_path[0]] != {"type": "null"}]
+    if len({e.relative_schema_path[0] for e in relevant}) > 1:
+        return [best_match(relevant)]
+    return relevant
+
+
+def _explain(error: ValidationError, document: Document, kind: str) -> list[Problem]:
+    """Turn a jsonschema error into messages an editor can act on, at the right line."""
+    if error.validator in ("oneOf", "anyOf"):
+        branches = error.validator_value
+        if all(set(branch) == {"required"} for branch in branches):
+            return [_one_of_fields(error, document)]
+        complaints = _union_branch(error)
+        if complaints:
+            return [p for complaint in complaints for p in _explain(complaint, document, kind)]
     path = tuple(error.absolute_path)
     field = _field(path)
     value = error.instance
     validator = error.validator
     if validator == "required":
         missing = [name for name in error.validator_value if name not in value]
-        return document.problem(
-            path,
-            f"missing required field {', '.join(map(repr, missing))}",
-            f"add `{missing[0]}:` to the {kind} record",
-        )
+        return [
+            document.problem(
+                path,
+                f"missing required field {', '.join(map(repr, missing))}",
+                f"add `{missing[0]}:` to " + (_field(path) if path else f"the {kind} record"),
+            )
+        ]
     if validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = list(error.schema.get("properties", {}))
-        unknown = [name for name in value if name not in allowed]
-        name = unknown[0]
-        close = difflib.get_close_matches(name, allowed, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(allowed)}"
-        return document.problem((*path, name), f"unknown field {name!r}", hint, at_key=True)
+        return [
+            _unknown_field(document, path, name, allowed) for name in value if name not in allowed
+        ]
     if validator == "type":
-        expected = error.validator_value
-        expected = [expected] if isinstance(expected, str) else expected
-        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
-        hint = ""
-        if path in document.booleans:
-            hint = "YAML reads unquoted yes/no/on/off/true/false as true/false: put it in quotes"
-        elif isinstance(value, int | float) and "string" in expected:
-            hint = "YAML reads it as a number: put it in quotes"
-        elif isinstance(value, str) and "integer" in expected:
-            hint = "write a plain whole number, without quotes"
-        return document.problem(path, f"{field} should be {wanted}, not {_type_of(value)}", hint)
+        return [_wrong_type(error, document, path)]
     if validator == "format" and error.validator_value == "date":
-        return document.problem(
-            path, f"{field} is not a real date: {value!r}", "use YYYY-MM-DD, e.g. 2017-11-23"
-        )
-    if validator == "pattern":
-        if error.validator_value == r"\S" or (isinstance(value, str) and not value.strip()):
-            return document.problem(path, f"{field} is empty", "remove it or fill it in")
-        if "a-z0-9" in error.validator_value:
-            return document.problem(
-                path,
-                f"{field} is not a valid id: {value!r}",
-                "ids are lowercase ASCII words joined by '-', e.g. 'ali-khamenei'",
+        return [
+            document.problem(
+                path, f"{field} is not a real date: {value!r}", "use YYYY-MM-DD, e.g. 2017-11-23"
             )
-        return document.problem(
-            path, f"{field} has the wrong form: {value!r}", f"it must match {error.validator_value}"
-        )
+        ]
+    if validator == "pattern":
+        return [_wrong_form(error, document, path)]
     if validator in ("minItems", "minLength"):
-        return document.problem(path, f"{field} is empty", "remove it or fill it in")
+        return [document.problem(path, f"{field} is empty", "remove it or fill it in")]
     if validator == "enum":
         choices = [c for c in error.validator_value if c is not None]
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f"did you mean {close[0]!r}?" if close else "one of: " + ", ".join(choices)
-        return document.problem(path, f"{field} cannot be {value!r}", hint)
+        return [document.problem(path, f"{field} cannot be {value!r}", hint)]
     if validator == "uniqueItems":
-        return document.problem(path, f"{field} lists the same item twice", "remove the repeat")
+        return [document.problem(path, f"{field} lists the same item twice", "remove the repeat")]
     if validator == "minimum":
-        return document.problem(path, f"{field} must be at least {error.validator_value}", "")
-    return document.problem(path, f"{field}: {error.message}", "")
+        return [document.problem(path, f"{field} must be at least {error.validator_value}", "")]
+    return [document.problem(path, f"{field}: {error.message}", "")]
+
+
+def _one_of_fields(error: ValidationError, document: Document) -> Problem:
+    """A quote gives both of two exclusive fields, or neither."""
+    names = [branch["required"][0] for branch in error.validator_value]
+    given = [name for name in names if isinstance(error.instance, dict) and name in error.instance]
+    path = tuple(error.absolute_path)
+    return document.problem(
+        path,
+        f"{_field(path)} needs exactly one of "
+        "`statement:` (the quoted record's id) or `nested:` (a record)",
+        "give one, not both" if len(given) > 1 else "add one of them",
+    )
+
+
+def _unknown_field(document: Document, path: tuple, name: str, allowed: list[str]) -> Problem:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(allowed)}"
+    return document.problem((*path, name), f"unknown field {name!r}", hint, at_key=True)
+
+
+def _wrong_type(error: ValidationError, document: Document, path: tuple) -> Problem:
+    expected = error.validator_value
+    expected = [expected] if isinstance(expected, str) else expected
+    value = error.instance
+    wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+    if path and path[-1] in DATE_FIELDS:
+        wanted = "a date" + (" or empty" if "null" in expected else "")
+    hint = ""
+    if path in document.booleans:
+        hint = "YAML reads unquoted yes/no/on/off/true/false as true/false: put it in quotes"
+    elif path and path[-1] in DATE_FIELDS:
+        hint = "use YYYY-MM-DD, e.g. 2017-11-23"
+    elif isinstance(value, int | float) and "string" in expected:
+        hint = "YAML reads it as a number: put it in quotes"
+    elif isinstance(value, float) and "integer" in expected:
+        hint = "write a whole number, without a decimal point"
+    elif isinstance(value, str) and "integer" in expected:
+        plain = value.strip().isdecimal()
+        hint = "write it without quotes" if plain else "write a plain whole number, e.g. 3"
+    return document.problem(path, f"{_field(path)} should be {wanted}, not {_type_of(value)}", hint)
+
+
+def _wrong_form(error: ValidationError, document: Document, path: tuple) -> Problem:
+    value, pattern = error.instance, error.validator_value
+    if pattern == r"\S" or (isinstance(value, str) and not value.strip()):
+        return document.problem(path, f"{_field(path)} is empty", "remove it or fill it in")
+    if "a-z0-9" in pattern:
+        return document.problem(
+            path,
+            f"{_field(path)} is not a valid id: {value!r}",
+            "ids are lowercase ASCII words joined by '-', e.g. 'ali-khamenei'",
+        )
+    return document.problem(
+        path, f"{_field(path)} has the wrong form: {value!r}", f"it must match {pattern}"
+    )
 
 
 # -- model building (records already passed their schema) --------------------------------------

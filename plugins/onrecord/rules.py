@@ -1,7 +1,8 @@
 """Rules across records, which no single file's schema can express.
 
-References resolve, ids are unique and match file names, footnotes exist in their
-source, dates are not in the future, and a quote points at a paragraph that exists.
+References resolve (to current ids: a former id only keeps an old URL alive), ids are
+unique and match file names, footnotes exist in their source, dates are not in the
+future, and a quote points at a paragraph that exists.
 """
 
 from __future__ import annotations
@@ -29,43 +30,54 @@ StatementEntry = tuple[Statement, Document, tuple]  # a statement, its file, its
 
 
 def check(
-    records: dict[str, list[tuple[object, Document]]], statements: list[StatementEntry], today: date
+    records: dict[str, list[tuple[object, Document]]],
+    statements: list[StatementEntry],
+    today: date,
+    failed: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
     """Every cross-record problem in `records` (kind → [(model object, its document)]).
 
     `statements` lists every statement, nested ones included, with where it sits.
+    `failed` holds, by kind, the ids of records already reported as broken: references
+    to them are not reported a second time.
     """
     problems: list[Problem] = []
-    ids: dict[str, dict[str, Document]] = {}
+    ids: dict[str, dict[str, Document | None]] = {}  # ids and former ids (None: failed)
+    former: dict[str, dict[str, str]] = {}  # former id → current id, when not also an id
     for kind, entries in records.items():
-        known: dict[str, Document] = {}
-        everything = (
+        everything: list[StatementEntry] = (
             statements
             if kind == "statement"
-            else ((record, document, ()) for record, document in entries)
+            else [(record, document, ()) for record, document in entries]
         )
+        # Ids first, former ids after: a former id that repeats a current one is the mistake.
+        names = [(record.id, document, (*base, "id")) for record, document, base in everything]
+        names += [
+            (alias, document, (*base, "aliases", index))
+            for record, document, base in everything
+            for index, alias in enumerate(record.aliases)
+        ]
+        known: dict[str, Document] = {}
+        for name, document, at in names:
+            if name in known:
+                problems.append(_duplicate(kind, name, document, at, known[name]))
+            else:
+                known[name] = document
+        current = {record.id for record, _, _ in everything}
+        former[kind] = {
+            alias: record.id
+            for record, _, _ in everything
+            for alias in record.aliases
+            if alias not in current
+        }
         for record, document, base in everything:
-            for name, at in [(record.id, (*base, "id"))] + [
-                (alias, (*base, "aliases", i)) for i, alias in enumerate(record.aliases)
-            ]:
-                if name in known:
-                    other = known[name]
-                    problems.append(
-                        document.problem(
-                            at,
-                            f"duplicate {kind} id {name!r}",
-                            f"also used in {other.path}: ids (and former ids) must be unique",
-                        )
-                    )
-                else:
-                    known[name] = document
             if not base:
                 problems.extend(_file_name(kind, record, document))
-        ids[kind] = known
+        ids[kind] = {**dict.fromkeys((failed or {}).get(kind, ())), **known}
 
     sources: dict[str, Source] = {s.id: s for s, _ in records["source"]}
     for statement, document, base in statements:
-        problems.extend(_statement_rules(statement, document, base, ids, sources, today))
+        problems.extend(_statement_rules(statement, document, base, ids, former, sources, today))
     for source, document in records["source"]:
         if source.published and source.published > today:
             problems.append(document.problem(("published",), "`published` is in the future", ""))
@@ -78,6 +90,14 @@ def check(
                     )
                 )
     return problems
+
+
+def _duplicate(kind: str, name: str, document: Document, at: tuple, first: Document) -> Problem:
+    return document.problem(
+        at,
+        f"duplicate {kind} id {name!r}",
+        f"also used in {first.path}: ids (and former ids) must be unique",
+    )
 
 
 def _file_name(kind: str, record, document: Document) -> Iterator[Problem]:
@@ -105,6 +125,7 @@ def _statement_rules(
     document: Document,
     base: tuple,
     ids: dict[str, dict],
+    former: dict[str, dict[str, str]],
     sources: dict[str, Source],
     today: date,
 ) -> Iterator[Problem]:
@@ -124,8 +145,15 @@ def _statement_rules(
         if not q.nested
     ]
     for kind, wanted, path in references:
-        if wanted not in ids[kind]:
-            yield document.problem(path, f"unknown {kind} {wanted!r}", _hint(wanted, ids[kind]))
+        # A former id only keeps an old URL alive: the pages look records up by current id.
+        if wanted in former[kind]:
+            current = former[kind][wanted]
+            yield document.problem(
+                path, f"{kind} {wanted!r} is a former id of {current!r}", f"use {current!r}"
+            )
+        elif wanted not in ids[kind]:
+            current_ids = ids[kind].keys() - former[kind].keys()
+            yield document.problem(path, f"unknown {kind} {wanted!r}", _hint(wanted, current_ids))
 
     source = sources.get(statement.source_id)
     listed = {f.number for f in source.footnotes} if source else set()
@@ -145,6 +173,12 @@ def _statement_rules(
             at("attribution"),
             f"attribution {statement.attribution!r} needs an `attribution_note`",
             "say briefly why",
+        )
+    if statement.withdrawn_on and not statement.withdrawn:
+        yield document.problem(
+            at("withdrawn_on"),
+            f"`withdrawn_on` is given but the attribution is {statement.attribution!r}",
+            "set `attribution: withdrawn` or empty `withdrawn_on`",
         )
     if statement.withdrawn and not statement.withdrawn_on:
         yield document.problem(

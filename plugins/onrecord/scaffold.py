@@ -7,13 +7,27 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .load import SCHEMA_DIR, Layout, schema
+from .load import SCHEMA_DIR, Layout, read_record, schema
+from .problems import RecordError
 from .yamlfile import dump
 
 
 def fields(kind: str) -> dict[str, dict]:
-    """The kind's fields in schema order, each with its schema."""
-    return schema(kind)["properties"]
+    """The kind's fields in schema order, each with its schema (a `$ref` to `$defs` followed).
+
+    Following the reference matters: a statement's `text` is a `$ref` to a list of
+    paragraphs, and must become a repeated flag, not a single value.
+    """
+    whole = schema(kind)
+    return {name: _followed(whole, spec) for name, spec in whole["properties"].items()}
+
+
+def _followed(whole: dict, spec: dict) -> dict:
+    ref = spec.get("$ref", "")
+    if not ref.startswith("#/$defs/"):
+        return spec
+    own = {key: value for key, value in spec.items() if key != "$ref"}
+    return {**whole["$defs"][ref.removeprefix("#/$defs/")], **own}
 
 
 def required(kind: str) -> list[str]:
@@ -69,16 +83,17 @@ def free_id(layout: Layout, kind: str, wanted: str, year: str | None = None) -> 
 def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
     """Write a new `kind` record filled with `values`; every other field present but empty.
 
-    Never overwrites: the id is made free first, and the file is opened with mode 'x'.
+    Never overwrites: the id is made free first, and the file is opened with mode 'x'
+    (`FileExistsError` when an explicit id is taken). Raises `RecordError` and writes
+    nothing when the values break the schema (a bad id, date or choice).
     """
     date = values.get("date")
     year = str(date)[:4] if date else None
     if values.get("id"):
         record_id = str(values["id"])
     elif kind == "statement":
-        record_id = free_id(
-            layout, kind, f"{values.get('speaker', 'statement')}-{date or 'undated'}", year
-        )
+        wanted = slug(f"{values.get('speaker', 'statement')}-{date or 'undated'}")
+        record_id = free_id(layout, kind, wanted, year)
     else:
         record_id = free_id(
             layout, kind, slug(str(values.get("name") or values.get("title") or kind))
@@ -96,8 +111,14 @@ def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
         else:
             data[name] = _empty(spec)
     path = record_path(layout, kind, record_id, year)
-    path.parent.mkdir(parents=True, exist_ok=True)
     comment = os.path.relpath(SCHEMA_DIR / f"{kind}.schema.json", path.parent)
+    text = dump(data, comment)
+    # Checked before anything is written: an id like `../x` or a date like `2017-02-30`
+    # would otherwise put a broken file somewhere unexpected.
+    _, problems = read_record(kind, str(path), text.encode("utf-8"))
+    if problems:
+        raise RecordError(problems)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as handle:
-        handle.write(dump(data, comment))
+        handle.write(text)
     return path

@@ -3,12 +3,14 @@
 PyYAML's own loaders lose positions, silently keep the last of two duplicate keys,
 and expand aliases (a few hundred bytes can become millions of nodes). Here the file
 is *composed* into nodes (the C parser when present), and the nodes are turned into
-plain JSON-like values by hand: duplicate keys, aliases, merge keys and every tag but
-the plain ones are refused with a `Problem` pointing at the spot.
+plain JSON-like values by hand: duplicate keys, aliases (found in the event stream,
+before composing), merge keys, every tag but the plain ones, and whole numbers YAML 1.1
+reads surprisingly (`010` is 8) are refused with a `Problem` pointing at the spot.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -23,6 +25,11 @@ Path_ = tuple[str | int, ...]
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _MAX_BYTES = 2_000_000  # a single record is a few KB; anything this big is a mistake or an attack
+# A statement nests a record inside a quote inside a list: a handful of levels. The cap keeps
+# the recursive conversion (and the schema check after it) far from Python's recursion limit.
+_MAX_DEPTH = 32
+# YAML 1.1 reads 010 as 8, 0x1F as 31, 1_000 as 1000 and 1:20 as 80: only plain numbers pass.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _constructor = SafeConstructor()
 
 
@@ -59,8 +66,36 @@ class _Refused(Exception):
         self.node, self.message, self.hint = node, message, hint
 
 
+def _shown(tag: str) -> str:
+    """A tag as it is written in the file: `!!binary`, not `tag:yaml.org,2002:binary`."""
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
 def _position(mark: yaml.Mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _reader_problem(path: str, text: str, error: yaml.reader.ReaderError) -> Problem:
+    """A character YAML refuses (a control character, say), at its line and column.
+
+    libyaml counts the offset in UTF-8 bytes, the pure-Python reader in characters.
+    """
+    offset = error.position
+    if Loader is not yaml.SafeLoader:
+        offset = len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+    line, column = _offset_position(text, offset)
+    return Problem(
+        path,
+        line,
+        column,
+        f"character U+{error.character:04X} is not allowed in YAML ({error.reason})",
+        "remove it: invisible control characters usually come from copying and pasting",
+    )
 
 
 def _decode(path: str, raw: bytes) -> str | Problem:
@@ -79,6 +114,33 @@ def _decode(path: str, raw: bytes) -> str | Problem:
         )
 
 
+def _first_alias(text: str) -> yaml.AliasEvent | None:
+    # Aliases are refused in the event stream, before anything is composed: the problem points
+    # at the `*name` itself, and no expansion (a billion-laughs alias bomb) can ever start.
+    events = yaml.parse(text, Loader=Loader)
+    return next((event for event in events if isinstance(event, yaml.AliasEvent)), None)
+
+
+def _indentation(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _syntax_problem(path: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line, column = _position(mark) if mark else (1, 1)
+    # PyYAML's context ("while scanning a quoted scalar") says what the problem interrupted,
+    # and where it began: an unclosed quote is found only lines later.
+    said = "; ".join(part for part in (error.context, error.problem) if part) or str(error)
+    scanning = (error.context or "").startswith("while scanning")
+    if scanning and error.context_mark and error.context_mark.line + 1 != line:
+        said += f" (the part that failed began on line {error.context_mark.line + 1})"
+    hint = "check indentation, colons and quotes on this line or the one before"
+    lines = text.splitlines()
+    if line <= len(lines) and "\t" in _indentation(lines[line - 1]):
+        hint = "indent with spaces: YAML does not allow tabs for indentation"
+    return Problem(path, line, column, f"YAML syntax error: {said}", hint)
+
+
 def parse(path: str, raw: bytes) -> Document | Problem:
     """Parse `raw` (the bytes of the file at `path`) into a `Document`, or the first problem."""
     if len(raw) > _MAX_BYTES:
@@ -89,54 +151,55 @@ def parse(path: str, raw: bytes) -> Document | Problem:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        root = yaml.compose(text, Loader=Loader)
+        alias = _first_alias(text)
+        root = None if alias else yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = _position(mark) if mark else (1, 1)
+        return _syntax_problem(path, text, error)
+    except yaml.reader.ReaderError as error:
+        return _reader_problem(path, text, error)
+    except yaml.YAMLError as error:
+        return Problem(path, 1, 1, f"YAML error: {error}", "")
+    if alias:
+        line, column = _position(alias.start_mark)
         return Problem(
             path,
             line,
             column,
-            f"YAML syntax error: {error.problem or error}",
-            "check indentation, colons and quotes on this line or the one before",
+            "anchors and aliases (&name / *name) are not allowed in records",
+            "write the value out in full",
         )
-    except yaml.YAMLError as error:
-        return Problem(path, 1, 1, f"YAML error: {error}", "")
     document = Document(path=path, data=None)
     if root is None:
         return Problem(path, 1, 1, "the file is empty", "a record is a mapping of fields")
     try:
-        document.data = _convert(root, (), document, set())
+        document.data = _convert(root, (), document)
     except _Refused as refused:
         line, column = _position(refused.node.start_mark)
         return Problem(path, line, column, refused.message, refused.hint)
     return document
 
 
-def _convert(node: yaml.Node, path: Path_, document: Document, seen: set[int]) -> object:
-    # The composer turns `*alias` into a second reference to the anchored node; refusing any
-    # node met twice refuses aliases, so expansion (and alias bombs) can never happen.
-    if id(node) in seen:
+def _convert(node: yaml.Node, path: Path_, document: Document) -> object:
+    # Aliases were refused before composing, so every node here is met once: the conversion
+    # is linear in the file's size.
+    if len(path) > _MAX_DEPTH:
         raise _Refused(
             node,
-            "anchors and aliases (&name / *name) are not allowed in records",
-            "write the value out in full",
+            f"values are nested more than {_MAX_DEPTH} levels deep",
+            "a record nests a few levels at most",
         )
-    seen.add(id(node))
     document.marks[path] = _position(node.start_mark)
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, path, document)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != f"{_TAG}seq":
             raise _Refused(
-                node, f"tag {node.tag!r} is not allowed", "remove the tag: plain lists only"
+                node, f"tag {_shown(node.tag)} is not allowed", "remove the tag: plain lists only"
             )
-        return [
-            _convert(item, (*path, index), document, seen) for index, item in enumerate(node.value)
-        ]
+        return [_convert(item, (*path, index), document) for index, item in enumerate(node.value)]
     if node.tag != f"{_TAG}map":
         raise _Refused(
-            node, f"tag {node.tag!r} is not allowed", "remove the tag: plain mappings only"
+            node, f"tag {_shown(node.tag)} is not allowed", "remove the tag: plain mappings only"
         )
     mapping: dict[str, object] = {}
     for key_node, value_node in node.value:
@@ -160,7 +223,7 @@ def _convert(node: yaml.Node, path: Path_, document: Document, seen: set[int]) -
                 "YAML would silently keep only the last one: remove one of them",
             )
         document.key_marks[(*path, key)] = _position(key_node.start_mark)
-        mapping[key] = _convert(value_node, (*path, key), document, seen)
+        mapping[key] = _convert(value_node, (*path, key), document)
     return mapping
 
 
@@ -169,7 +232,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
     if tag not in _SCALAR_TAGS:
         raise _Refused(
             node,
-            f"tag {tag!r} is not allowed",
+            f"tag {_shown(tag)} is not allowed",
             "records use plain values only (safe loading refuses other tags)",
         )
     try:
@@ -181,12 +244,20 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
             document.booleans.add(path)
             return _constructor.construct_yaml_bool(node)
         if tag == f"{_TAG}int":
+            if not _PLAIN_INT.fullmatch(node.value):
+                value = _constructor.construct_yaml_int(node)
+                raise _Refused(
+                    node,
+                    f"YAML 1.1 reads {node.value!r} as the number {value}",
+                    "write a plain whole number, or quote it if it is text",
+                )
             return _constructor.construct_yaml_int(node)
         if tag == f"{_TAG}float":
             return _constructor.construct_yaml_float(node)
-    except (ConstructorError, ValueError) as error:
+    except (ConstructorError, ValueError, KeyError):
+        # Only explicit tags get here (`!!int abc`, `!!bool maybe`): plain values always resolve.
         raise _Refused(
-            node, f"cannot read {node.value!r}: {error}", "quote it if it is text"
+            node, f"cannot read {node.value!r} as {tag.removeprefix(_TAG)}", "remove the tag"
         ) from None
     # A timestamp is kept as written; the schema's `format: date` checks it is a real date.
     document.timestamps.add(path)

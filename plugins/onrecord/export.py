@@ -1,0 +1,661 @@
+"""Open data: the archive as JSON, CSV and SQLite, pure functions of the `Archive`.
+
+`write_exports` writes, under the output folder:
+
+    data/statements.json   every published statement (a JSON array)
+    data/statements.csv    the same, one row per statement, for spreadsheets
+    data/onrecord.db       the same as a SQLite database (Datasette, sqlite3, any client)
+    statements/<id>.json   one statement (a JSON object), for every statement
+
+Lists hold the published statements (`Archive.chronological`): oldest first, undated ones
+before dated ones, ties by id. Nested statements are statements in their own right. A
+withdrawn statement keeps its own `statements/<id>.json` (its page still exists) but is left
+out of every list, and so is every reference to it (`quotes`, `quoted_in`), so that each id
+a list mentions resolves within that list.
+
+One statement as JSON (`statement_data`). Every key is always present, in this order; what
+a record leaves empty is null (or [] for a list), never invented:
+
+    id                the statement's id; ids never change
+    url               its page: `<site_url>/statements/<id>/` (`/statements/<id>/` without one)
+    speaker           {id, name, url}
+    role              the speaker's role at the time, as the source states it; or null
+    date              `YYYY-MM-DD`, or null when the source does not say
+    venue             occasion or venue (a conference, an editorial…); or null
+    outlet            {id, name, url} where it was published; or null
+    source            {id, title, url}: the report that quotes it (`url` is its page here)
+    footnote          the source's footnote number for it; or null
+    headline          the source's headline for it, verbatim; or null
+    language          BCP 47 language of `paragraphs`
+    paragraphs        the verbatim paragraphs, a list of strings
+    original          {language, paragraphs} in the original language; or null
+    themes            [{id, name, url}], in the record's order
+    quotes            [{paragraph, statement, nested}]: statements quoted inside this one;
+                      `paragraph` is 1-based, `statement` an id, `nested` is true when the
+                      quoted statement is known only through this one
+    quoted_in         id of the statement this one is nested inside; or null
+    quoted_by         [id] of the published statements that quote this one, oldest first
+    attribution       primary | secondary | disputed | misattributed | withdrawn
+    attribution_note  why, for disputed, misattributed or withdrawn; or null
+    withdrawn_on      `YYYY-MM-DD` the archive withdrew it; null unless withdrawn
+    notes             editors' notes; or null
+
+Formats, and why:
+
+- `data/statements.json` is an array with one compact statement per line: the file is for
+  programs, indentation would make it a tenth bigger (386 MB → 430 MB at 100,000
+  statements), and one line per statement still keeps it greppable, its diffs readable,
+  and lets it be written as a stream. `statements/<id>.json` is indented (2 spaces): people
+  open it from the statement's page. Both are UTF-8 with the text as is
+  (`ensure_ascii=False`), keys in the order above.
+- `data/statements.csv` has the columns of `CSV_COLUMNS`: the statement's fields, each
+  record it points to as `<kind>_id` and its name or title, `text` and `original_text`
+  (paragraphs joined with a blank line), `theme_ids` and `themes` (names), `quotes` (the
+  quoted statements' ids) and `quoted_by`, lists joined with "; ". It is UTF-8 *with* a
+  byte-order mark: Excel, which most readers open a CSV in, reads a file without one in
+  the local code page and garbles "–" or "à", while Python (`encoding="utf-8-sig"`),
+  pandas, R and LibreOffice all skip the mark. Rows end in CRLF (RFC 4180); empty values
+  are empty cells. Any cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
+  gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula
+  (CSV injection); the JSON and SQLite exports keep the text unaltered.
+- `data/onrecord.db` (SQLite): `statements` (`text` = paragraphs joined with a blank line),
+  `paragraphs`, `speakers`, `outlets`, `themes`, `sources` (`url` is the page here,
+  `source_url` the source's own), `footnotes`, `statement_themes` and `quotes` (`nested`
+  0/1), with declared foreign keys (Datasette shows them as links) and an index on every
+  foreign-key column. `statements_fts` is an FTS5 index of statements' `text` and
+  `headline`, declared with `content="statements"` in double quotes: Datasette finds a
+  table's search index by that text (`content='statements'` would not be found) and
+  searches it by `rowid`, so statements' rowids are written explicitly, 1… in list order.
+  The file is static: the index is filled once and needs no triggers.
+
+Same archive, same bytes: rows are written in a fixed order, and the SQLite file is built
+by the same statements each time (with the same SQLite library).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from . import urls
+from .model import Archive, Statement
+
+STATEMENTS_JSON = "data/statements.json"
+STATEMENTS_CSV = "data/statements.csv"
+DATABASE = "data/onrecord.db"
+
+PARAGRAPH_BREAK = "\n\n"
+LIST_SEPARATOR = "; "
+# Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_COLUMNS = (
+    "id",
+    "url",
+    "speaker_id",
+    "speaker",
+    "role",
+    "date",
+    "venue",
+    "outlet_id",
+    "outlet",
+    "source_id",
+    "source",
+    "footnote",
+    "headline",
+    "language",
+    "text",
+    "original_language",
+    "original_text",
+    "theme_ids",
+    "themes",
+    "quotes",
+    "quoted_in",
+    "quoted_by",
+    "attribution",
+    "attribution_note",
+    "notes",
+)
+
+
+# -- one statement -------------------------------------------------------------------------
+
+
+def statement_data(statement: Statement, archive: Archive, site_url: str) -> dict:
+    """The JSON shape of one statement (keys documented in the module docstring)."""
+    return _statement_data(statement, archive, _References(archive, site_url))
+
+
+class _References:
+    """The `{id, name, url}` of each record a statement points to, built once per export.
+
+    Every statement by one speaker shares the same dict, which keeps 100,000 statements'
+    data small; the dicts are only ever read.
+    """
+
+    def __init__(self, archive: Archive, site_url: str) -> None:
+        self.site_url = site_url
+        # Looked up lazily, so one statement's data costs no pass over the whole archive.
+        self.records: dict[str, dict] = {
+            "speaker": archive.speakers,
+            "outlet": archive.outlets,
+            "theme": archive.themes,
+            "source": archive.sources,
+        }
+        self.made: dict[tuple[str, str], dict] = {}
+
+    def to(self, kind: str, record_id: str) -> dict:
+        key = (kind, record_id)
+        if key not in self.made:
+            record = self.records[kind][record_id]
+            self.made[key] = (
+                {"id": record_id, "title": record.title}
+                if kind == "source"
+                else {"id": record_id, "name": record.name}
+            )
+            self.made[key]["url"] = _page_url(self.site_url, kind, record_id)
+        return self.made[key]
+
+
+def _statement_data(statement: Statement, archive: Archive, references: _References) -> dict:
+    original = statement.original
+    return {
+        "id": statement.id,
+        "url": _page_url(references.site_url, "statement", statement.id),
+        "speaker": references.to("speaker", statement.speaker_id),
+        "role": statement.role,
+        "date": statement.date.isoformat() if statement.date else None,
+        "venue": statement.venue,
+        "outlet": references.to("outlet", statement.outlet_id) if statement.outlet_id else None,
+        "source": references.to("source", statement.source_id),
+        "footnote": statement.footnote,
+        "headline": statement.headline,
+        "language": statement.language,
+        "paragraphs": list(statement.paragraphs),
+        "original": (
+            {"language": original.language, "paragraphs": list(original.paragraphs)}
+            if original
+            else None
+        ),
+        "themes": [references.to("theme", theme_id) for theme_id in statement.theme_ids],
+        "quotes": [
+            {"paragraph": quote.paragraph, "statement": quote.statement_id, "nested": quote.nested}
+            for quote in statement.quotes
+            if _listed(archive, quote.statement_id)
+        ],
+        "quoted_in": statement.quoted_in if _listed(archive, statement.quoted_in) else None,
+        # A statement quoting this one in two paragraphs quotes it once, as far as ids go.
+        "quoted_by": list(dict.fromkeys(s.id for s in archive.quoted_by.get(statement.id, ()))),
+        "attribution": statement.attribution,
+        "attribution_note": statement.attribution_note,
+        "withdrawn_on": statement.withdrawn_on.isoformat() if statement.withdrawn_on else None,
+        "notes": statement.notes,
+    }
+
+
+def _page_url(site_url: str, kind: str, record_id: str) -> str:
+    return urls.absolute(site_url, urls.record(kind, record_id))
+
+
+def _listed(archive: Archive, statement_id: str | None) -> bool:
+    """Whether the lists hold this statement (it exists and is not withdrawn)."""
+    statement = archive.statements.get(statement_id) if statement_id else None
+    return statement is not None and not statement.withdrawn
+
+
+def _published_data(archive: Archive, references: _References) -> list[dict]:
+    """The data of every published statement, in list order, each built once."""
+    return [_statement_data(s, archive, references) for s in archive.chronological]
+
+
+# -- writing files -------------------------------------------------------------------------
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write through `write` into a temporary file beside `path`, then rename it into place.
+
+    Readers (the search service, a rsync in progress) see the old file or the new one, never
+    half of one. The temporary file is made with normal permissions (not `mkstemp`'s 0600),
+    so the published file stays readable by a web server.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def _json_array(records: Iterable[dict]) -> Iterator[str]:
+    """A JSON array, one compact record per line, as chunks to write in turn."""
+    separator = "[\n"
+    for record in records:
+        yield separator
+        yield json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        separator = ",\n"
+    yield "\n]\n" if separator == ",\n" else "[]\n"
+
+
+def _write_json_records(records: Iterable[dict], path: Path) -> Path:
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8", newline="\n") as file:
+            file.writelines(_json_array(records))
+
+    return _replace_atomically(path, write)
+
+
+def write_json(archive: Archive, path: Path, site_url: str) -> Path:
+    """Write `data/statements.json`: every published statement, in list order."""
+    records = _published_data(archive, _References(archive, site_url))
+    return _write_json_records(records, Path(path))
+
+
+def _statement_json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_statement_json(statement: Statement, archive: Archive, path: Path, site_url: str) -> Path:
+    """Write one statement's JSON object (`statements/<id>.json`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_statement_json_bytes(statement_data(statement, archive, site_url)))
+    return path
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+def csv_safe(value: object) -> str:
+    """The cell for `value`: "" for None, and a leading `'` where a formula could start."""
+    if value is None:
+        return ""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_fields(data: dict) -> dict[str, object]:
+    outlet = data["outlet"] or {}
+    original = data["original"] or {}
+    return {
+        "id": data["id"],
+        "url": data["url"],
+        "speaker_id": data["speaker"]["id"],
+        "speaker": data["speaker"]["name"],
+        "role": data["role"],
+        "date": data["date"],
+        "venue": data["venue"],
+        "outlet_id": outlet.get("id"),
+        "outlet": outlet.get("name"),
+        "source_id": data["source"]["id"],
+        "source": data["source"]["title"],
+        "footnote": data["footnote"],
+        "headline": data["headline"],
+        "language": data["language"],
+        "text": PARAGRAPH_BREAK.join(data["paragraphs"]),
+        "original_language": original.get("language"),
+        "original_text": PARAGRAPH_BREAK.join(original.get("paragraphs", ())) or None,
+        "theme_ids": LIST_SEPARATOR.join(t["id"] for t in data["themes"]),
+        "themes": LIST_SEPARATOR.join(t["name"] for t in data["themes"]),
+        "quotes": LIST_SEPARATOR.join(q["statement"] for q in data["quotes"]),
+        "quoted_in": data["quoted_in"],
+        "quoted_by": LIST_SEPARATOR.join(data["quoted_by"]),
+        "attribution": data["attribution"],
+        "attribution_note": data["attribution_note"],
+        "notes": data["notes"],
+    }
+
+
+def csv_row(data: dict) -> list[str]:
+    """One statement's CSV cells, in `CSV_COLUMNS` order, guarded against formulas."""
+    fields = _csv_fields(data)
+    return [csv_safe(fields[column]) for column in CSV_COLUMNS]
+
+
+def _write_csv_records(records: Iterable[dict], path: Path) -> Path:
+    def write(temporary: Path) -> None:
+        # newline="" lets the csv module write CRLF row ends and keep newlines inside cells.
+        with temporary.open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(csv_row(data) for data in records)
+
+    return _replace_atomically(path, write)
+
+
+def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
+    """Write `data/statements.csv`: one row per published statement, in list order."""
+    records = _published_data(archive, _References(archive, site_url))
+    return _write_csv_records(records, Path(path))
+
+
+# -- SQLite --------------------------------------------------------------------------------
+
+# `statements` keeps SQLite's implicit rowid (written explicitly, in list order) because
+# FTS5 external content and Datasette's search both join on it. VACUUM may renumber such
+# rowids: whoever vacuums a copy should rebuild the index
+# (`INSERT INTO statements_fts(statements_fts) VALUES ('rebuild')`).
+SCHEMA = """
+CREATE TABLE speakers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    other_names TEXT,
+    description TEXT,
+    notes TEXT,
+    url TEXT NOT NULL
+);
+CREATE TABLE outlets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT,
+    described_as TEXT,
+    notes TEXT,
+    url TEXT NOT NULL
+);
+CREATE TABLE themes (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    url TEXT NOT NULL
+);
+CREATE TABLE sources (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    publisher TEXT,
+    source_url TEXT,
+    published TEXT,
+    summary TEXT,
+    notes TEXT,
+    url TEXT NOT NULL
+);
+CREATE TABLE footnotes (
+    source_id TEXT NOT NULL REFERENCES sources(id),
+    number INTEGER NOT NULL,
+    text TEXT,
+    PRIMARY KEY (source_id, number)
+);
+CREATE TABLE statements (
+    id TEXT PRIMARY KEY,
+    speaker_id TEXT NOT NULL REFERENCES speakers(id),
+    role TEXT,
+    date TEXT,
+    venue TEXT,
+    outlet_id TEXT REFERENCES outlets(id),
+    source_id TEXT NOT NULL REFERENCES sources(id),
+    footnote INTEGER,
+    headline TEXT,
+    language TEXT NOT NULL,
+    text TEXT NOT NULL,
+    original_language TEXT,
+    original_text TEXT,
+    url TEXT NOT NULL,
+    attribution TEXT NOT NULL,
+    attribution_note TEXT,
+    quoted_in TEXT REFERENCES statements(id),
+    notes TEXT
+);
+CREATE TABLE paragraphs (
+    statement_id TEXT NOT NULL REFERENCES statements(id),
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (statement_id, number)
+);
+CREATE TABLE statement_themes (
+    statement_id TEXT NOT NULL REFERENCES statements(id),
+    theme_id TEXT NOT NULL REFERENCES themes(id),
+    PRIMARY KEY (statement_id, theme_id)
+);
+CREATE TABLE quotes (
+    statement_id TEXT NOT NULL REFERENCES statements(id),
+    paragraph INTEGER NOT NULL,
+    quoted_statement_id TEXT NOT NULL REFERENCES statements(id),
+    nested INTEGER NOT NULL,
+    PRIMARY KEY (statement_id, paragraph, quoted_statement_id)
+);
+CREATE INDEX statements_speaker_id ON statements(speaker_id);
+CREATE INDEX statements_outlet_id ON statements(outlet_id);
+CREATE INDEX statements_source_id ON statements(source_id);
+CREATE INDEX statements_quoted_in ON statements(quoted_in);
+CREATE INDEX statement_themes_theme_id ON statement_themes(theme_id);
+CREATE INDEX quotes_quoted_statement_id ON quotes(quoted_statement_id);
+-- Datasette finds a table's search index by `content="<table>"` in this very text.
+CREATE VIRTUAL TABLE statements_fts USING fts5(text, headline, content="statements");
+"""
+# The primary keys of footnotes, paragraphs, statement_themes and quotes start with their
+# first foreign-key column, so they index it already.
+
+
+# Columns each insert fills, in the order the row tuples below give them.
+INSERT_COLUMNS = {
+    "speakers": ("id", "name", "kind", "other_names", "description", "notes", "url"),
+    "outlets": ("id", "name", "kind", "described_as", "notes", "url"),
+    "themes": ("id", "name", "description", "url"),
+    "sources": (
+        "id",
+        "title",
+        "publisher",
+        "source_url",
+        "published",
+        "summary",
+        "notes",
+        "url",
+    ),
+    "footnotes": ("source_id", "number", "text"),
+    "statements": (
+        "rowid",
+        "id",
+        "speaker_id",
+        "role",
+        "date",
+        "venue",
+        "outlet_id",
+        "source_id",
+        "footnote",
+        "headline",
+        "language",
+        "text",
+        "original_language",
+        "original_text",
+        "url",
+        "attribution",
+        "attribution_note",
+        "quoted_in",
+        "notes",
+    ),
+    "paragraphs": ("statement_id", "number", "text"),
+    "statement_themes": ("statement_id", "theme_id"),
+    "quotes": ("statement_id", "paragraph", "quoted_statement_id", "nested"),
+}
+
+
+def _sorted_values(records: dict) -> list:
+    return [records[key] for key in sorted(records)]
+
+
+def _record_tables(archive: Archive, site_url: str) -> dict[str, Iterable[tuple]]:
+    """Rows of the tables statements point to, sorted by id so the file is reproducible."""
+    sources = _sorted_values(archive.sources)
+    return {
+        "speakers": (
+            (
+                s.id,
+                s.name,
+                s.kind,
+                LIST_SEPARATOR.join(s.other_names) or None,
+                s.description,
+                s.notes,
+                _page_url(site_url, "speaker", s.id),
+            )
+            for s in _sorted_values(archive.speakers)
+        ),
+        "outlets": (
+            (
+                o.id,
+                o.name,
+                o.kind,
+                LIST_SEPARATOR.join(o.described_as) or None,
+                o.notes,
+                _page_url(site_url, "outlet", o.id),
+            )
+            for o in _sorted_values(archive.outlets)
+        ),
+        "themes": (
+            (t.id, t.name, t.description, _page_url(site_url, "theme", t.id))
+            for t in _sorted_values(archive.themes)
+        ),
+        "sources": (
+            (
+                s.id,
+                s.title,
+                s.publisher,
+                s.url,
+                s.published.isoformat() if s.published else None,
+                s.summary,
+                s.notes,
+                _page_url(site_url, "source", s.id),
+            )
+            for s in sources
+        ),
+        "footnotes": ((s.id, f.number, f.text) for s in sources for f in s.footnotes),
+    }
+
+
+def _statement_row(rowid: int, data: dict) -> tuple:
+    outlet = data["outlet"] or {}
+    original = data["original"] or {}
+    return (
+        rowid,
+        data["id"],
+        data["speaker"]["id"],
+        data["role"],
+        data["date"],
+        data["venue"],
+        outlet.get("id"),
+        data["source"]["id"],
+        data["footnote"],
+        data["headline"],
+        data["language"],
+        PARAGRAPH_BREAK.join(data["paragraphs"]),
+        original.get("language"),
+        PARAGRAPH_BREAK.join(original.get("paragraphs", ())) or None,
+        data["url"],
+        data["attribution"],
+        data["attribution_note"],
+        data["quoted_in"],
+        data["notes"],
+    )
+
+
+def _quote_rows(data: dict) -> Iterable[tuple]:
+    # A quote a record lists twice would only repeat the same row (and break the key).
+    return dict.fromkeys(
+        (data["id"], q["paragraph"], q["statement"], int(q["nested"])) for q in data["quotes"]
+    )
+
+
+def _statement_tables(records: list[dict]) -> dict[str, Iterable[tuple]]:
+    """Rows of statements and the tables hanging off them, as streams: none is held whole."""
+    return {
+        "statements": (_statement_row(rowid, d) for rowid, d in enumerate(records, start=1)),
+        "paragraphs": (
+            (d["id"], number, text)
+            for d in records
+            for number, text in enumerate(d["paragraphs"], start=1)
+        ),
+        "statement_themes": ((d["id"], t["id"]) for d in records for t in d["themes"]),
+        "quotes": (row for d in records for row in _quote_rows(d)),
+    }
+
+
+def _insert(connection: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
+    columns = INSERT_COLUMNS[table]
+    connection.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        rows,
+    )
+
+
+def _fill_database(connection: sqlite3.Connection, tables: dict[str, Iterable[tuple]]) -> None:
+    connection.executescript(SCHEMA)
+    # One transaction for every row: a commit per row would sync the file 100,000 times.
+    connection.execute("BEGIN")
+    for table in INSERT_COLUMNS:
+        _insert(connection, table, tables[table])
+    connection.execute(
+        "INSERT INTO statements_fts (rowid, text, headline) "
+        "SELECT rowid, text, headline FROM statements"
+    )
+    # One merged FTS b-tree: the file is read-only from here on, so optimise once.
+    connection.execute("INSERT INTO statements_fts (statements_fts) VALUES ('optimize')")
+    # Nothing enforced the references while inserting (a nested statement can come before
+    # the one it sits in); check them all once, so a broken link never ships.
+    broken = connection.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise ValueError(f"the database export has dangling references: {broken[:5]}")
+    connection.execute("COMMIT")
+
+
+def _write_sqlite_records(archive: Archive, records: list[dict], path: Path, site_url: str) -> Path:
+    tables = _record_tables(archive, site_url) | _statement_tables(records)
+
+    def write(temporary: Path) -> None:
+        connection = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            # A fresh temporary file, thrown away on failure, needs no journal and no fsync.
+            connection.execute("PRAGMA journal_mode = OFF")
+            connection.execute("PRAGMA synchronous = OFF")
+            _fill_database(connection, tables)
+        finally:
+            connection.close()
+
+    return _replace_atomically(path, write)
+
+
+def write_sqlite(archive: Archive, path: Path, site_url: str) -> Path:
+    """Write `data/onrecord.db`: the published statements and every record they point to."""
+    records = _published_data(archive, _References(archive, site_url))
+    return _write_sqlite_records(archive, records, Path(path), site_url)
+
+
+# -- everything ----------------------------------------------------------------------------
+
+
+def _write_statement_files(
+    archive: Archive, records: list[dict], output_dir: Path, references: _References
+) -> list[Path]:
+    by_id = {data["id"]: data for data in records}
+    folders: set[Path] = set()
+    written = []
+    for statement in archive.statements.values():
+        # Withdrawn statements are not in `records`, but their pages (and files) still exist.
+        data = by_id.get(statement.id) or _statement_data(statement, archive, references)
+        path = output_dir / urls.statement_json(statement.id)
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
+        path.write_bytes(_statement_json_bytes(data))
+        written.append(path)
+    return written
+
+
+def write_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
+    """Write every export under `output_dir`; return the paths written.
+
+    Each statement's data is built once and shared by the outputs, each written in one pass.
+    """
+    output_dir = Path(output_dir)
+    references = _References(archive, site_url)
+    records = _published_data(archive, references)
+    return [
+        _write_json_records(records, output_dir / STATEMENTS_JSON),
+        _write_csv_records(records, output_dir / STATEMENTS_CSV),
+        _write_sqlite_records(archive, records, output_dir / DATABASE, site_url),
+        *_write_statement_files(archive, records, output_dir, references),
+    ]

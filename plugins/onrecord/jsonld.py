@@ -1,0 +1,123 @@
+"""schema.org descriptions of statements and speakers, as plain dicts.
+
+Pages embed them in `<script type="application/ld+json">` through `script_json`, which
+makes the JSON safe to sit inside that element. Only fields the record has appear: an
+empty record field is left out, never filled in.
+"""
+
+from __future__ import annotations
+
+import json
+
+from markupsafe import Markup
+
+from . import urls
+from .model import Archive, Source, Speaker, Statement
+
+SCHEMA_ORG = "https://schema.org"
+
+
+def page_url(site_url: str, kind: str, record_id: str) -> str:
+    """`<site_url>/<kind>s/<id>/`; root-relative (`/speakers/x/`) when `site_url` is empty."""
+    return urls.absolute(site_url, urls.record(kind, record_id))
+
+
+def _schema_type(speaker: Speaker) -> str:
+    return "Person" if speaker.kind == "person" else "Organization"
+
+
+def statement_jsonld(statement: Statement, archive: Archive, url: str, site_url: str) -> dict:
+    """The statement as a schema.org `Quotation`; `url` is its permalink."""
+    speaker = archive.speakers[statement.speaker_id]
+    creator: dict = {"@type": _schema_type(speaker), "name": speaker.name}
+    if statement.role and speaker.kind == "person":  # schema.org gives only a Person a jobTitle
+        creator["jobTitle"] = statement.role
+    creator["url"] = page_url(site_url, "speaker", speaker.id)
+    data: dict = {
+        "@context": SCHEMA_ORG,
+        "@type": "Quotation",
+        "identifier": statement.id,
+        "url": url,
+        "text": "\n\n".join(statement.paragraphs),
+        "inLanguage": statement.language,
+        "creator": creator,
+    }
+    if statement.date:
+        data["dateCreated"] = statement.date.isoformat()
+    source = archive.sources[statement.source_id]
+    data["isBasedOn"] = source_work(source)
+    data["citation"] = footnote_citation(statement, source)
+    if statement.theme_ids:
+        data["about"] = [
+            {
+                "@type": "DefinedTerm",
+                "name": archive.themes[theme_id].name,
+                "url": page_url(site_url, "theme", theme_id),
+            }
+            for theme_id in statement.theme_ids
+        ]
+    return data
+
+
+def source_work(source: Source) -> dict:
+    """The report a statement is known from, with only the facts its record gives."""
+    work: dict = {"@type": "CreativeWork", "name": source.title}
+    if source.url:
+        work["url"] = source.url
+    if source.publisher:
+        work["publisher"] = {"@type": "Organization", "name": source.publisher}
+    if source.published:
+        work["datePublished"] = source.published.isoformat()
+    return work
+
+
+def footnote_citation(statement: Statement, source: Source) -> str:
+    """Where in the source the statement is: "<title>, footnote N", and the note's text if any."""
+    if statement.footnote is None:
+        return source.title
+    citation = f"{source.title}, footnote {statement.footnote}"
+    note = next((f.text for f in source.footnotes if f.number == statement.footnote), None)
+    return f"{citation}: {note}" if note else citation
+
+
+def speaker_jsonld(speaker: Speaker, url: str) -> dict:
+    """The speaker as a schema.org `Person` or `Organization`; `url` is their page."""
+    data: dict = {
+        "@context": SCHEMA_ORG,
+        "@type": _schema_type(speaker),
+        "identifier": speaker.id,
+        "url": url,
+        "name": speaker.name,
+    }
+    other_names = list(speaker.other_names)
+    if speaker.name_original:
+        other_names.extend(speaker.name_original.paragraphs)
+    if other_names:
+        data["alternateName"] = other_names
+    if speaker.roles and speaker.kind == "person":
+        data["jobTitle"] = list(speaker.roles)
+    if speaker.description:
+        data["description"] = speaker.description
+    return data
+
+
+# Characters that could end the <script> element or start an HTML comment inside it, and
+# the two line separators older JavaScript parsers take for line ends.
+_SCRIPT_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def script_json(data: dict) -> Markup:
+    """`data` as JSON safe to embed in `<script type="application/ld+json">` as is.
+
+    The escapes are inside JSON strings (the only place these characters can be), where
+    `\\u003c` means the same as `<` to a JSON parser but cannot close the element.
+    """
+    return Markup(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES))

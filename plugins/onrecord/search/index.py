@@ -1,0 +1,348 @@
+"""Archive → Whoosh index: the schema, the analyzer, and an atomic swap of whole builds.
+
+Layout under the index root (by default `var/index`, outside `output/`: Whoosh pickles
+the stored fields, so the index must never be published)::
+
+    builds/<name>/   one complete, checked Whoosh index per build
+    current          symlink → builds/<name>, replaced atomically by os.replace
+
+Readers only ever open the target of `current`, so they never see a half-written index;
+the previous build is kept, so a searcher opened just before a swap keeps working.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    SubstitutionFilter,
+)
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import Term
+from whoosh.support.charset import accent_map
+
+from ..model import Archive, Statement
+
+DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
+CURRENT = "current"
+BUILDS = "builds"
+# In each build beside Whoosh's files: every indexed word as written (analysed, unstemmed)
+# and the number of statements using it, one a line, for "did you mean". A word list costs
+# a fraction of what a second, unstemmed field of postings would.
+SPELLINGS = "spellings.txt"
+SPELLED_FIELDS = ("headline", "text", "speaker", "outlet", "themes")
+# Display names of the facet values (speaker, outlet and theme ids), so the search service
+# can label facets without loading the archive.
+LABELS = "labels.json"
+
+# A word is letters/digits joined by intra-word apostrophes, straight or curly, so that
+# "Sha'bi" stays one token instead of "sha" + "bi"; hyphens split ("vis-à-vis").
+WORD_PATTERN = r"\w+(?:['’]\w+)*"
+APOSTROPHES = "['’]"
+_WORD = re.compile(WORD_PATTERN)
+
+
+class IndexBuildError(Exception):
+    """The new index could not be built or failed its check; `current` was not touched."""
+
+
+class IndexMissing(Exception):
+    """There is no built index where one was expected."""
+
+
+def name_analyzer():
+    """Tokenize, lowercase, fold accents, drop apostrophes: "Sha’bi", "Sha'bi", "Shabi" agree.
+
+    Stop words go here too: a query word must match in some field, so a stop word kept
+    in the name fields alone would make "the Basij" find nothing. No stemming: names and
+    spelling suggestions keep their words as written.
+    """
+    return (
+        RegexTokenizer(WORD_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | SubstitutionFilter(APOSTROPHES, "")
+        | StopFilter()
+    )
+
+
+def text_analyzer():
+    """`name_analyzer` plus stemming, for running text ("triumphs" → "triumph")."""
+    return name_analyzer() | StemFilter()
+
+
+def _text(analyzer, **options) -> TEXT:
+    # One query word that analyses to several ("vis-à-vis", "mohammad-ali-jafari") must
+    # match them in order, not anywhere in the statement.
+    return TEXT(analyzer=analyzer, multitoken_query="phrase", **options)
+
+
+def schema() -> Schema:
+    text, names = text_analyzer(), name_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        headline=_text(text, stored=True, field_boost=2.0),
+        text=_text(text, stored=True),
+        speaker=_text(names, field_boost=1.5),  # name and every other spelling
+        speaker_id=ID(stored=True, sortable=True),
+        speaker_name=STORED(),
+        role=_text(text),
+        venue=_text(text),
+        outlet=_text(names),
+        outlet_id=ID(stored=True, sortable=True),
+        themes=_text(names),
+        theme_ids=KEYWORD(stored=True, commas=True, scorable=False),
+        # ISO dates and four-digit years sort and range-compare as strings, and a record
+        # without a date has no value at all (a number column would invent one).
+        date=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        quoted_speakers=_text(names),  # speakers of the statements quoted in it
+    )
+
+
+def _speaker_names(archive: Archive, speaker_id: str) -> list[str]:
+    speaker = archive.speakers.get(speaker_id)
+    if speaker is None:
+        return [speaker_id]
+    names = [speaker.name, *speaker.other_names]
+    if speaker.name_original:
+        names.extend(speaker.name_original.paragraphs)
+    return names
+
+
+def document(archive: Archive, statement: Statement) -> dict:
+    """The fields Whoosh indexes and stores for one statement."""
+    speaker_names = _speaker_names(archive, statement.speaker_id)
+    outlet = archive.outlets.get(statement.outlet_id) if statement.outlet_id else None
+    themes = [archive.themes[t].name for t in statement.theme_ids if t in archive.themes]
+    quoted_speakers = []
+    for quote in statement.quotes:
+        quoted = archive.statements.get(quote.statement_id)
+        if quoted is not None:
+            quoted_speakers.extend(_speaker_names(archive, quoted.speaker_id))
+    text = "\n\n".join(statement.paragraphs)
+    fields = {
+        "id": statement.id,
+        "headline": statement.headline or "",
+        "text": text,
+        "speaker": "\n".join(speaker_names),
+        "speaker_id": statement.speaker_id,
+        "speaker_name": speaker_names[0],
+        "role": statement.role or "",
+        "venue": statement.venue or "",
+        "outlet": outlet.name if outlet else "",
+        "themes": "\n".join(themes),
+        "theme_ids": ",".join(statement.theme_ids),
+        "quoted_speakers": "\n".join(quoted_speakers),
+    }
+    # Whoosh rejects None; leaving a field out is how "no value" is said.
+    if statement.outlet_id:
+        fields["outlet_id"] = statement.outlet_id
+    if statement.date:
+        fields["date"] = statement.date.isoformat()
+        fields["year"] = f"{statement.date.year:04d}"
+    return fields
+
+
+def build_index(
+    archive: Archive,
+    index_root: Path = DEFAULT_INDEX_DIR,
+    *,
+    procs: int = 1,
+    activate: bool = True,
+) -> Path:
+    """Write a new index of the published statements, check it, and (by default) swap it in.
+
+    Returns the new build's folder. With `activate=False` the build is only written and
+    checked; `activate(index_root, build)` swaps it in later (the site build does this
+    once the pages are rendered, so site and index change together).
+    Raises `IndexBuildError`; on failure `current` still points to the previous index.
+    """
+    index_root = Path(index_root)
+    build = _new_build_dir(index_root)
+    try:
+        _write(archive, build, procs)
+        _check(archive, build)
+    except BaseException as error:
+        shutil.rmtree(build, ignore_errors=True)
+        if not isinstance(error, Exception):  # Ctrl-C: clean up, but let it through
+            raise
+        raise IndexBuildError(
+            f"search index not built in {build}: {error}; the current index is unchanged"
+        ) from error
+    if activate:
+        _swap_in(index_root, build)
+    return build
+
+
+def activate(index_root: Path, build: Path) -> None:
+    """Point `index_root/current` at `build` atomically; delete builds older than the previous."""
+    _swap_in(Path(index_root), Path(build))
+
+
+def _swap_in(index_root: Path, build: Path) -> None:
+    if not whoosh_index.exists_in(str(build)):
+        raise IndexBuildError(f"{build} holds no index; the current index is unchanged")
+    current = index_root / CURRENT
+    with _lock(index_root):
+        previous = current.resolve() if current.is_symlink() else None
+        if current.exists() and not current.is_symlink():
+            raise IndexBuildError(f"{current} is not a symlink; remove it and build again")
+        temporary = index_root / f".{CURRENT}-{os.getpid()}-{time.monotonic_ns()}"
+        # A relative target keeps the index root movable (and valid inside containers).
+        os.symlink(os.path.relpath(build.resolve(), index_root.resolve()), temporary)
+        os.replace(temporary, current)
+        _prune(index_root / BUILDS, build.resolve(), previous)
+
+
+def current_build(index_root: Path) -> Path:
+    """The build folder `current` points to; `IndexMissing` when there is none."""
+    current = Path(index_root) / CURRENT
+    if not current.is_symlink():
+        raise IndexMissing(_missing(current))
+    return Path(os.path.realpath(current))
+
+
+def open_build(build: Path) -> whoosh_index.Index:
+    """Open one build's index (`IndexMissing` if it is not there)."""
+    if not whoosh_index.exists_in(str(build)):
+        raise IndexMissing(_missing(build))
+    return whoosh_index.open_dir(str(build))
+
+
+def open_index(index_root: Path) -> whoosh_index.Index:
+    """Open the index `current` points to; `IndexMissing` (with what to run) when there is none."""
+    return open_build(current_build(index_root))
+
+
+def _missing(where: Path) -> str:
+    return f"no search index at {where}: run `make html` (or `onrecord build`) to build it"
+
+
+def _new_build_dir(index_root: Path) -> Path:
+    builds = index_root / BUILDS
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        # Names sort in build order; the counter keeps two builds in one second apart.
+        for counter in range(1000):
+            build = builds / f"{stamp}-{counter:03d}"
+            try:
+                build.mkdir()
+            except FileExistsError:
+                continue
+            return build
+    except OSError as error:
+        raise IndexBuildError(f"cannot create a build folder in {builds}: {error}") from error
+    raise IndexBuildError(f"too many builds in {builds} this second")
+
+
+def read_spellings(build: Path) -> dict[str, int]:
+    """A build's words, sorted, with the number of statements using each."""
+    try:
+        lines = (Path(build) / SPELLINGS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}
+    return {word: int(count) for word, count in (line.split(" ") for line in lines if line)}
+
+
+def _write(archive: Archive, build: Path, procs: int) -> None:
+    ix = whoosh_index.create_in(str(build), schema())
+    # Several processes each write their own segment; merging them costs more than it saves.
+    writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else ix.writer()
+    raw_words: Counter[str] = Counter()
+    try:
+        for statement in archive.chronological:
+            fields = document(archive, statement)
+            raw_words.update(
+                {word for name in SPELLED_FIELDS for word in _WORD.findall(fields[name])}
+            )
+            writer.add_document(**fields)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    _write_spellings(build, raw_words)
+    _write_labels(build, archive)
+
+
+def _write_labels(build: Path, archive: Archive) -> None:
+    labels = {
+        "speaker": {key: record.name for key, record in archive.speakers.items()},
+        "outlet": {key: record.name for key, record in archive.outlets.items()},
+        "theme": {key: record.name for key, record in archive.themes.items()},
+    }
+    (build / LABELS).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+
+
+def read_labels(build: Path) -> dict[str, dict[str, str]]:
+    """`{"speaker": {id: name}, "outlet": {...}, "theme": {...}}` as the build recorded them."""
+    try:
+        return json.loads((Path(build) / LABELS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"speaker": {}, "outlet": {}, "theme": {}}
+
+
+def _write_spellings(build: Path, raw_words: Counter[str]) -> None:
+    # Each distinct raw word is analysed once, exactly as a query word will be.
+    analyze = name_analyzer()
+    spellings: Counter[str] = Counter()
+    for raw, count in raw_words.items():
+        for token in analyze(raw):
+            spellings[token.text] += count
+    lines = "".join(f"{word} {spellings[word]}\n" for word in sorted(spellings))
+    (build / SPELLINGS).write_text(lines, encoding="utf-8")
+
+
+def _check(archive: Archive, build: Path) -> None:
+    expected = len(archive.chronological)
+    with whoosh_index.open_dir(str(build)).searcher() as searcher:
+        if searcher.doc_count() != expected:
+            raise IndexBuildError(
+                f"the index holds {searcher.doc_count()} statements, the archive {expected}"
+            )
+        if not expected:
+            return
+        # A word of a known statement's text must find it through the text analyzer.
+        known = archive.chronological[-1]
+        words = [t.text for t in text_analyzer()("\n".join(known.paragraphs))]
+        query = Term("text", words[0]) if words else Term("id", known.id)
+        found = {hit["id"] for hit in searcher.search(query, limit=None)}
+        if known.id not in found:
+            raise IndexBuildError(f"the index does not find {known.id!r} by its own words")
+
+
+def _prune(builds: Path, new: Path, previous: Path | None) -> None:
+    if not builds.is_dir():  # the activated build was written elsewhere
+        return
+    for build in builds.iterdir():
+        # Only older builds: a newer folder may be another build still being written.
+        if build.name < new.name and build.resolve() != previous:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+@contextmanager
+def _lock(index_root: Path) -> Iterator[None]:
+    """Serialise swaps between processes (two `make html` at once)."""
+    index_root.mkdir(parents=True, exist_ok=True)
+    with open(index_root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,178 @@
+"""`onrecord new KIND`: a new record with a free id that passes `onrecord check` as written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from onrecord import cli
+from onrecord.load import load_archive
+from onrecord.yamlfile import Document, parse
+
+REPO = Path(__file__).resolve().parents[1]
+
+KHAMENEI = [
+    "--speaker",
+    "ali-khamenei",
+    "--date",
+    "2017-11-23",
+    "--venue",
+    "Supporters of Ahl Al-Bayt Conference in Tehran",
+    "--source",
+    "sochi-triumph-report",
+    "--text",
+    "That day will be a holiday for the Islamic world.",
+]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A copy of the committed archive's records."""
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    shutil.copytree(REPO / "speakers", tmp_path / "speakers")
+    return tmp_path
+
+
+def new(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["--root", str(root), "new", *args])
+    captured = capsys.readouterr()
+    return code, captured.out.strip(), captured.err
+
+
+def check_passes(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["--root", str(root), "check"])
+    assert code == 0, capsys.readouterr().err
+
+
+def record(path: str) -> dict:
+    document = parse(path, Path(path).read_bytes())
+    assert isinstance(document, Document)
+    assert isinstance(document.data, dict)
+    return document.data
+
+
+def test_new_statement_is_written_in_its_year_folder(root, capsys):
+    code, out, _ = new(root, capsys, "statement", *KHAMENEI)
+    assert code == 0
+    assert Path(out) == root / "content/statements/2017/ali-khamenei-2017-11-23.yaml"
+
+
+def test_new_statement_passes_check(root, capsys):
+    new(root, capsys, "statement", *KHAMENEI)
+    check_passes(root, capsys)
+
+
+def test_new_statement_holds_the_given_values(root, capsys):
+    _, out, _ = new(root, capsys, "statement", *KHAMENEI)
+    data = record(out)
+    assert data["text"] == ["That day will be a holiday for the Islamic world."]
+    assert (data["speaker"], data["date"], data["attribution"]) == (
+        "ali-khamenei",
+        "2017-11-23",
+        "secondary",
+    )
+
+
+def test_new_statement_takes_several_paragraphs(root, capsys):
+    _, out, _ = new(root, capsys, "statement", *KHAMENEI, "--text", "A second paragraph.")
+    assert len(record(out)["text"]) == 2
+
+
+def test_second_identical_call_picks_another_free_id(root, capsys):
+    _, first, _ = new(root, capsys, "statement", *KHAMENEI)
+    before = Path(first).read_bytes()
+    code, second, _ = new(root, capsys, "statement", *KHAMENEI)
+    assert code == 0
+    assert Path(second).name == "ali-khamenei-2017-11-23-2.yaml"
+    assert Path(first).read_bytes() == before
+    check_passes(root, capsys)
+
+
+def test_new_speaker_passes_check(root, capsys):
+    code, out, _ = new(root, capsys, "speaker", "--name", "Qassem Soleimani", "--kind", "person")
+    assert (code, Path(out).name) == (0, "qassem-soleimani.yaml")
+    check_passes(root, capsys)
+
+
+def test_new_outlet_passes_check(root, capsys):
+    code, out, _ = new(root, capsys, "outlet", "--name", "Tasnim News Agency")
+    assert (code, Path(out).name) == (0, "tasnim-news-agency.yaml")
+    check_passes(root, capsys)
+
+
+def test_new_theme_passes_check(root, capsys):
+    args = ["--name", "Bahrain", "--description", "Statements that mention Bahrain."]
+    code, out, _ = new(root, capsys, "theme", *args)
+    assert (code, Path(out).name) == (0, "bahrain.yaml")
+    check_passes(root, capsys)
+
+
+def test_new_source_passes_check_with_no_footnotes_yet(root, capsys):
+    code, out, _ = new(root, capsys, "source", "--title", "Another Report")
+    assert code == 0
+    assert record(out)["footnotes"] == []
+    check_passes(root, capsys)
+
+
+def test_new_record_is_loaded_into_the_archive(root, capsys):
+    new(root, capsys, "speaker", "--name", "Qassem Soleimani", "--kind", "person")
+    assert load_archive(root).speakers["qassem-soleimani"].kind == "person"
+
+
+def test_name_in_another_script_gives_an_ascii_id(root, capsys):
+    _, out, _ = new(root, capsys, "theme", "--name", "Ḥizbullāh Café", "--description", "x")
+    assert Path(out).name == "hizbullah-cafe.yaml"
+
+
+def test_missing_required_flag_without_a_terminal_exits_1_with_a_message(root):
+    result = subprocess.run(
+        [sys.executable, "-m", "onrecord.cli", "--root", str(root), "new", "theme", "--name", "X"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "--description is required" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_taken_explicit_id_exits_1_and_keeps_the_file(root, capsys):
+    before = (root / "content/themes/iraq.yaml").read_bytes()
+    code, _, err = new(root, capsys, "theme", "--id", "iraq", "--name", "X", "--description", "Y")
+    assert code == 1
+    assert "already exists" in err
+    assert (root / "content/themes/iraq.yaml").read_bytes() == before
+
+
+def test_id_that_climbs_out_of_the_archive_is_refused(root, capsys):
+    args = ["--id", "../../escaped", "--name", "X", "--description", "Y"]
+    code, _, err = new(root, capsys, "theme", *args)
+    assert code == 1
+    assert "is not a valid id" in err
+    assert not (root.parent / "escaped.yaml").exists()
+
+
+def test_impossible_date_is_refused_before_writing(root, capsys):
+    args = [a if a != "2017-11-23" else "2017-02-30" for a in KHAMENEI]
+    code, _, err = new(root, capsys, "statement", *args)
+    assert code == 1
+    assert "`date` is not a real date: '2017-02-30'" in err
+    assert not list((root / "content/statements/2017").glob("ali-khamenei-*"))
+
+
+def test_misspelt_choice_is_refused_with_a_suggestion(root, capsys):
+    code, _, err = new(root, capsys, "speaker", "--name", "X", "--kind", "persn")
+    assert code == 1
+    assert "did you mean 'person'?" in err
+
+
+def test_non_number_footnote_exits_1_with_a_message(root, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        new(root, capsys, "statement", *KHAMENEI, "--footnote", "three")
+    assert "'three' is not a whole number" in str(stopped.value.code)

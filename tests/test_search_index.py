@@ -1,0 +1,133 @@
+"""The search index: what goes in, and the atomic swap of whole builds under `current`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from onrecord.load import load_archive
+from onrecord.model import Archive
+from onrecord.search import (
+    DEFAULT_INDEX_DIR,
+    IndexBuildError,
+    IndexMissing,
+    activate,
+    build_index,
+    open_index,
+    search,
+)
+from onrecord.search.index import current_build, open_build
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def archive() -> Archive:
+    return load_archive(REPO)
+
+
+def with_statements(archive: Archive, statements: dict) -> Archive:
+    return Archive.of(
+        archive.speakers, archive.outlets, archive.themes, archive.sources, statements
+    )
+
+
+def ids(answer: dict) -> set[str]:
+    return {hit["id"] for hit in answer["hits"]}
+
+
+def test_index_holds_every_published_statement(archive, tmp_path):
+    build_index(archive, tmp_path)
+    assert open_index(tmp_path).doc_count() == len(archive.chronological)
+    everything = search(tmp_path, "", per_page=100)
+    assert ids(everything) == {s.id for s in archive.chronological}
+
+
+def test_withdrawn_statements_stay_out(archive, tmp_path):
+    withdrawn = dataclasses.replace(
+        archive.statements["javan-basij-editorial"], attribution="withdrawn"
+    )
+    statements = {**archive.statements, withdrawn.id: withdrawn}
+    build_index(with_statements(archive, statements), tmp_path)
+    assert open_index(tmp_path).doc_count() == len(archive.chronological) - 1
+    assert "javan-basij-editorial" not in ids(search(tmp_path, "Javan"))
+
+
+def test_nested_quotes_speakers_find_the_quoting_statement(archive, tmp_path):
+    build_index(archive, tmp_path)
+    # Kayhan's editorial quotes Ahmad Ramadan; his name appears nowhere in its own text.
+    assert "kayhan-sochi-editorial" in ids(search(tmp_path, "Ahmad Ramadan"))
+
+
+def test_build_points_current_at_the_new_build(archive, tmp_path):
+    build = build_index(archive, tmp_path)
+    assert (tmp_path / "current").is_symlink()
+    assert current_build(tmp_path) == build.resolve()
+    assert build.parent == tmp_path / "builds"
+
+
+def test_builds_older_than_the_previous_are_deleted(archive, tmp_path):
+    first = build_index(archive, tmp_path)
+    second = build_index(archive, tmp_path)
+    third = build_index(archive, tmp_path)
+    assert not first.exists()
+    assert sorted((tmp_path / "builds").iterdir()) == [second, third]
+
+
+def test_previous_index_stays_usable_after_the_swap(archive, tmp_path):
+    old = build_index(archive, tmp_path)
+    old_index = open_build(old)
+    build_index(archive, tmp_path)
+    with old_index.searcher() as searcher:
+        assert searcher.doc_count() == len(archive.chronological)
+
+
+def test_build_without_activate_leaves_current_alone(archive, tmp_path):
+    old = build_index(archive, tmp_path)
+    new = build_index(archive, tmp_path, activate=False)
+    assert current_build(tmp_path) == old.resolve()
+    activate(tmp_path, new)
+    assert current_build(tmp_path) == new.resolve()
+
+
+def test_failed_build_raises_and_leaves_current_untouched(archive, tmp_path):
+    good = build_index(archive, tmp_path)
+    statement = archive.statements["javan-basij-editorial"]
+    # A lone surrogate cannot be encoded as UTF-8: Whoosh fails while writing the id.
+    broken = dataclasses.replace(statement, id="javan\ud800")
+    statements = {**archive.statements, statement.id: broken}
+    with pytest.raises(IndexBuildError, match="the current index is unchanged"):
+        build_index(with_statements(archive, statements), tmp_path)
+    assert current_build(tmp_path) == good.resolve()
+    assert sorted((tmp_path / "builds").iterdir()) == [good]
+    assert search(tmp_path, "Basij")["total"] == 3
+
+
+def test_missing_index_says_to_run_make_html(tmp_path):
+    with pytest.raises(IndexMissing, match="make html"):
+        open_index(tmp_path)
+
+
+def test_current_is_a_relative_symlink(archive, tmp_path):
+    build = build_index(archive, tmp_path)
+    assert os.readlink(tmp_path / "current") == os.path.join("builds", build.name)
+
+
+def test_default_index_dir_is_outside_output():
+    assert Path("var", "index") == DEFAULT_INDEX_DIR
+
+
+def test_two_process_build_counts_like_one_process(archive, tmp_path):
+    # Over 100 statements make the two writer processes write separate segments.
+    seed = [s for s in archive.chronological if s.date]
+    copies = [dataclasses.replace(s, id=f"{s.id}-{n}") for n in range(30) for s in seed]
+    bigger = with_statements(archive, {s.id: s for s in copies})
+    build_index(bigger, tmp_path / "one", procs=1)
+    build_index(bigger, tmp_path / "two", procs=2)
+    one = search(tmp_path / "one", "", per_page=1)
+    two = search(tmp_path / "two", "", per_page=1)
+    assert two["total"] == one["total"] == len(copies)
+    assert two["facets"] == one["facets"]
