@@ -19,6 +19,8 @@ import jinja2
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from . import permalinks
+from .history import with_history
 from .load import load_archive
 from .problems import RecordError
 from .search import index as search_index
@@ -50,7 +52,10 @@ def build(
     root = Path(settings["ONRECORD_ROOT"])
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     index_dir = Path(index_dir or settings["ONRECORD_INDEX_DIR"]).resolve()
-    archive = load_archive(root)
+    archive = with_history(load_archive(root), root)
+    lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
+    if lost:
+        raise BuildError("\n".join(permalinks.explain(url) for url in lost))
     loaded = time.perf_counter()
 
     output.parent.mkdir(parents=True, exist_ok=True)

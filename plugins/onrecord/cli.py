@@ -100,6 +100,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from . import fmt
+
+    return fmt.run(Path(args.root), args.paths, check=args.check, force=args.force)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from . import stats
+
+    return stats.run(Path(args.root), as_json=args.json)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import main as build_main
 
@@ -112,19 +124,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     settings = read_settings(args.settings)
-    output = Path(settings["OUTPUT_PATH"])
+    output = Path(args.output or settings["OUTPUT_PATH"])
     if not (output / "index.html").exists():
         print(f"onrecord serve: {output}/ has no site yet: run `make html` first", file=sys.stderr)
         return 1
     serve(
         output,
-        Path(settings["ONRECORD_INDEX_DIR"]),
+        Path(args.index or settings["ONRECORD_INDEX_DIR"]),
         Path(settings["THEME"]) / "templates",
         settings,
         host=args.host,
         port=args.port,
     )
     return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .synth import main as synth_main
+
+    return synth_main(args.n, Path(args.out), args.seed)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -175,6 +193,33 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_permalinks(args: argparse.Namespace) -> int:
+    from . import permalinks
+
+    try:
+        archive = load_archive(args.root)
+    except RecordError as error:
+        return _report(error)
+    path = Path(args.root) / permalinks.FILE_NAME
+    listed = permalinks.read(path)
+    lost = permalinks.broken(listed, archive)
+    for url in lost:
+        print(permalinks.explain(url), file=sys.stderr)
+    if args.update:
+        added = permalinks.update(path, archive)
+        print(f"{path}: {len(added)} new URL{'s' if len(added) != 1 else ''} added")
+        return 1 if lost else 0
+    new = permalinks.unlisted(listed, archive)
+    for url in new:
+        print(
+            f"{path}: {url} is published but not listed (run onrecord permalinks --update)",
+            file=sys.stderr,
+        )
+    if not lost and not new:
+        print(f"ok: {len(listed)} permalinks, all answered")
+    return 1 if lost or new else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="onrecord", description="On the Record: an archive of quoted statements."
@@ -185,6 +230,16 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="load every record and report every problem")
     check.set_defaults(run=cmd_check)
 
+    fmt = commands.add_parser("fmt", help="rewrite records into the canonical layout")
+    fmt.add_argument("paths", metavar="PATH", nargs="*", help="files or folders (default: all)")
+    fmt.add_argument("--check", action="store_true", help="write nothing; exit 1 if any is untidy")
+    fmt.add_argument("--force", action="store_true", help="drop editors' comments (else refused)")
+    fmt.set_defaults(run=cmd_fmt)
+
+    stats = commands.add_parser("stats", help="what the archive holds, and incomplete records")
+    stats.add_argument("--json", action="store_true", help="print the report as JSON")
+    stats.set_defaults(run=cmd_stats)
+
     build = commands.add_parser("build", help="build the site and the search index (make html)")
     build.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
     build.set_defaults(run=cmd_build)
@@ -193,7 +248,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    serve.add_argument("--output", metavar="DIR", help="the built site (default: OUTPUT_PATH)")
+    serve.add_argument(
+        "--index", metavar="DIR", help="the index folder (default: ONRECORD_INDEX_DIR)"
+    )
     serve.set_defaults(run=cmd_serve)
+
+    links = commands.add_parser(
+        "permalinks", help="check that every published URL still resolves (permalinks.txt)"
+    )
+    links.add_argument("--update", action="store_true", help="add new URLs to permalinks.txt")
+    links.set_defaults(run=cmd_permalinks)
 
     new = commands.add_parser("new", help="scaffold a new record with a free id")
     new.add_argument("record_kind", metavar="KIND", choices=KINDS)
@@ -209,6 +274,12 @@ def parser() -> argparse.ArgumentParser:
         elif shape == "value":
             new.add_argument(flag, dest=name)
     new.set_defaults(run=cmd_new)
+
+    synth = commands.add_parser("synth", help="write a synthetic archive of N statements")
+    synth.add_argument("n", type=int, metavar="N", help="statements, nested ones included")
+    synth.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    synth.add_argument("--seed", type=int, default=0, help="same N and seed, same bytes")
+    synth.set_defaults(run=cmd_synth)
 
     search = commands.add_parser("search", help="search the built index (make html builds it)")
     search.add_argument("query", metavar="QUERY", nargs="*", help='words, "a phrase", OR, -word')

@@ -39,6 +39,8 @@ a record leaves empty is null (or [] for a list), never invented:
     attribution_note  why, for disputed, misattributed or withdrawn; or null
     withdrawn_on      `YYYY-MM-DD` the archive withdrew it; null unless withdrawn
     notes             editors' notes; or null
+    content_hash      12 hex digits of the SHA-256 of the quoted words: changes only when they do
+    last_changed      `YYYY-MM-DD` the record's file last changed (git history, else the file)
 
 Formats, and why:
 
@@ -194,6 +196,8 @@ def _statement_data(statement: Statement, archive: Archive, references: _Referen
         "attribution_note": statement.attribution_note,
         "withdrawn_on": statement.withdrawn_on.isoformat() if statement.withdrawn_on else None,
         "notes": statement.notes,
+        "content_hash": statement.content_hash,
+        "last_changed": statement.last_changed.isoformat() if statement.last_changed else None,
     }
 
 

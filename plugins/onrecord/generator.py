@@ -15,7 +15,7 @@ from pathlib import Path
 from markupsafe import Markup
 from pelican.generators import Generator
 
-from . import cite, export, jsonld, templating, urls
+from . import cite, export, jsonld, permalinks, templating, urls
 from .load import load_archive
 from .model import Archive, Statement
 
@@ -67,11 +67,13 @@ class ArchiveGenerator(Generator):
         self._sources()
         self._timeline()
         self._feeds()
+        self._redirects()
         self._misc()
         written = export.write_exports(archive, Path(self.output_path), self.site_url)
         log.info("onrecord: wrote %d export files", len(written))
 
     def _write(self, path: str, template: str, **variables) -> None:
+        variables.setdefault("canonical", urls.absolute(self.site_url, path))
         self.writer.write_file(
             urls.save_as(path),
             self.get_template(template),
@@ -79,7 +81,6 @@ class ArchiveGenerator(Generator):
             relative_urls=self.settings["RELATIVE_URLS"],
             override_output=True,
             page_path=path,
-            canonical=urls.absolute(self.site_url, path),
             **variables,
         )
 
@@ -173,7 +174,7 @@ class ArchiveGenerator(Generator):
             )
         self._write(
             path,
-            "statement",
+            "withdrawn" if statement.withdrawn else "statement",
             statement=statement,
             speaker=archive.speakers[statement.speaker_id],
             outlet=archive.outlets.get(statement.outlet_id or ""),
@@ -307,6 +308,21 @@ class ArchiveGenerator(Generator):
             target = Path(self.output_path, path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+
+    def _redirects(self) -> None:
+        """A page at each former URL, and `_redirects` for hosts that read it (Netlify et al.)."""
+        moved = permalinks.redirects(self.archive)
+        for old, new in sorted(moved.items()):
+            self._write(
+                old.lstrip("/"),
+                "redirect",
+                target=new.lstrip("/"),
+                canonical=urls.absolute(self.site_url, new.lstrip("/")),
+            )
+        lines = [f"{old} {new} 301" for old, new in sorted(moved.items())]
+        Path(self.output_path, "_redirects").write_text(
+            "".join(line + "\n" for line in lines), encoding="utf-8"
+        )
 
     def _misc(self) -> None:
         self._write("search/", "search", results=None, query="")

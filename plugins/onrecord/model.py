@@ -5,6 +5,7 @@ Knows nothing of YAML, Pelican, Whoosh or HTTP: loading builds it, everything el
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,6 +124,15 @@ class Statement:
     aliases: tuple[str, ...] = ()
     path: str = ""
     quoted_in: str | None = None  # the statement a nested record sits inside
+    last_changed: date | None = None  # when its file last changed (git, or the file's time)
+
+    @property
+    def content_hash(self) -> str:
+        """A short fingerprint of the quoted words: a reader can tell if they changed."""
+        text = "\n\n".join(self.paragraphs)
+        if self.original:
+            text += "\n\n" + "\n\n".join(self.original.paragraphs)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
     def withdrawn(self) -> bool:
