@@ -7,13 +7,15 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help html serve test check clean lint browser publish
+.PHONY: help html serve test check fmt fmt-check stats clean lint browser publish devserver
 
 help:
 	@echo "make serve   build the site and search index, serve them on http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite"
 	@echo "make html    build the site into output/ and the index into var/index/"
 	@echo "make check   check every record"
+	@echo "make fmt     rewrite every record into the canonical layout (fmt-check: only list)"
+	@echo "make stats   what the archive holds, and the records with empty fields"
 	@echo "make clean   remove the build output, the index and the venv"
 
 $(STAMP): pyproject.toml
@@ -23,6 +25,16 @@ $(STAMP): pyproject.toml
 
 check: $(STAMP)
 	$(BIN)/onrecord check
+
+# Layout only: `onrecord fmt` proves each rewritten record loads into the same model.
+fmt: $(STAMP)
+	$(BIN)/onrecord fmt
+
+fmt-check: $(STAMP)
+	$(BIN)/onrecord fmt --check
+
+stats: $(STAMP)
+	$(BIN)/onrecord stats
 
 html: $(STAMP)
 	$(BIN)/onrecord build
@@ -38,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check plugins tests
 	$(BIN)/ruff format --check plugins tests
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser lint fmt-check
 	$(BIN)/python -m pytest
 
 clean:
@@ -47,3 +59,7 @@ clean:
 # Absolute URLs for a public host: make publish SITEURL=https://archive.example.org
 publish: $(STAMP)
 	SITEURL=$(SITEURL) $(BIN)/onrecord build --settings publishconf.py
+
+# Serve site and search, rebuilding on every change to records, theme or settings.
+devserver: $(STAMP)
+	$(BIN)/onrecord devserver --host $(HOST) --port $(PORT)

@@ -220,6 +220,12 @@ def cmd_permalinks(args: argparse.Namespace) -> int:
     return 1 if lost or new else 0
 
 
+def cmd_devserver(args: argparse.Namespace) -> int:
+    from .devserver import run
+
+    return run(Path(args.settings), args.host, args.port)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="onrecord", description="On the Record: an archive of quoted statements."
@@ -259,6 +265,12 @@ def parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--update", action="store_true", help="add new URLs to permalinks.txt")
     links.set_defaults(run=cmd_permalinks)
+
+    dev = commands.add_parser("devserver", help="serve, and rebuild when records or theme change")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    dev.set_defaults(run=cmd_devserver)
 
     new = commands.add_parser("new", help="scaffold a new record with a free id")
     new.add_argument("record_kind", metavar="KIND", choices=KINDS)
