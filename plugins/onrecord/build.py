@@ -81,9 +81,7 @@ def build(
             )
             raise BuildError(f"{where}: template error: {error}") from None
         rendered = time.perf_counter()
-        index_build = search_index.build_index(
-            archive, Path(settings["ONRECORD_INDEX_DIR"]), activate=False
-        )
+        index_build = search_index.build_index(archive, index_dir, activate=False)
         indexed = time.perf_counter()
         _swap(staging, output)
         search_index.activate(index_dir, index_build)

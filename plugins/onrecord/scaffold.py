@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from pathlib import Path
 
-from .load import SCHEMA_DIR, Layout, read_record, schema
+from .fmt import canonical_text, schema_comment
+from .load import Layout, read_record, schema
 from .problems import RecordError
-from .yamlfile import dump
 
 
 def fields(kind: str) -> dict[str, dict]:
@@ -111,8 +110,8 @@ def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
         else:
             data[name] = _empty(spec)
     path = record_path(layout, kind, record_id, year)
-    comment = os.path.relpath(SCHEMA_DIR / f"{kind}.schema.json", path.parent)
-    text = dump(data, comment)
+    # Written in `onrecord fmt`'s canonical layout, so a new record is tidy from the start.
+    text = canonical_text(data, kind, schema_comment(layout.root, kind, path))
     # Checked before anything is written: an id like `../x` or a date like `2017-02-30`
     # would otherwise put a broken file somewhere unexpected.
     _, problems = read_record(kind, str(path), text.encode("utf-8"))
