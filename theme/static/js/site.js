@@ -2,26 +2,68 @@
 // Adds a "Copy" button to each citation, copying its plain-text form.
 (function () {
   "use strict";
-  function copy(text, button) {
-    var done = function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 1500);
-    };
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () {});
+
+  // Without the Clipboard API (it needs a secure context: https or localhost),
+  // copy through a hidden text area and the older copy command.
+  function copyWithSelection(text) {
+    var area = document.createElement("textarea");
+    area.className = "copy-buffer";
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.setAttribute("aria-hidden", "true");
+    area.tabIndex = -1;
+    document.body.appendChild(area);
+    area.select();
+    var copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (error) {
+      copied = false;
     }
+    document.body.removeChild(area);
+    return copied ? Promise.resolve() : Promise.reject(new Error("copy failed"));
   }
+
+  function copy(text) {
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () {
+        return copyWithSelection(text);
+      });
+    }
+    return copyWithSelection(text);
+  }
+
   document.querySelectorAll(".citation").forEach(function (figure) {
     var source = figure.querySelector("[data-copy-text]");
     var caption = figure.querySelector("figcaption");
     if (!source || !caption) { return; }
+    var style = caption.textContent.trim();
     var button = document.createElement("button");
     button.type = "button";
     button.className = "copy";
     button.textContent = "Copy";
-    button.setAttribute("aria-label", "Copy the " + caption.textContent + " citation");
-    button.addEventListener("click", function () { copy(source.getAttribute("data-copy-text"), button); });
+    button.setAttribute("aria-label", "Copy the " + style + " citation");
+    // The button's name stays put; screen readers hear the outcome here.
+    var status = document.createElement("span");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    var timer = null;
+    function report(shown, spoken) {
+      button.textContent = shown;
+      status.textContent = spoken;
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        button.textContent = "Copy";
+        status.textContent = "";
+      }, 2000);
+    }
+    button.addEventListener("click", function () {
+      copy(source.getAttribute("data-copy-text")).then(
+        function () { report("Copied", style + " citation copied"); },
+        function () { report("Copy failed", "Could not copy: select the citation and copy it"); }
+      );
+    });
     caption.appendChild(button);
+    caption.appendChild(status);
   });
 }());

@@ -1,0 +1,276 @@
+"""The site in a real browser: Debian's chromium, driven by Playwright, against the search
+service (waitress + `create_app`) serving the seed archive built by the `output` and
+`index_dir` fixtures on 127.0.0.1.
+
+`make test` installs /usr/bin/chromium when it is missing; without it these tests fail (they
+never skip), so a machine that cannot run them is noticed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from onrecord.build import settings_for
+from onrecord.load import load_archive
+from onrecord.serve import create_app
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATEMENT = "jafari-press-conference"
+STATEMENT_PATH = f"/statements/{STATEMENT}/"
+# One page of every kind a reader lands on.
+PAGES = {
+    "home": "/",
+    "statement": STATEMENT_PATH,
+    "statement with nested quotes": "/statements/kayhan-sochi-editorial/",
+    "speaker": "/speakers/mohammad-ali-jafari/",
+    "theme": "/themes/basij/",
+    "source": "/sources/sochi-triumph-report/",
+    "timeline": "/timeline/",
+    "search results": "/search/?q=Basij",
+}
+
+
+@pytest.fixture(scope="module")
+def archive():
+    return load_archive(REPO)
+
+
+@pytest.fixture(scope="module")
+def site(output: Path, index_dir: Path) -> Iterator[str]:
+    """The search service over the built seed site, on a free port; its base URL."""
+    from waitress.server import create_server
+
+    settings = settings_for(REPO / "pelicanconf.py")
+    app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. "
+            "Install it with `make browser` (or run `make test`, which does), "
+            "never with `playwright install`.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """Make pages in fresh browser contexts (`new_page(**context_options)`), closed afterwards."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(base_url=site, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page(viewport={"width": 1280, "height": 900})
+
+
+def test_statement_page_shows_its_heading_and_every_paragraph(page, archive):
+    statement = archive.statements[STATEMENT]
+    page.goto(STATEMENT_PATH)
+
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("h1")).to_have_text(statement.headline)
+    paragraphs = page.locator("section.text .paragraph > p")
+    expect(paragraphs).to_have_count(len(statement.paragraphs))
+    for n, text in enumerate(statement.paragraphs):
+        expect(paragraphs.nth(n)).to_be_visible()
+        expect(paragraphs.nth(n)).to_contain_text(text[:60])
+
+
+def test_pilcrow_of_a_paragraph_makes_it_the_target(page):
+    page.goto(STATEMENT_PATH)
+
+    page.locator("#p2 a.pilcrow").click()
+
+    assert page.url.endswith("#p2")
+    assert page.evaluate("document.querySelector(':target').id") == "p2"
+    # The targeted paragraph is highlighted, the others are not.
+    background = "el => getComputedStyle(el).backgroundColor"
+    assert page.locator("#p2").evaluate(background) != "rgba(0, 0, 0, 0)"
+    assert page.locator("#p1").evaluate(background) == "rgba(0, 0, 0, 0)"
+
+
+def test_copy_button_copies_the_apa_citation(new_page, archive):
+    page = new_page(permissions=["clipboard-read", "clipboard-write"])
+    page.goto(STATEMENT_PATH)
+    expected = page.locator("#cite-apa [data-copy-text]").get_attribute("data-copy-text")
+
+    button = page.get_by_role("button", name="Copy the APA citation")
+    button.click()
+
+    page.wait_for_function("() => navigator.clipboard.readText().then(text => text !== '')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == expected
+    family_name = archive.speakers[archive.statements[STATEMENT].speaker_id].name.split()[-1]
+    assert family_name in copied
+
+
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+def test_page_has_no_serious_accessibility_violations(page, path):
+    page.goto(path)
+    violations = Axe().run(page).response["violations"]
+
+    serious = [
+        f"{v['impact']} {v['id']}: {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+
+def test_keyboard_focus_is_visible(page):
+    page.goto(STATEMENT_PATH)
+
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.get_attribute("class") == "skip-link"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0  # moved on screen
+    page.keyboard.press("Tab")
+    outline = page.locator(":focus").evaluate(
+        "el => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert outline[0] != "none"
+    assert float(outline[1].removesuffix("px")) >= 2
+
+
+def test_header_search_lists_results_with_highlights(page):
+    page.goto("/")
+    box = page.get_by_label("Search statements")
+    box.fill("Basij")
+    box.press("Enter")
+
+    page.wait_for_url("**/search/?q=Basij")
+    results = page.locator(".results .statement-item")
+    expect(results.first).to_be_visible()
+    marks = page.locator(".results mark")
+    expect(marks.first).to_be_visible()
+    assert all(text.lower() == "basij" for text in marks.all_inner_texts())
+
+
+def test_speaker_facet_narrows_results_to_that_speaker(page):
+    page.goto("/search/?q=Basij")
+    before = page.locator(".results .statement-item").count()
+    facet = page.locator("section[aria-labelledby='facet-speaker-h'] a").first
+    speaker = facet.inner_text().strip()
+
+    facet.click()
+
+    page.wait_for_url("**speaker=*")
+    results = page.locator(".results .statement-item")
+    expect(results.first).to_be_visible()
+    assert 0 < results.count() <= before
+    for meta in results.locator(".meta").all_inner_texts():
+        assert meta.startswith(speaker)
+
+
+def test_statement_page_works_without_javascript(new_page, archive):
+    page = new_page(java_script_enabled=False)
+    page.goto(STATEMENT_PATH)
+
+    expect(page.locator("section.text .paragraph > p")).to_have_count(
+        len(archive.statements[STATEMENT].paragraphs)
+    )
+    citations = page.locator(".citation-text")
+    expect(citations).to_have_count(3)
+    for n in range(3):
+        expect(citations.nth(n)).to_be_visible()
+        expect(citations.nth(n)).to_contain_text("Jafari")
+    # The page was really read without scripts: the copy buttons they add are absent.
+    expect(page.locator("button.copy")).to_have_count(0)
+
+
+def test_search_works_without_javascript(new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto(STATEMENT_PATH)
+    box = page.get_by_label("Search statements")
+    box.fill("Basij")
+    box.press("Enter")
+
+    page.wait_for_url("**/search/?q=Basij")
+    expect(page.locator(".results .statement-item").first).to_be_visible()
+    expect(page.locator(".results mark").first).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    "path", [STATEMENT_PATH, "/statements/kayhan-sochi-editorial/", "/search/?q=Basij"]
+)
+def test_narrow_screen_has_no_horizontal_scroll(new_page, path):
+    page = new_page(viewport={"width": 360, "height": 740})
+    page.goto(path)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_browsing_requests_nothing_beyond_the_local_server(page):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    for path in PAGES.values():
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+
+    assert requested, "no request was recorded"
+    outside = [
+        url
+        for url in requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"
+    ]
+    assert outside == []
+
+
+def test_pages_log_no_errors(page):
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    for path in PAGES.values():
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+
+    assert errors == []
