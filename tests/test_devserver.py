@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, copy_records
 
 STATEMENT = Path("content/statements/2017/salami-martyrs-conference.yaml")
@@ -56,9 +55,20 @@ def devserver(tmp_path_factory):
     )
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "onrecord.cli", "devserver", "--settings", str(settings),
-         "--port", str(port)],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "onrecord.cli",
+            "devserver",
+            "--settings",
+            str(settings),
+            "--port",
+            str(port),
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     assert wait_for(lambda: fetch(base + "/")[0] == 200), "devserver did not start"

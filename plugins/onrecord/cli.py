@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import scaffold
-from .load import KINDS, Layout, load_archive
+from .load import KINDS, Layout, claim_kinds, load_archive
 from .problems import RecordError
 
 
@@ -161,6 +161,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             year=args.year,
             date_from=args.date_from,
             date_to=args.date_to,
+            claim=args.claim,
             page=args.page,
             per_page=per_page,
         )
@@ -301,6 +302,12 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--year", metavar="YEAR", help="only statements of this year")
     search.add_argument("--from", dest="date_from", metavar="DATE", help="on or after YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", metavar="DATE", help="on or before YYYY-MM-DD")
+    search.add_argument(
+        "--claim",
+        metavar="KIND",
+        choices=claim_kinds(),
+        help="only statements making a claim of this kind: " + ", ".join(claim_kinds()),
+    )
     search.add_argument("--page", type=int, default=1, metavar="N", help="page of 20 results")
     search.add_argument("--json", action="store_true", help="print the result object as JSON")
     search.add_argument("--index", metavar="DIR", help="the index folder (default: var/index)")

@@ -6,6 +6,8 @@
     data/statements.csv    the same, one row per statement, for spreadsheets
     data/onrecord.db       the same as a SQLite database (Datasette, sqlite3, any client)
     statements/<id>.json   one statement (a JSON object), for every statement
+    data/claims.json       every claim with its appearances (`write_claim_exports`)
+    data/claims.csv        one row per appearance of a claim, for spreadsheets
 
 Lists hold the published statements (`Archive.chronological`): oldest first, undated ones
 before dated ones, ties by id. Nested statements are statements in their own right. A
@@ -70,6 +72,31 @@ Formats, and why:
   searches it by `rowid`, so statements' rowids are written explicitly, 1… in list order.
   The file is static: the index is filled once and needs no triggers.
 
+One claim as JSON (`claim_data`), every key always present, in this order:
+
+    id                the claim's id; ids never change
+    url               its page: `<site_url>/claims/<id>/`
+    summary           what is asserted, in the editor's neutral words (not whether it is true)
+    kind              factual | quantitative | threat | prediction | accusation | self-description
+    appearances       [{statement, paragraph, exact, prefix, suffix, start, speaker, role, date,
+                      venue, url, text_fragment_url}] in date order (undated ones last), each
+                      in a published statement: `exact` is verbatim from paragraph `paragraph`
+                      (1-based) at character offset `start` (0-based, in code points);
+                      `prefix`/`suffix` (or null) the text right before/after, as the record
+                      gives it; `speaker` is {id, name, url}; `url` the statement's page at
+                      `#p<paragraph>`; `text_fragment_url` the same with a text directive
+                      (`:~:text=`) that makes browsers highlight the words
+    first_appearance  {statement, paragraph} of the first of them; or null when there is none
+    reviews           [{by, date, url, verdict}]: published fact-checks, as given
+    notes             editors' notes; or null
+
+`data/claims.json` is an array of them, by id, one compact claim per line; `data/claims.csv`
+has the columns of `CLAIM_CSV_COLUMNS`, one row per appearance (the claim's own fields
+repeated on each), with the conventions of `data/statements.csv`. In the SQLite file,
+`claims` has a row per claim, `claim_appearances` one per appearance (`position` 1 is the
+first appearance) with foreign keys to `claims`, to `statements` and to the paragraph in
+`paragraphs`, and `claim_reviews` one per review (`reviewer` is its `by`).
+
 Same archive, same bytes: rows are written in a fixed order, and the SQLite file is built
 by the same statements each time (with the same SQLite library).
 """
@@ -84,11 +111,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from . import urls
-from .model import Archive, Statement
+from .model import Archive, Claim, ClaimSpan, Statement
 
 STATEMENTS_JSON = "data/statements.json"
 STATEMENTS_CSV = "data/statements.csv"
 DATABASE = "data/onrecord.db"
+CLAIMS_JSON = "data/claims.json"
+CLAIMS_CSV = "data/claims.csv"
 
 PARAGRAPH_BREAK = "\n\n"
 LIST_SEPARATOR = "; "
@@ -120,6 +149,27 @@ CSV_COLUMNS = (
     "quoted_by",
     "attribution",
     "attribution_note",
+    "notes",
+)
+
+CLAIM_CSV_COLUMNS = (
+    "claim_id",
+    "claim_url",
+    "kind",
+    "summary",
+    "position",
+    "statement_id",
+    "paragraph",
+    "exact",
+    "prefix",
+    "suffix",
+    "speaker_id",
+    "speaker",
+    "role",
+    "date",
+    "venue",
+    "url",
+    "text_fragment_url",
     "notes",
 )
 
@@ -214,6 +264,82 @@ def _listed(archive: Archive, statement_id: str | None) -> bool:
 def _published_data(archive: Archive, references: _References) -> list[dict]:
     """The data of every published statement, in list order, each built once."""
     return [_statement_data(s, archive, references) for s in archive.chronological]
+
+
+# -- one claim -----------------------------------------------------------------------------
+
+
+def claim_data(claim: Claim, archive: Archive, site_url: str) -> dict:
+    """The JSON shape of one claim (keys documented in the module docstring)."""
+    return _claim_data(claim, archive, _References(archive, site_url))
+
+
+def _appearance_data(span: ClaimSpan, references: _References) -> dict:
+    statement, appearance = span.statement, span.appearance
+    url = f"{_page_url(references.site_url, 'statement', statement.id)}#p{span.paragraph}"
+    return {
+        "statement": statement.id,
+        "paragraph": span.paragraph,
+        "exact": appearance.exact,
+        "prefix": appearance.prefix,
+        "suffix": appearance.suffix,
+        "start": span.start,
+        "speaker": references.to("speaker", statement.speaker_id),
+        "role": statement.role,
+        "date": statement.date.isoformat() if statement.date else None,
+        "venue": statement.venue,
+        "url": url,
+        "text_fragment_url": url
+        + urls.text_fragment(appearance.exact, appearance.prefix, appearance.suffix),
+    }
+
+
+def _claim_data(claim: Claim, archive: Archive, references: _References) -> dict:
+    appearances = [
+        _appearance_data(span, references) for span in archive.claim_spans.get(claim.id, ())
+    ]
+    first = appearances[0] if appearances else None
+    return {
+        "id": claim.id,
+        "url": _page_url(references.site_url, "claim", claim.id),
+        "summary": claim.summary,
+        "kind": claim.kind,
+        "appearances": appearances,
+        "first_appearance": (
+            {"statement": first["statement"], "paragraph": first["paragraph"]} if first else None
+        ),
+        "reviews": [
+            {"by": r.by, "date": r.date.isoformat(), "url": r.url, "verdict": r.verdict}
+            for r in claim.reviews
+        ],
+        "notes": claim.notes,
+    }
+
+
+def _claims_data(archive: Archive, references: _References) -> list[dict]:
+    """Every claim's data, by id."""
+    return [_claim_data(archive.claims[key], archive, references) for key in sorted(archive.claims)]
+
+
+def claim_csv_rows(data: dict) -> list[list[str]]:
+    """One claim's CSV rows, one per appearance, in `CLAIM_CSV_COLUMNS` order, formula-safe."""
+    rows = []
+    for position, appearance in enumerate(data["appearances"], start=1):
+        fields = {
+            "claim_id": data["id"],
+            "claim_url": data["url"],
+            "kind": data["kind"],
+            "summary": data["summary"],
+            "position": position,
+            "statement_id": appearance["statement"],
+            "speaker_id": appearance["speaker"]["id"],
+            "speaker": appearance["speaker"]["name"],
+            "notes": data["notes"],
+        }
+        for column in CLAIM_CSV_COLUMNS:
+            fields.setdefault(column, appearance.get(column))
+        rows.append([csv_safe(fields[column]) for column in CLAIM_CSV_COLUMNS])
+    return rows
 
 
 # -- writing files -------------------------------------------------------------------------
@@ -333,6 +459,16 @@ def _write_csv_records(records: Iterable[dict], path: Path) -> Path:
     return _replace_atomically(path, write)
 
 
+def _write_claim_csv_records(claims: list[dict], path: Path) -> Path:
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(CLAIM_CSV_COLUMNS)
+            writer.writerows(row for data in claims for row in claim_csv_rows(data))
+
+    return _replace_atomically(path, write)
+
+
 def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/statements.csv`: one row per published statement, in list order."""
     records = _published_data(archive, _References(archive, site_url))
@@ -423,12 +559,42 @@ CREATE TABLE quotes (
     nested INTEGER NOT NULL,
     PRIMARY KEY (statement_id, paragraph, quoted_statement_id)
 );
+CREATE TABLE claims (
+    id TEXT PRIMARY KEY,
+    summary TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    notes TEXT,
+    url TEXT NOT NULL
+);
+CREATE TABLE claim_appearances (
+    claim_id TEXT NOT NULL REFERENCES claims(id),
+    position INTEGER NOT NULL,
+    statement_id TEXT NOT NULL REFERENCES statements(id),
+    paragraph INTEGER NOT NULL,
+    exact TEXT NOT NULL,
+    prefix TEXT,
+    suffix TEXT,
+    start INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (claim_id, position),
+    FOREIGN KEY (statement_id, paragraph) REFERENCES paragraphs(statement_id, number)
+);
+CREATE TABLE claim_reviews (
+    claim_id TEXT NOT NULL REFERENCES claims(id),
+    position INTEGER NOT NULL,
+    reviewer TEXT NOT NULL,
+    date TEXT NOT NULL,
+    url TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    PRIMARY KEY (claim_id, position)
+);
 CREATE INDEX statements_speaker_id ON statements(speaker_id);
 CREATE INDEX statements_outlet_id ON statements(outlet_id);
 CREATE INDEX statements_source_id ON statements(source_id);
 CREATE INDEX statements_quoted_in ON statements(quoted_in);
 CREATE INDEX statement_themes_theme_id ON statement_themes(theme_id);
 CREATE INDEX quotes_quoted_statement_id ON quotes(quoted_statement_id);
+CREATE INDEX claim_appearances_statement_id ON claim_appearances(statement_id, paragraph);
 -- Datasette finds a table's search index by `content="<table>"` in this very text.
 CREATE VIRTUAL TABLE statements_fts USING fts5(text, headline, content="statements");
 """
@@ -476,6 +642,19 @@ INSERT_COLUMNS = {
     "paragraphs": ("statement_id", "number", "text"),
     "statement_themes": ("statement_id", "theme_id"),
     "quotes": ("statement_id", "paragraph", "quoted_statement_id", "nested"),
+    "claims": ("id", "summary", "kind", "notes", "url"),
+    "claim_appearances": (
+        "claim_id",
+        "position",
+        "statement_id",
+        "paragraph",
+        "exact",
+        "prefix",
+        "suffix",
+        "start",
+        "url",
+    ),
+    "claim_reviews": ("claim_id", "position", "reviewer", "date", "url", "verdict"),
 }
 
 
@@ -606,8 +785,35 @@ def _fill_database(connection: sqlite3.Connection, tables: dict[str, Iterable[tu
     connection.execute("COMMIT")
 
 
+def _claim_tables(claims: list[dict]) -> dict[str, Iterable[tuple]]:
+    return {
+        "claims": ((c["id"], c["summary"], c["kind"], c["notes"], c["url"]) for c in claims),
+        "claim_appearances": (
+            (
+                c["id"],
+                position,
+                a["statement"],
+                a["paragraph"],
+                a["exact"],
+                a["prefix"],
+                a["suffix"],
+                a["start"],
+                a["url"],
+            )
+            for c in claims
+            for position, a in enumerate(c["appearances"], start=1)
+        ),
+        "claim_reviews": (
+            (c["id"], position, r["by"], r["date"], r["url"], r["verdict"])
+            for c in claims
+            for position, r in enumerate(c["reviews"], start=1)
+        ),
+    }
+
+
 def _write_sqlite_records(archive: Archive, records: list[dict], path: Path, site_url: str) -> Path:
-    tables = _record_tables(archive, site_url) | _statement_tables(records)
+    claims = _claims_data(archive, _References(archive, site_url))
+    tables = _record_tables(archive, site_url) | _statement_tables(records) | _claim_tables(claims)
 
     def write(temporary: Path) -> None:
         connection = sqlite3.connect(temporary, isolation_level=None)
@@ -662,4 +868,17 @@ def write_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Pat
         _write_csv_records(records, output_dir / STATEMENTS_CSV),
         _write_sqlite_records(archive, records, output_dir / DATABASE, site_url),
         *_write_statement_files(archive, records, output_dir, references),
+    ]
+
+
+def write_claim_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
+    """Write `data/claims.json` and `data/claims.csv` under `output_dir`; return their paths.
+
+    (The claims' SQLite tables are in `data/onrecord.db`, which `write_exports` writes.)
+    """
+    output_dir = Path(output_dir)
+    claims = _claims_data(archive, _References(archive, site_url))
+    return [
+        _write_json_records(claims, output_dir / CLAIMS_JSON),
+        _write_claim_csv_records(claims, output_dir / CLAIMS_CSV),
     ]

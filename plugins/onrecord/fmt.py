@@ -4,7 +4,8 @@ The canonical layout of a record:
 
 - first line: `# yaml-language-server: $schema=<relative path to schema/<kind>.schema.json>`;
 - fields in the order of the schema's `properties`, nested mappings too (a quote, a nested
-  statement, `original`, a footnote, `name_original`); fields are never added or removed;
+  statement, `original`, a footnote, `name_original`, a claim's appearance or review); fields
+  are never added or removed;
 - every text value double-quoted, on one line, verbatim: no YAML 1.1 lookalike (`no`,
   `1:20`, `2017-11-23`) can change type, and no folding can change a paragraph's spaces;
 - `null` for empty values, plain whole numbers, lists in block style (`[]` when empty).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from markupsafe import Markup
 from pelican.generators import Generator
 
 from . import cite, export, jsonld, permalinks, templating, urls
-from .load import load_archive
-from .model import Archive, Statement
+from .load import claim_kinds, load_archive
+from .model import Archive, Claim, ClaimSpan, Speaker, Statement
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,43 @@ def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None,
         after = statements[index + 1] if index + 1 < len(statements) else None
         result[statement.id] = (before, after)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of a paragraph's text and, when it is a claim's words, the claim to link to.
+
+    Templates render `text` escaped, like any record text, and wrap a claim's words in a
+    `<mark>` linking to `claim`; no HTML is ever built here.
+    """
+
+    text: str
+    claim: Claim | None = None  # the narrowest claim whose words include these
+    claims: tuple[Claim, ...] = ()  # every claim whose words include these
+
+
+def paragraph_segments(text: str, spans: Sequence[ClaimSpan]) -> list[Segment]:
+    """`text` cut where claims' words begin and end, in order; the pieces join back to `text`.
+
+    Claims' words may overlap (two claims made in one sentence): each piece then belongs
+    to every claim covering it and links to the narrowest of them.
+    """
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    segments = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = sorted(
+            (s for s in spans if s.start <= start and end <= s.end),
+            key=lambda s: (s.end - s.start, s.start, s.claim.id),
+        )
+        claims = tuple(dict.fromkeys(s.claim for s in covering))
+        segments.append(Segment(text[start:end], claims[0] if claims else None, claims))
+    return segments
+
+
+def other_speakers(spans: Sequence[ClaimSpan], speakers: dict[str, Speaker], but: str) -> list:
+    """The speakers of `spans` other than `but`, each once, in the spans' order."""
+    ids = dict.fromkeys(s.statement.speaker_id for s in spans if s.statement.speaker_id != but)
+    return [speakers[speaker_id] for speaker_id in ids]
 
 
 class ArchiveGenerator(Generator):
@@ -65,11 +103,13 @@ class ArchiveGenerator(Generator):
         self._statements()
         self._people_and_places()
         self._sources()
+        self._claims()
         self._timeline()
         self._feeds()
         self._redirects()
         self._misc()
         written = export.write_exports(archive, Path(self.output_path), self.site_url)
+        written += export.write_claim_exports(archive, Path(self.output_path), self.site_url)
         log.info("onrecord: wrote %d export files", len(written))
 
     def _write(self, path: str, template: str, **variables) -> None:
@@ -167,6 +207,14 @@ class ArchiveGenerator(Generator):
             (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
             for parent in archive.quoted_by.get(statement.id, ())
         ]
+        spans_at: dict[int, list[ClaimSpan]] = {}
+        for span in archive.claims_by_statement.get(statement.id, ()):
+            spans_at.setdefault(span.paragraph, []).append(span)
+        claim_paragraphs: dict[Claim, list[int]] = {}
+        for span in archive.claims_by_statement.get(statement.id, ()):
+            claim_paragraphs.setdefault(span.claim, [])
+            if span.paragraph not in claim_paragraphs[span.claim]:
+                claim_paragraphs[span.claim].append(span.paragraph)
         parent = archive.statements.get(statement.quoted_in) if statement.quoted_in else None
         if parent and parent not in (p for p, _ in quoted_by):
             quoted_by.insert(
@@ -191,6 +239,11 @@ class ArchiveGenerator(Generator):
                 jsonld.statement_jsonld(statement, archive, permalink, self.site_url)
             ),
             statement_json=urls.statement_json(statement.id),
+            claim_segments={
+                n: paragraph_segments(statement.paragraphs[n - 1], spans)
+                for n, spans in spans_at.items()
+            },
+            statement_claims=list(claim_paragraphs.items()),
         )
 
     def _people_and_places(self) -> None:
@@ -211,6 +264,13 @@ class ArchiveGenerator(Generator):
                     archive.outlets, (s.outlet_id for s in statements if s.outlet_id)
                 ),
                 feed=urls.feed("speaker", speaker.id),
+                speaker_claims=[
+                    (
+                        claim,
+                        other_speakers(archive.claim_spans[claim.id], archive.speakers, speaker.id),
+                    )
+                    for claim in archive.claims_by_speaker.get(speaker.id, ())
+                ],
                 jsonld=jsonld.script_json(
                     jsonld.speaker_jsonld(speaker, urls.absolute(self.site_url, path))
                 ),
@@ -253,6 +313,45 @@ class ArchiveGenerator(Generator):
                 footnotes=footnotes,
                 unnumbered=unnumbered,
             )
+
+    def _claims(self) -> None:
+        archive = self.archive
+        claims = sorted(archive.claims.values(), key=lambda c: (c.summary.casefold(), c.id))
+        counts = {c.id: len(archive.claim_spans.get(c.id, ())) for c in claims}
+        by_kind = [(kind, [c for c in claims if c.kind == kind]) for kind in claim_kinds()]
+        self._write(
+            urls.listing("claim"),
+            "claims",
+            by_kind=[(kind, listed) for kind, listed in by_kind if listed],
+            most=sorted(((c, counts[c.id]) for c in claims), key=lambda row: -row[1]),
+            counts=counts,
+        )
+        for claim in claims:
+            path = urls.record("claim", claim.id)
+            spans = archive.claim_spans.get(claim.id, [])
+            appearances = [
+                (span, archive.speakers[span.statement.speaker_id], self._deep_link(span))
+                for span in spans
+            ]
+            self._write(
+                path,
+                "claim",
+                claim=claim,
+                appearances=appearances,
+                first=appearances[0] if appearances else None,
+                jsonld=jsonld.script_json(
+                    jsonld.claim_jsonld(
+                        claim, archive, urls.absolute(self.site_url, path), self.site_url
+                    )
+                ),
+            )
+
+    def _deep_link(self, span: ClaimSpan) -> str:
+        """The statement's paragraph, with a text directive that highlights the claim's words."""
+        page = urls.absolute(self.site_url, urls.record("statement", span.statement.id))
+        appearance = span.appearance
+        directive = urls.text_fragment(appearance.exact, appearance.prefix, appearance.suffix)
+        return f"{page}#p{span.paragraph}{directive}"
 
     def _timeline(self) -> None:
         years: dict[int, dict[int, list[Statement]]] = {}

@@ -59,5 +59,10 @@ def with_history(archive: Archive, root: Path) -> Archive:
         for key, s in archive.statements.items()
     }
     return Archive.of(
-        archive.speakers, archive.outlets, archive.themes, archive.sources, statements
+        archive.speakers,
+        archive.outlets,
+        archive.themes,
+        archive.sources,
+        statements,
+        archive.claims,
     )

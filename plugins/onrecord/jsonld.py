@@ -1,4 +1,4 @@
-"""schema.org descriptions of statements and speakers, as plain dicts.
+"""schema.org descriptions of statements, speakers and claims, as plain dicts.
 
 Pages embed them in `<script type="application/ld+json">` through `script_json`, which
 makes the JSON safe to sit inside that element. Only fields the record has appear: an
@@ -12,7 +12,7 @@ import json
 from markupsafe import Markup
 
 from . import urls
-from .model import Archive, Source, Speaker, Statement
+from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement
 
 SCHEMA_ORG = "https://schema.org"
 
@@ -26,13 +26,19 @@ def _schema_type(speaker: Speaker) -> str:
     return "Person" if speaker.kind == "person" else "Organization"
 
 
-def statement_jsonld(statement: Statement, archive: Archive, url: str, site_url: str) -> dict:
-    """The statement as a schema.org `Quotation`; `url` is its permalink."""
+def _creator(statement: Statement, archive: Archive, site_url: str) -> dict:
+    """Who made a statement, with the role they had then."""
     speaker = archive.speakers[statement.speaker_id]
     creator: dict = {"@type": _schema_type(speaker), "name": speaker.name}
     if statement.role and speaker.kind == "person":  # schema.org gives only a Person a jobTitle
         creator["jobTitle"] = statement.role
     creator["url"] = page_url(site_url, "speaker", speaker.id)
+    return creator
+
+
+def statement_jsonld(statement: Statement, archive: Archive, url: str, site_url: str) -> dict:
+    """The statement as a schema.org `Quotation`; `url` is its permalink."""
+    creator = _creator(statement, archive, site_url)
     data: dict = {
         "@context": SCHEMA_ORG,
         "@type": "Quotation",
@@ -78,6 +84,59 @@ def footnote_citation(statement: Statement, source: Source) -> str:
     citation = f"{source.title}, footnote {statement.footnote}"
     note = next((f.text for f in source.footnotes if f.number == statement.footnote), None)
     return f"{citation}: {note}" if note else citation
+
+
+def _appearance(span: ClaimSpan, archive: Archive, site_url: str) -> dict:
+    """One appearance of a claim: the words, as a `Quotation` at their paragraph."""
+    statement = span.statement
+    quotation: dict = {
+        "@type": "Quotation",
+        "url": f"{page_url(site_url, 'statement', statement.id)}#p{span.paragraph}",
+        "text": span.exact,
+        "creator": _creator(statement, archive, site_url),
+    }
+    if statement.date:
+        quotation["dateCreated"] = statement.date.isoformat()
+    return quotation
+
+
+def claim_jsonld(claim: Claim, archive: Archive, url: str, site_url: str) -> dict:
+    """The claim as a schema.org `Claim`; `url` is its page.
+
+    `name` is the editor's summary (what is asserted); the speakers' own words are in each
+    `appearance`, the first of which is also the `firstAppearance`, whose speaker is the
+    claim's `author` and whose date its `datePublished`. Reviews are `ClaimReview`s.
+    """
+    spans = archive.claim_spans.get(claim.id, [])
+    data: dict = {
+        "@context": SCHEMA_ORG,
+        "@type": "Claim",
+        "identifier": claim.id,
+        "url": url,
+        "name": claim.summary,
+        "genre": claim.kind,
+    }
+    if spans:
+        first = spans[0].statement
+        data["author"] = _creator(first, archive, site_url)
+        if first.date:
+            data["datePublished"] = first.date.isoformat()
+        appearances = [_appearance(span, archive, site_url) for span in spans]
+        data["firstAppearance"] = appearances[0]
+        data["appearance"] = appearances
+    if claim.reviews:
+        data["review"] = [
+            {
+                "@type": "ClaimReview",
+                "author": {"@type": "Organization", "name": review.by},
+                "datePublished": review.date.isoformat(),
+                "url": review.url,
+                "claimReviewed": claim.summary,
+                "reviewRating": {"@type": "Rating", "alternateName": review.verdict},
+            }
+            for review in claim.reviews
+        ]
+    return data
 
 
 def speaker_jsonld(speaker: Speaker, url: str) -> dict:

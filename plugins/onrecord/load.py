@@ -23,11 +23,14 @@ from jsonschema.validators import extend
 
 from . import rules
 from .model import (
+    Appearance,
     Archive,
+    Claim,
     Footnote,
     LocalizedText,
     Outlet,
     Quote,
+    Review,
     Source,
     Speaker,
     Statement,
@@ -38,7 +41,7 @@ from .yamlfile import Document, parse
 
 # The schemas live at the repository root, beside the records editors point them at.
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
-KINDS = ("statement", "speaker", "outlet", "theme", "source")
+KINDS = ("statement", "speaker", "outlet", "theme", "source", "claim")
 DATE_FIELDS = frozenset({"date", "published", "withdrawn_on"})
 
 
@@ -55,6 +58,7 @@ class Layout:
             "outlet": self.root / "content" / "outlets",
             "theme": self.root / "content" / "themes",
             "source": self.root / "content" / "sources",
+            "claim": self.root / "content" / "claims",
         }
 
     def files(self) -> Iterator[tuple[str, Path]]:
@@ -71,6 +75,11 @@ class Layout:
 @cache
 def schema(kind: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
+
+
+def claim_kinds() -> tuple[str, ...]:
+    """The kinds a claim can be, in the schema's order (the list lives in the schema)."""
+    return tuple(schema("claim")["properties"]["kind"]["enum"])
 
 
 def _is_whole_number(checker, instance: object) -> bool:
@@ -123,6 +132,7 @@ def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
         themes={r.id: r for r, _ in records["theme"]},
         sources={r.id: r for r, _ in records["source"]},
         statements={statement.id: statement for statement, _, _ in statements},
+        claims={r.id: r for r, _ in records["claim"]},
     )
 
 
@@ -366,6 +376,8 @@ def build(kind: str, document: Document) -> object:
             aliases=_ids(data.get("aliases")),
             path=document.path,
         )
+    if kind == "claim":
+        return _claim(data, document.path)
     return Source(
         id=data["id"],
         title=data["title"],
@@ -377,6 +389,31 @@ def build(kind: str, document: Document) -> object:
         notes=data.get("notes"),
         aliases=_ids(data.get("aliases")),
         path=document.path,
+    )
+
+
+def _claim(data: dict, path: str) -> Claim:
+    return Claim(
+        id=data["id"],
+        summary=data["summary"],
+        kind=data["kind"],
+        appearances=tuple(
+            Appearance(
+                statement_id=a["statement"],
+                paragraph=a["paragraph"],
+                exact=a["exact"],
+                prefix=a.get("prefix"),
+                suffix=a.get("suffix"),
+            )
+            for a in data["appearances"]
+        ),
+        reviews=tuple(
+            Review(r["by"], date.fromisoformat(r["date"]), r["url"], r["verdict"])
+            for r in data.get("reviews") or ()
+        ),
+        notes=data.get("notes"),
+        aliases=_ids(data.get("aliases")),
+        path=path,
     )
 
 

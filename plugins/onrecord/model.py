@@ -155,12 +155,122 @@ def _chronological(statement: Statement) -> tuple[date, str]:
     return (statement.date or date.min, statement.id)
 
 
+def occurrences(
+    text: str, exact: str, prefix: str | None = None, suffix: str | None = None
+) -> list[int]:
+    """Where `exact` starts in `text` (overlapping places too), with `prefix` right before it
+    and `suffix` right after it when they are given."""
+    found = []
+    start = text.find(exact) if exact else -1
+    while start != -1:
+        end = start + len(exact)
+        if (prefix is None or text.endswith(prefix, 0, start)) and (
+            suffix is None or text.startswith(suffix, end)
+        ):
+            found.append(start)
+        start = text.find(exact, start + 1)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """A claim made in so many words: `exact` in paragraph `paragraph` (1-based) of a statement.
+
+    `prefix` and `suffix` (the text right before and after) single out one place when the
+    words occur more than once in the paragraph.
+    """
+
+    statement_id: str
+    paragraph: int
+    exact: str
+    prefix: str | None = None
+    suffix: str | None = None
+
+    def places(self, text: str) -> list[int]:
+        """Every offset in the paragraph `text` where this appearance's selector matches."""
+        return occurrences(text, self.exact, self.prefix, self.suffix)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A published fact-check of a claim, as its author gives it."""
+
+    by: str
+    date: date
+    url: str
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A checkable assertion and every place a statement makes it.
+
+    `summary` is the editor's neutral wording of what is asserted, not of whether it is true.
+    """
+
+    id: str
+    summary: str
+    kind: str  # one of the schema's kinds (schema/claim.schema.json)
+    appearances: tuple[Appearance, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimSpan:
+    """One appearance of a claim, placed: its statement and the words' offsets in the paragraph."""
+
+    claim: Claim
+    appearance: Appearance
+    statement: Statement
+    start: int
+
+    @property
+    def paragraph(self) -> int:
+        return self.appearance.paragraph
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.appearance.exact)
+
+    @property
+    def text(self) -> str:
+        """The whole paragraph the words are in."""
+        return self.statement.paragraphs[self.appearance.paragraph - 1]
+
+    @property
+    def before(self) -> str:
+        return self.text[: self.start]
+
+    @property
+    def exact(self) -> str:
+        return self.appearance.exact
+
+    @property
+    def after(self) -> str:
+        return self.text[self.end :]
+
+
+def _by_date(span: ClaimSpan) -> tuple:
+    # Undated appearances cannot be placed in time: they come after the dated ones.
+    statement = span.statement
+    return (
+        statement.date is None,
+        statement.date or date.min,
+        statement.id,
+        span.paragraph,
+        span.start,
+    )
+
+
 @dataclass(frozen=True)
 class Archive:
     """Every record, by id, and the lookups the pages, feeds, exports and index need.
 
     Build it with `Archive.of(...)`: the lookups are computed once, in linear time
-    (plus one sort), so nothing downstream scans the whole list per term.
+    (plus sorting), so nothing downstream scans the whole list per term.
     """
 
     speakers: dict[str, Speaker]
@@ -168,6 +278,7 @@ class Archive:
     themes: dict[str, Theme]
     sources: dict[str, Source]
     statements: dict[str, Statement]  # nested records included
+    claims: dict[str, Claim] = field(default_factory=dict)
     # Lookups (derived); lists are in chronological order, oldest first.
     chronological: list[Statement] = field(default_factory=list)  # published (not withdrawn)
     by_speaker: dict[str, list[Statement]] = field(default_factory=dict)
@@ -177,6 +288,10 @@ class Archive:
     by_footnote: dict[tuple[str, int], list[Statement]] = field(default_factory=dict)
     by_year: dict[int, list[Statement]] = field(default_factory=dict)
     quoted_by: dict[str, list[Statement]] = field(default_factory=dict)
+    # Claims: only appearances in published statements are placed.
+    claim_spans: dict[str, list[ClaimSpan]] = field(default_factory=dict)  # by claim, dated first
+    claims_by_statement: dict[str, list[ClaimSpan]] = field(default_factory=dict)  # text order
+    claims_by_speaker: dict[str, list[Claim]] = field(default_factory=dict)  # by first appearance
 
     @classmethod
     def of(
@@ -186,6 +301,7 @@ class Archive:
         themes: dict[str, Theme],
         sources: dict[str, Source],
         statements: dict[str, Statement],
+        claims: dict[str, Claim] | None = None,
     ) -> Archive:
         published = sorted((s for s in statements.values() if not s.withdrawn), key=_chronological)
         by_speaker: dict[str, list[Statement]] = defaultdict(list)
@@ -208,12 +324,25 @@ class Archive:
                 by_year[statement.date.year].append(statement)
             for quote in statement.quotes:
                 quoted_by[quote.statement_id].append(statement)
+        claims = claims or {}
+        claim_spans = {claim_id: _placed(claim, statements) for claim_id, claim in claims.items()}
+        claims_by_statement: dict[str, list[ClaimSpan]] = defaultdict(list)
+        claims_by_speaker: dict[str, dict[str, Claim]] = defaultdict(dict)
+        for spans in sorted(
+            claim_spans.values(), key=lambda spans: _by_date(spans[0]) if spans else ()
+        ):
+            for span in spans:
+                claims_by_statement[span.statement.id].append(span)
+                claims_by_speaker[span.statement.speaker_id].setdefault(span.claim.id, span.claim)
+        for spans in claims_by_statement.values():
+            spans.sort(key=lambda span: (span.paragraph, span.start, span.claim.id))
         return cls(
             speakers=speakers,
             outlets=outlets,
             themes=themes,
             sources=sources,
             statements=statements,
+            claims=claims,
             chronological=published,
             by_speaker=dict(by_speaker),
             by_outlet=dict(by_outlet),
@@ -222,6 +351,11 @@ class Archive:
             by_footnote=dict(by_footnote),
             by_year=dict(by_year),
             quoted_by=dict(quoted_by),
+            claim_spans=claim_spans,
+            claims_by_statement=dict(claims_by_statement),
+            claims_by_speaker={
+                key: list(found.values()) for key, found in claims_by_speaker.items()
+            },
         )
 
     def counts(self) -> dict[str, int]:
@@ -232,3 +366,18 @@ class Archive:
             "themes": len(self.themes),
             "sources": len(self.sources),
         }
+
+
+def _placed(claim: Claim, statements: dict[str, Statement]) -> list[ClaimSpan]:
+    """A claim's appearances in published statements, located, in date order."""
+    spans = []
+    for appearance in claim.appearances:
+        statement = statements.get(appearance.statement_id)
+        if statement is None or statement.withdrawn:
+            continue
+        if not 0 < appearance.paragraph <= len(statement.paragraphs):
+            continue
+        places = appearance.places(statement.paragraphs[appearance.paragraph - 1])
+        if len(places) == 1:  # loading refuses any other count; a derived archive may not
+            spans.append(ClaimSpan(claim, appearance, statement, places[0]))
+    return sorted(spans, key=_by_date)

@@ -21,6 +21,7 @@ def _records(archive: Archive):
     yield from (("outlet", r) for r in archive.outlets.values())
     yield from (("theme", r) for r in archive.themes.values())
     yield from (("source", r) for r in archive.sources.values())
+    yield from (("claim", r) for r in archive.claims.values())
 
 
 def produced(archive: Archive) -> set[str]:

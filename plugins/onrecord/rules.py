@@ -2,7 +2,8 @@
 
 References resolve (to current ids: a former id only keeps an old URL alive), ids are
 unique and match file names, footnotes exist in their source, dates are not in the
-future, and a quote points at a paragraph that exists.
+future, and a quote points at a paragraph that exists. A claim's every appearance is
+found in its statement's text: the exact words, once, in the paragraph it names.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from collections.abc import Iterator
 from datetime import date
 
-from .model import Source, Statement
+from .model import Appearance, Claim, Source, Statement, occurrences
 from .problems import Problem
 from .yamlfile import Document
 
@@ -78,6 +79,9 @@ def check(
     sources: dict[str, Source] = {s.id: s for s, _ in records["source"]}
     for statement, document, base in statements:
         problems.extend(_statement_rules(statement, document, base, ids, former, sources, today))
+    by_id = {statement.id: statement for statement, _, _ in statements}
+    for claim, document in records.get("claim", ()):
+        problems.extend(_claim_rules(claim, document, by_id, ids, former, today))
     for source, document in records["source"]:
         if source.published and source.published > today:
             problems.append(document.problem(("published",), "`published` is in the future", ""))
@@ -219,3 +223,138 @@ def _nested_is_verbatim(statement: Statement, document: Document, base: tuple) -
                 "of the statement that quotes it",
                 "copy the words exactly",
             )
+
+
+# -- claims ------------------------------------------------------------------------------------
+
+
+def _claim_rules(
+    claim: Claim,
+    document: Document,
+    statements: dict[str, Statement],
+    ids: dict[str, dict],
+    former: dict[str, dict[str, str]],
+    today: date,
+) -> Iterator[Problem]:
+    if not claim.appearances:
+        yield document.problem(
+            ("appearances",),
+            "a claim needs at least one appearance",
+            "add the `statement`, `paragraph` and `exact` words where it is made",
+        )
+    placed: dict[tuple[str, int, int], int] = {}  # (statement, paragraph, offset) → appearance
+    for index, appearance in enumerate(claim.appearances):
+        at = ("appearances", index)
+        wanted = appearance.statement_id
+        statement = statements.get(wanted)
+        if wanted in former["statement"]:
+            current = former["statement"][wanted]
+            yield document.problem(
+                (*at, "statement"),
+                f"statement {wanted!r} is a former id of {current!r}",
+                f"use {current!r}",
+            )
+            continue
+        if statement is None:
+            if wanted not in ids["statement"]:  # else: a broken record, reported already
+                known = ids["statement"].keys() - former["statement"].keys()
+                yield document.problem(
+                    (*at, "statement"), f"unknown statement {wanted!r}", _hint(wanted, known)
+                )
+            continue
+        if statement.withdrawn:
+            yield document.problem(
+                (*at, "statement"),
+                f"statement {wanted!r} is withdrawn",
+                "claims appear only in published statements: remove this appearance",
+            )
+            continue
+        count = len(statement.paragraphs)
+        if appearance.paragraph > count:
+            yield document.problem(
+                (*at, "paragraph"),
+                f"paragraph {appearance.paragraph} does not exist in {wanted!r} "
+                f"(its text has {count})",
+                "",
+            )
+            continue
+        places = appearance.places(statement.paragraphs[appearance.paragraph - 1])
+        if len(places) != 1:
+            yield _span_problem(appearance, statement, places, document, at)
+            continue
+        key = (wanted, appearance.paragraph, places[0])
+        if key in placed:
+            yield document.problem(
+                at, f"appearance {index + 1} repeats appearance {placed[key] + 1}", "remove one"
+            )
+        placed.setdefault(key, index)
+    for index, review in enumerate(claim.reviews):
+        if review.date > today:
+            yield document.problem(
+                ("reviews", index, "date"),
+                f"`date` {review.date.isoformat()} is in the future",
+                "check the year",
+            )
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _span_problem(
+    appearance: Appearance,
+    statement: Statement,
+    places: list[int],
+    document: Document,
+    at: tuple,
+) -> Problem:
+    """Why an appearance's words are not found exactly once in its paragraph."""
+    number = appearance.paragraph
+    text = statement.paragraphs[number - 1]
+    exact, prefix, suffix = appearance.exact, appearance.prefix, appearance.suffix
+    if len(places) > 1:
+        if prefix is None and suffix is None:
+            return document.problem(
+                (*at, "exact"),
+                f"`exact` occurs {len(places)} times in paragraph {number}: "
+                "add `prefix` or `suffix`",
+                "the text right before or after the words you mean, to single them out",
+            )
+        return document.problem(
+            (*at, "exact"),
+            f"`exact` occurs {len(places)} times in paragraph {number} "
+            "even with its `prefix` and `suffix`",
+            "lengthen `prefix` or `suffix`",
+        )
+    if not occurrences(text, exact):
+        others = [
+            n
+            for n, paragraph in enumerate(statement.paragraphs, start=1)
+            if n != number and exact in paragraph
+        ]
+        if others:
+            hint = f"the words are in paragraph {others[0]}"
+        elif _normalised(exact) in _normalised(text):
+            hint = "the paragraph has these words with other capitals or spacing: copy them exactly"
+        else:
+            hint = "copy the words exactly from the statement's text"
+        return document.problem(
+            (*at, "exact"), f"`exact` not found in paragraph {number} of {statement.id!r}", hint
+        )
+    if prefix is not None and not occurrences(text, exact, prefix=prefix):
+        return document.problem(
+            (*at, "prefix"),
+            f"`prefix` is not the text right before `exact` in paragraph {number}",
+            "copy the words just before, exactly, spaces included",
+        )
+    if suffix is not None and not occurrences(text, exact, suffix=suffix):
+        return document.problem(
+            (*at, "suffix"),
+            f"`suffix` is not the text right after `exact` in paragraph {number}",
+            "copy the words just after, exactly, spaces included",
+        )
+    return document.problem(
+        (*at, "exact"),
+        f"`prefix` and `suffix` fit different places of `exact` in paragraph {number}",
+        "give the text around one place",
+    )

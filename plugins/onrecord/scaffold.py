@@ -94,9 +94,10 @@ def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
         wanted = slug(f"{values.get('speaker', 'statement')}-{date or 'undated'}")
         record_id = free_id(layout, kind, wanted, year)
     else:
-        record_id = free_id(
-            layout, kind, slug(str(values.get("name") or values.get("title") or kind))
-        )
+        # A claim is named by the first words of its summary.
+        summary = " ".join(str(values.get("summary") or "").split()[:6])
+        wanted = values.get("name") or values.get("title") or summary or kind
+        record_id = free_id(layout, kind, slug(str(wanted)))
     data: dict[str, object] = {}
     for name, spec in fields(kind).items():
         if name == "id":

@@ -36,7 +36,7 @@ SECURITY_HEADERS = [
     ("Referrer-Policy", "same-origin"),
 ]
 # Parameters that narrow a search (the results page names them as they are spelled).
-NARROWING = ("speaker", "outlet", "theme", "year", "from", "to")
+NARROWING = ("speaker", "outlet", "theme", "year", "from", "to", "claim")
 PARAMETERS = ("q", *NARROWING, "page")  # every other parameter is ignored
 PER_PAGE = 20  # as `onrecord search`, so the API answers exactly what `--json` prints
 MAX_PARAM = 10_000  # characters kept of any one parameter; search() refuses long queries
@@ -78,6 +78,7 @@ def run_search(index_dir: Path, params: dict[str, str]) -> dict:
         year=params.get("year"),
         date_from=params.get("from"),
         date_to=params.get("to"),
+        claim=params.get("claim"),  # a claim kind: statements making such a claim
         page=params.get("page", 1),  # search() reads "abc", "-1" and overflows as page 1
         per_page=PER_PAGE,
     )

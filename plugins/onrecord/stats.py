@@ -77,6 +77,7 @@ def summary(archive: Archive) -> dict:
         "statements_per_theme": _by_count(Counter(t for s in statements for t in s.theme_ids)),
         "statements_per_outlet": _by_count(Counter(s.outlet_id or "(none)" for s in statements)),
         "statements_per_attribution": _by_count(Counter(s.attribution for s in statements)),
+        "claims_per_kind": _by_count(Counter(c.kind for c in archive.claims.values())),
         "incomplete": incomplete(archive),
     }
 
@@ -102,6 +103,7 @@ def as_text(report: dict) -> str:
         _table("Statements per theme", report["statements_per_theme"]),
         _table("Statements per outlet", report["statements_per_outlet"]),
         _table("Statements per attribution", report["statements_per_attribution"]),
+        _table("Claims per kind", report["claims_per_kind"]),
     ]
     todo = report["incomplete"]
     lines = [f"Incomplete records ({len(todo)}): empty fields to fill in where the source says"]

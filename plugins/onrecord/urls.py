@@ -5,12 +5,15 @@ Every function returns a path relative to the site root, ending in `/` for pages
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 PAGE_KINDS = {
     "statement": "statements",
     "speaker": "speakers",
     "outlet": "outlets",
     "theme": "themes",
     "source": "sources",
+    "claim": "claims",
 }
 
 
@@ -53,3 +56,27 @@ def feed(kind: str | None = None, record_id: str | None = None) -> str:
 
 def absolute(site_url: str, path: str) -> str:
     return f"{site_url.rstrip('/')}/{path}"
+
+
+def text_fragment_term(text: str) -> str:
+    """One term of a text directive, percent-encoded.
+
+    The URL Fragment Text Directives spec gives `-`, `&` and `,` a meaning in the directive,
+    so they are encoded too (`quote` would keep `-`); so is every other character that is
+    not unreserved. Surrounding whitespace is dropped: browsers match across it anyway.
+    """
+    return quote(text.strip(), safe="").replace("-", "%2D")
+
+
+def text_fragment(exact: str, prefix: str | None = None, suffix: str | None = None) -> str:
+    """`:~:text=[prefix-,]exact[,-suffix]`, the text directive that highlights `exact`.
+
+    Put after `#p<n>` (`#p3:~:text=...`): a browser that cannot find the words still lands
+    on the paragraph, since it drops the directive and goes to `#p3`.
+    """
+    parts = [text_fragment_term(exact)]
+    if prefix and prefix.strip():
+        parts.insert(0, text_fragment_term(prefix) + "-")
+    if suffix and suffix.strip():
+        parts.append("-" + text_fragment_term(suffix))
+    return ":~:text=" + ",".join(parts)

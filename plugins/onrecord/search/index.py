@@ -112,6 +112,8 @@ def schema() -> Schema:
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         quoted_speakers=_text(names),  # speakers of the statements quoted in it
+        # Kinds of the claims the statement makes (`threat`, `prediction`, ...): a filter.
+        claim_kinds=KEYWORD(stored=True, commas=True, scorable=False),
     )
 
 
@@ -149,6 +151,9 @@ def document(archive: Archive, statement: Statement) -> dict:
         "themes": "\n".join(themes),
         "theme_ids": ",".join(statement.theme_ids),
         "quoted_speakers": "\n".join(quoted_speakers),
+        "claim_kinds": ",".join(
+            sorted({span.claim.kind for span in archive.claims_by_statement.get(statement.id, ())})
+        ),
     }
     # Whoosh rejects None; leaving a field out is how "no value" is said.
     if statement.outlet_id:

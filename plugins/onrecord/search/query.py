@@ -120,11 +120,14 @@ def search(
     year: int | str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    claim: str | None = None,
     page: int = 1,
     per_page: int = 20,
     site_url: str = "",
 ) -> dict:
     """Search the index under `index_dir` (the folder holding `current`).
+
+    `claim` keeps the statements that make a claim of that kind (`threat`, `prediction`...).
 
     Returns `{"query", "total", "page", "pages", "hits", "facets", "suggestion"}`, plus
     "error" when the query or a filter cannot be understood. Raises `IndexMissing`.
@@ -140,7 +143,7 @@ def search(
             f"use at most {MAX_QUERY_CHARS:,}."
         }
     try:
-        filters = _filters(speaker, outlet, theme, year, date_from, date_to)
+        filters = _filters(speaker, outlet, theme, year, date_from, date_to, claim)
     except ValueError as error:
         return answer | {"error": str(error)}
     opened = _searcher(index_dir)
@@ -220,10 +223,16 @@ def _filters(
     year: int | str | None,
     date_from: str | None,
     date_to: str | None,
+    claim: str | None = None,
 ) -> list[query.Query]:
     """Exact filters from the search form's fields; ValueError with a message for bad ones."""
     filters: list[query.Query] = []
-    for fieldname, value in (("speaker_id", speaker), ("outlet_id", outlet), ("theme_ids", theme)):
+    for fieldname, value in (
+        ("speaker_id", speaker),
+        ("outlet_id", outlet),
+        ("theme_ids", theme),
+        ("claim_kinds", claim),
+    ):
         if value:
             filters.append(query.Term(fieldname, clean_query(value)))
     if year not in (None, ""):
