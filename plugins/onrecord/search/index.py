@@ -13,6 +13,7 @@ the previous build is kept, so a searcher opened just before a swap keeps workin
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -49,6 +50,7 @@ SPELLED_FIELDS = ("headline", "text", "speaker", "outlet", "themes")
 # Display names of the facet values (speaker, outlet and theme ids), so the search service
 # can label facets without loading the archive.
 LABELS = "labels.json"
+MANIFEST = "documents.json"  # id → fingerprint of the fields indexed for it
 
 # A word is letters/digits joined by intra-word apostrophes, straight or curly, so that
 # "Sha'bi" stays one token instead of "sha" + "bi"; hyphens split ("vis-à-vis").
@@ -179,9 +181,10 @@ def build_index(
     Raises `IndexBuildError`; on failure `current` still points to the previous index.
     """
     index_root = Path(index_root)
+    previous = _reusable(index_root)
     build = _new_build_dir(index_root)
     try:
-        _write(archive, build, procs)
+        _write(archive, build, procs, previous)
         _check(archive, build)
     except BaseException as error:
         shutil.rmtree(build, ignore_errors=True)
@@ -266,24 +269,65 @@ def read_spellings(build: Path) -> dict[str, int]:
     return {word: int(count) for word, count in (line.split(" ") for line in lines if line)}
 
 
-def _write(archive: Archive, build: Path, procs: int) -> None:
-    ix = whoosh_index.create_in(str(build), schema())
-    # Several processes each write their own segment; merging them costs more than it saves.
-    writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else ix.writer()
-    raw_words: Counter[str] = Counter()
+def _fingerprint(fields: dict) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _schema_fingerprint() -> str:
+    return _fingerprint({name: repr(field) for name, field in schema().items()})[:16]
+
+
+def _reusable(index_root: Path) -> tuple[Path, dict[str, str]] | None:
+    """The current build and its manifest, when a new build can start from a copy of it."""
     try:
-        for statement in archive.chronological:
-            fields = document(archive, statement)
-            raw_words.update(
-                {word for name in SPELLED_FIELDS for word in _WORD.findall(fields[name])}
-            )
-            writer.add_document(**fields)
+        build = current_build(index_root)
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (IndexMissing, OSError, ValueError):
+        return None
+    if manifest.get("schema") != _schema_fingerprint():
+        return None
+    return build, manifest["documents"]
+
+
+def _write(
+    archive: Archive, build: Path, procs: int, previous: tuple[Path, dict[str, str]] | None
+) -> None:
+    """Index every published statement into `build`.
+
+    With a previous build of the same schema, its files are copied and only the statements
+    whose indexed fields changed are deleted and added again: a rebuild after one edit
+    re-indexes one document, not all of them.
+    """
+    documents = {s.id: document(archive, s) for s in archive.chronological}
+    fingerprints = {key: _fingerprint(fields) for key, fields in documents.items()}
+    if previous is not None:
+        old_build, old = previous
+        shutil.copytree(old_build, build, dirs_exist_ok=True)
+        stale = [key for key, print_ in old.items() if fingerprints.get(key) != print_]
+        fresh = [key for key, print_ in fingerprints.items() if old.get(key) != print_]
+        ix = whoosh_index.open_dir(str(build))
+        writer = ix.writer()
+    else:
+        stale, fresh = [], list(documents)
+        ix = whoosh_index.create_in(str(build), schema())
+        # Several processes each write their own segment; merging them costs more than it saves.
+        writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else ix.writer()
+    try:
+        for key in stale:
+            writer.delete_by_term("id", key)
+        for key in fresh:
+            writer.add_document(**documents[key])
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+    raw_words: Counter[str] = Counter()
+    for fields in documents.values():
+        raw_words.update({word for name in SPELLED_FIELDS for word in _WORD.findall(fields[name])})
     _write_spellings(build, raw_words)
     _write_labels(build, archive)
+    manifest = {"schema": _schema_fingerprint(), "documents": fingerprints}
+    (build / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def _write_labels(build: Path, archive: Archive) -> None:
