@@ -55,7 +55,9 @@ def build(
     root = Path(settings["ONRECORD_ROOT"])
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     index_dir = Path(index_dir or settings["ONRECORD_INDEX_DIR"]).resolve()
-    archive = with_history(load_archive(root), root)
+    # Caches of derived data (parsed records, citations) live beside the index, outside output/.
+    cache_dir = Path(override.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
+    archive = with_history(load_archive(root, cache_file=cache_dir / "records.pickle"), root)
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
         raise BuildError("\n".join(permalinks.explain(url) for url in lost))
@@ -64,8 +66,7 @@ def build(
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
-        # Caches of derived data (citations) live beside the index, outside output/.
-        override.setdefault("ONRECORD_CACHE_DIR", str(index_dir.parent / "cache"))
+        override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
         settings = settings_for(
             settings_file,
             **override,

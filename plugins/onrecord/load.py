@@ -9,8 +9,10 @@ downstream ever sees a record that failed any of these.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
+import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -99,9 +101,18 @@ def _validator(kind: str) -> Draft202012Validator:
     return _Validator(schema(kind), format_checker=FormatChecker())
 
 
-def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
-    """Load and check every record under `root`; raise `RecordError` listing all problems."""
+def load_archive(
+    root: Path | str, *, today: date | None = None, cache_file: Path | None = None
+) -> Archive:
+    """Load and check every record under `root`; raise `RecordError` listing all problems.
+
+    With `cache_file`, each file that passed its own checks is remembered by its bytes:
+    parsing and schema checks (most of the time a load takes) are skipped for files that
+    did not change since. Cross-record rules always run on everything.
+    """
     layout = Layout(Path(root))
+    cache = _read_cache(cache_file)
+    seen: dict[bytes, tuple[object, Document]] = {}
     problems: list[Problem] = []
     records: dict[str, list[tuple[object, Document]]] = {kind: [] for kind in KINDS}
     # Ids of records that failed their own checks: references to them are not reported
@@ -114,14 +125,22 @@ def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
         except OSError as error:
             problems.append(Problem(shown, 1, 1, f"cannot read the file: {error.strerror}", ""))
             continue
+        key = hashlib.blake2b(raw + kind.encode() + shown.encode(), digest_size=16).digest()
+        if key in cache:
+            records[kind].append(cache[key])
+            seen[key] = cache[key]
+            continue
         document, found = read_record(kind, shown, raw)
         problems.extend(found)
         if document is not None and not found:
             records[kind].append((build(kind, document), document))
+            seen[key] = records[kind][-1]
         elif document is not None and isinstance(document.data, dict):
             failed_id = document.data.get("id")
             if isinstance(failed_id, str):
                 failed[kind].add(failed_id)
+    if cache_file is not None and seen.keys() != cache.keys():
+        _write_cache(cache_file, seen)
     statements = list(_statement_entries(records["statement"]))
     problems.extend(rules.check(records, statements, today or date.today(), failed))
     if problems:
@@ -134,6 +153,40 @@ def load_archive(root: Path | str, *, today: date | None = None) -> Archive:
         statements={statement.id: statement for statement, _, _ in statements},
         claims={r.id: r for r, _ in records["claim"]},
     )
+
+
+_CACHE_VERSION = 1
+
+
+def _read_cache(cache_file: Path | None) -> dict[bytes, tuple[object, Document]]:
+    # The cache is ours, written beside the index outside output/: never a downloaded file.
+    try:
+        with open(cache_file, "rb") as handle:  # type: ignore[arg-type]
+            version, schemas, entries = pickle.load(handle)
+    except (TypeError, OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError):
+        return {}
+    return entries if (version, schemas) == (_CACHE_VERSION, _schemas_fingerprint()) else {}
+
+
+def _write_cache(cache_file: Path, entries: dict[bytes, tuple[object, Document]]) -> None:
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump(
+            (_CACHE_VERSION, _schemas_fingerprint(), entries),
+            handle,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+    os.replace(temporary, cache_file)
+
+
+@cache
+def _schemas_fingerprint() -> str:
+    # A changed schema or model module invalidates every cached record.
+    parts = [(SCHEMA_DIR / f"{kind}.schema.json").read_bytes() for kind in KINDS]
+    parts.append(Path(__file__).with_name("model.py").read_bytes())
+    parts.append(Path(__file__).read_bytes())
+    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
 
 
 def read_record(kind: str, shown_path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
