@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help html serve test check fmt fmt-check stats clean lint browser publish devserver
+.PHONY: help html serve test check fmt fmt-check stats clean lint browser publish devserver bench
 
 help:
 	@echo "make serve   build the site and search index, serve them on http://$(HOST):$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make check   check every record"
 	@echo "make fmt     rewrite every record into the canonical layout (fmt-check: only list)"
 	@echo "make stats   what the archive holds, and the records with empty fields"
+	@echo "make bench   time builds and search at 1k and 10k statements (bench/results.json)"
 	@echo "make clean   remove the build output, the index and the venv"
 
 $(STAMP): pyproject.toml
@@ -63,3 +64,8 @@ publish: $(STAMP)
 # Serve site and search, rebuilding on every change to records, theme or settings.
 devserver: $(STAMP)
 	$(BIN)/onrecord devserver --host $(HOST) --port $(PORT)
+
+# Synthetic archives of 1k and 10k statements under bench/work/, against stock Pelican: several
+# minutes. `python -m onrecord.bench --large` adds 100k.
+bench: $(STAMP)
+	$(BIN)/python -m onrecord.bench --sizes 1000,10000 --out bench/results.json

@@ -1,0 +1,407 @@
+"""Search on a plain static host: the Pagefind index `onrecord build` writes, and /search/
+run in the browser by static-search.js against it.
+
+The seed archive built by the session's `output` fixture is served by a plain static file
+server (`python -m http.server`, no search service) and driven in Debian's chromium. The
+same queries go through the search service's engine (Whoosh, `search.query.search`) and
+through the static page; both must find the same statements.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote_plus, urlsplit
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO, copy_records
+from playwright.sync_api import expect, sync_playwright
+from test_build_atomic import tree_digest
+
+from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
+from onrecord.load import load_archive
+from onrecord.search import query as whoosh
+from onrecord.serve import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The service's policy, plus WebAssembly (Pagefind's search runs in it): what a static host
+# serving this site with a Content-Security-Policy must send.
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# Where both engines should agree: names (other spellings too), places, an outlet, accents
+# and apostrophes, a phrase, a stemmed word, and a word found nowhere.
+AGREED_QUERIES = [
+    "Basij",
+    "Jafari",
+    "Ali Jafari",
+    "Soleimani",
+    "Sha'bi",
+    "vis-à-vis",
+    '"Great Satan"',
+    "triumphs",
+    "Al-Arabiya",
+    "November",  # only in dates, which neither indexes: Pagefind alone would find "no"
+]
+
+
+@pytest.fixture(scope="module")
+def archive():
+    return load_archive(REPO)
+
+
+def html_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def statement_ids_in(urls: list[str]) -> set[str]:
+    ids = set()
+    for url in urls:
+        parts = urlsplit(url).path.strip("/").split("/")
+        assert parts[-2] == "statements", url
+        ids.add(parts[-1])
+    return ids
+
+
+# -- the build ----------------------------------------------------------------------------------
+
+
+def test_build_writes_a_pagefind_index_of_the_published_statements(output, archive):
+    entry = json.loads((output / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert (output / "pagefind" / "pagefind.js").is_file()
+    assert sum(language["page_count"] for language in entry["languages"].values()) == len(
+        archive.chronological
+    )
+    labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
+    assert labels["speaker"]["mohammad-ali-jafari"] == "Mohammad Ali Jafari"
+    assert set(labels) == {"speaker", "outlet", "theme"}
+
+
+def test_only_statement_pages_carry_the_pagefind_body(output, archive):
+    marked = {
+        str(path.relative_to(output))
+        for path in output.rglob("*.html")
+        if html_of(path).select("[data-pagefind-body]")
+    }
+    assert marked == {f"statements/{s.id}/index.html" for s in archive.chronological}
+
+
+def test_a_statement_page_gives_ids_as_filters_and_the_date_as_sort(output, archive):
+    statement = archive.statements["jafari-press-conference"]
+    page = html_of(output / "statements" / statement.id / "index.html")
+    filters = [tag["data-pagefind-filter"] for tag in page.select("[data-pagefind-filter]")]
+    assert "speaker:mohammad-ali-jafari" in filters
+    assert {f"theme:{theme}" for theme in statement.theme_ids} <= set(filters)
+    assert "year:2017" in filters
+    assert not any(value.startswith("outlet:") for value in filters)  # none stated
+    sorts = [tag["data-pagefind-sort"] for tag in page.select("[data-pagefind-sort]")]
+    assert sorts == ["date:2017-11-23", f"listing:2017-11-23 {statement.id}"]
+    meta = [tag["data-pagefind-meta"] for tag in page.select("[data-pagefind-meta]")]
+    assert f"title:{statement.headline}" in meta
+
+
+def test_the_static_search_page_has_no_inline_script(output):
+    page = html_of(output / "search" / "index.html")
+    scripts = page.find_all("script")
+    assert any(s.get("src", "").endswith("theme/js/static-search.js") for s in scripts)
+    assert all(s.get("src") or s.get("type") == "application/ld+json" for s in scripts)
+
+
+@pytest.fixture(scope="module")
+def withdrawn_build(tmp_path_factory) -> dict:
+    """The seed records with one statement withdrawn, built into folders of their own."""
+    base = tmp_path_factory.mktemp("withdrawn")
+    root = copy_records(base / "archive")
+    # Claims may name only published statements: this test needs none of them.
+    shutil.rmtree(root / "content" / "claims", ignore_errors=True)
+    # A statement no other statement quotes or is quoted in.
+    records = sorted((root / "content" / "statements").rglob("*.yaml"))
+    texts = {path: path.read_text(encoding="utf-8") for path in records}
+    record = next(
+        path
+        for path in records
+        if not any(f'"{path.stem}"' in text for other, text in texts.items() if other != path)
+    )
+    text = texts[record]
+    text = text.replace('attribution: "secondary"', 'attribution: "withdrawn"')
+    text = text.replace("attribution_note: null", 'attribution_note: "Test: wrong speaker."')
+    text = text.replace("withdrawn_on: null", 'withdrawn_on: "2024-01-02"')
+    if "withdrawn_on:" not in text:
+        text = text.replace("attribution_note:", 'withdrawn_on: "2024-01-02"\nattribution_note:')
+    record.write_text(text, encoding="utf-8")
+    output, index_dir = base / "output", base / "var" / "index"
+    build(REPO / "pelicanconf.py", output=output, index_dir=index_dir, ONRECORD_ROOT=str(root))
+    return {"root": root, "output": output, "index_dir": index_dir, "withdrawn": record.stem}
+
+
+def test_a_tombstone_is_not_indexed(withdrawn_build, archive):
+    output = withdrawn_build["output"]
+    tombstone = html_of(output / "statements" / withdrawn_build["withdrawn"] / "index.html")
+    assert "withdrawn" in tombstone.h1.get_text()
+    assert not tombstone.select("[data-pagefind-body]")
+    entry = json.loads((output / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    pages = sum(language["page_count"] for language in entry["languages"].values())
+    assert pages == len(archive.chronological) - 1
+
+
+def test_a_failing_pagefind_stops_the_build_and_nothing_is_swapped(withdrawn_build, tmp_path):
+    output, index_dir = withdrawn_build["output"], withdrawn_build["index_dir"]
+    before = tree_digest(output), tree_digest(index_dir)
+    # A file where Pagefind must write its folder: it cannot, and exits non-zero.
+    content = tmp_path / "content"
+    (content / "pages").mkdir(parents=True)
+    (content / "blocker.txt").write_text("in the way\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="Pagefind failed"):
+        build(
+            REPO / "pelicanconf.py",
+            output=output,
+            index_dir=index_dir,
+            ONRECORD_ROOT=str(withdrawn_build["root"]),
+            PATH=str(content),
+            STATIC_PATHS=["blocker.txt"],
+            EXTRA_PATH_METADATA={"blocker.txt": {"save_as": "pagefind"}},
+        )
+    assert (tree_digest(output), tree_digest(index_dir)) == before
+    assert not list(output.parent.glob(".output.building-*"))
+
+
+def test_onrecord_pagefind_false_builds_without_it(tmp_path):
+    output = tmp_path / "output"
+    build(
+        REPO / "pelicanconf.py",
+        output=output,
+        index_dir=tmp_path / "var" / "index",
+        ONRECORD_PAGEFIND=False,
+    )
+    assert not (output / "pagefind").exists() and not (output / PAGEFIND_LABELS).exists()
+    page = html_of(output / "search" / "index.html")
+    assert not page.select('script[src$="static-search.js"]')
+    assert "search service" in page.select_one("#static-search").get_text()
+
+
+def test_behind_the_service_search_stays_server_rendered(output, index_dir):
+    settings = settings_for(REPO / "pelicanconf.py")
+    app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
+    environ = {"PATH_INFO": "/search/", "QUERY_STRING": "q=Basij"}
+    setup_testing_defaults(environ)
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc=None: statuses.append(status)))
+    page = BeautifulSoup(body.decode(), "html.parser")
+    assert statuses == ["200 OK"]
+    assert page.select("#results-h") and page.select("mark")
+    assert not page.select('script[src$="static-search.js"]')
+
+
+# -- in the browser, on a plain static host -------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def static_server(folder: Path) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
+    server = subprocess.Popen(
+        [*command, "--directory", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the static file server did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def host(output) -> Iterator[str]:
+    """output/ on a plain static file server: no search service anywhere."""
+    yield from static_server(output)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `make browser`", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, host):
+    contexts = []
+
+    def make(base_url: str = host, **options):
+        context = browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def with_csp(page, policy: str = CSP) -> None:
+    """Every response as a static host sending `policy` would give it."""
+
+    def add_policy(route):
+        response = route.fetch()
+        route.fulfill(
+            response=response,
+            headers={**response.headers, "content-security-policy": policy},
+        )
+
+    page.route("**/*", add_policy)
+
+
+def searched(page, path: str) -> None:
+    page.goto(path)
+    expect(page.locator("#static-search")).not_to_have_attribute("aria-busy", "true")
+
+
+def found_ids(page) -> set[str]:
+    links = page.locator("#static-search .statement-list h3 a")
+    return statement_ids_in([links.nth(n).get_attribute("href") for n in range(links.count())])
+
+
+@pytest.mark.browser
+def test_a_query_from_the_header_box_shows_results_and_a_speaker_narrows_them(new_page):
+    page = new_page()
+    with_csp(page)
+    page.goto("/")
+    page.locator("#site-search-q").fill("Basij")
+    page.locator("#site-search-q").press("Enter")
+    page.wait_for_url("**/search/?q=Basij")
+    results = page.locator("#static-search .statement-list > li")
+    expect(page.locator("#results-h")).to_have_text("3 statements for “Basij”")
+    expect(results).to_have_count(3)
+    expect(results.first.locator("blockquote.excerpt mark").first).to_have_text("Basij")
+    expect(page.locator("#page-search-q")).to_have_value("Basij")
+    expect(page.locator("#site-search-q")).to_have_value("Basij")
+
+    facet = page.locator("#facet-speaker-h + ul").get_by_role("link", name="Mohammad Ali Jafari")
+    expect(facet.locator("xpath=following-sibling::span[@class='count']")).to_have_text("2")
+    facet.click()
+    page.wait_for_url("**/search/?q=Basij&speaker=mohammad-ali-jafari")
+    expect(page.locator("#results-h")).to_have_text("2 statements for “Basij”")
+    expect(results).to_have_count(2)
+    expect(page.locator(".active-filters strong")).to_have_text("Mohammad Ali Jafari")
+    expect(page.locator(".facets strong[aria-current='true']")).to_have_text("Mohammad Ali Jafari")
+    # The narrowing stays when the query changes, as on the service's page.
+    expect(page.locator("form.big-search input[name='speaker']")).to_have_value(
+        "mohammad-ali-jafari"
+    )
+    assert found_ids(page) == {"jafari-press-conference", "jafari-basij-conference"}
+
+    results.first.locator("h3 a").click()
+    expect(page.locator("article.statement h1")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_both_engines_find_the_same_statements(new_page, index_dir):
+    page = new_page()
+    found_somewhere = 0
+    for q in AGREED_QUERIES:
+        expected = {hit["id"] for hit in whoosh.search(index_dir, q, per_page=100)["hits"]}
+        searched(page, f"/search/?q={quote_plus(q)}")
+        assert found_ids(page) == expected, q
+        found_somewhere += bool(expected)
+    assert found_somewhere >= 8  # the comparison is about results, not about empty pages
+
+
+@pytest.mark.browser
+def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
+    page = new_page()
+    answer = whoosh.search(index_dir, "Basij", per_page=100)
+    searched(page, "/search/?q=Basij")
+    labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
+    for name, counts in answer["facets"].items():
+        shown = page.locator(f"#facet-{name}-h + ul > li")
+        expected = [f"{labels.get(name, {}).get(value, value)} {n}" for value, n in counts.items()]
+        assert sorted(" ".join(text.split()) for text in shown.all_inner_texts()) == sorted(
+            expected
+        ), name
+    # No words: everything (the filter lets through), newest first, as the service lists it.
+    for params, path in (({}, "/search/"), ({"theme": "basij"}, "/search/?theme=basij")):
+        listing = whoosh.search(index_dir, "", per_page=100, **params)
+        searched(page, path)
+        links = page.locator("#static-search .statement-list h3 a")
+        hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
+        assert [urlsplit(href).path.split("/")[-2] for href in hrefs] == [
+            hit["id"] for hit in listing["hits"]
+        ], path
+
+
+@pytest.mark.browser
+def test_without_javascript_the_page_says_so_and_links_to_the_lists(new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto("/search/?q=Basij")
+    notice = page.locator("#static-search-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("needs JavaScript")
+    for name in ("speakers", "themes", "outlets"):
+        link = notice.get_by_role("link", name=name, exact=True)
+        expect(link).to_have_attribute("href", f"../{name}/index.html")
+    page.goto("/speakers/index.html")  # the links lead somewhere
+    expect(page.locator("h1")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_without_webassembly_allowed_the_page_says_search_could_not_load(new_page):
+    page = new_page()
+    with_csp(page, CSP.replace(" 'wasm-unsafe-eval'", ""))
+    searched(page, "/search/?q=Basij")
+    expect(page.locator("#static-search [role='alert']")).to_contain_text("could not be loaded")
+    expect(page.locator("#static-search").get_by_role("link", name="speakers")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def subfolder_host(output) -> Iterator[str]:
+    """The site one folder down (`/output/`), as on a host serving it under a path."""
+    yield from static_server(output.parent)
+
+
+@pytest.mark.browser
+def test_search_works_when_the_site_is_hosted_under_a_path(new_page, subfolder_host):
+    page = new_page(base_url=subfolder_host)
+    searched(page, "/output/search/?q=Soleimani")
+    links = page.locator("#static-search .statement-list h3 a")
+    expect(links).to_have_count(4)
+    assert links.first.get_attribute("href").startswith("/output/statements/")
+    page.locator("#facet-speaker-h + ul a").first.click()
+    expect(page.locator("#results-h")).to_contain_text("for “Soleimani”")
+    assert urlsplit(page.url).path == "/output/search/"
+    links.first.click()
+    expect(page.locator("article.statement h1")).to_be_visible()
