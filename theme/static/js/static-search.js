@@ -84,9 +84,9 @@ function sharedPrefix(a, b) {
 
 // Pagefind drops a query word found nowhere, or shortens it letter by letter until something
 // matches ("november" finds "no", "basijxyz" finds "basij"); the search service finds nothing
-// then. A word is known when its best match is the word itself, a longer word it begins
-// (Pagefind matches word beginnings) or the same stem with another ending ("countries" finds
-// "country"): what the query word has beyond the shared beginning must be such an ending.
+// then. A word is known when a result's matches hold the word itself, a longer word it
+// begins (Pagefind matches word beginnings) or the same stem with another ending ("countries"
+// finds "country"): what the query word has beyond the shared beginning must be an ending.
 const ENDINGS = new Set([
   "", "e", "s", "es", "ies", "ied", "ed", "d", "ing", "ings", "er", "ers", "est", "y", "ly",
   "ily", "al", "ally", "ial", "ion", "ions", "ive", "ity", "ities", "ment", "ments", "ness",
@@ -94,20 +94,18 @@ const ENDINGS = new Set([
   "ic", "ical", "ous", "able", "ible", "ence", "ance", "ent", "ant",
 ]);
 
-async function unknownWord(pagefind, text) {
-  const words = new Set(text.replace(/"/g, " ").split(/\s+/).filter((w) => fold(w)));
+function unknownWord(text, best) {
+  // `best` is any result's data: every result holds a match of every word Pagefind kept.
+  const content = best.content.split(/[\r\n\s]+/g);
+  if (!(best.locations || []).length) { return null; } // nothing to judge by: take Pagefind's
+  // "Al-Sha'bi" is indexed whole and by its parts: "shabi" matches it.
+  const matched = best.locations.flatMap((at) => {
+    const indexed = content[at] || "";
+    return [indexed, ...indexed.split(/[-\u2010-\u2015/]/)].map(fold);
+  });
+  const words = new Set(text.replace(/"/g, " ").split(/\s+/).filter((word) => fold(word)));
   for (const word of words) {
     const key = fold(word);
-    const found = await pagefind.search(word);
-    if (!found.results.length) { return word; }
-    const best = await found.results[0].data();
-    const content = best.content.split(/[\r\n\s]+/g);
-    if (!(best.locations || []).length) { continue; } // nothing to judge by: take Pagefind's word
-    // "Al-Sha'bi" is indexed whole and by its parts: "shabi" matches it.
-    const matched = best.locations.flatMap((at) => {
-      const indexed = content[at] || "";
-      return [indexed, ...indexed.split(/[-\u2010-\u2015/]/)].map(fold);
-    });
     const same = matched.some((m) => {
       const shared = sharedPrefix(key, m);
       return shared === key.length || (shared >= 3 && ENDINGS.has(key.slice(shared)));
@@ -193,12 +191,14 @@ async function run(pagefind, params) {
     }
     filters.year = String(year).padStart(4, "0");
   }
-  if (text && (await unknownWord(pagefind, text))) { return answer; }
   // Without query words: what the filters let through, newest first (undated ones last),
   // same dates by id, as the service lists them.
   const found = text
     ? await pagefind.search(text, { filters })
     : await pagefind.search(null, { filters, sort: { listing: "desc" } });
+  if (text && found.results.length && unknownWord(text, await found.results[0].data())) {
+    return answer;
+  }
   answer.total = found.results.length;
   answer.pages = Math.ceil(answer.total / PER_PAGE);
   const shown = found.results.slice((page - 1) * PER_PAGE, page * PER_PAGE);
