@@ -1,0 +1,594 @@
+"""`python -m onrecord.bench` (`make bench`): how build, index and search scale, against Pelican.
+
+For each size, in one run, in `bench/work/n<N>/`: write a synthetic archive (`synth`),
+build it cold, rebuild it unchanged, after editing one statement, after adding one,
+after renaming a speaker; build the index on its own; time `onrecord search` from process
+start to answer and the search service's warm latency over 200 fixed queries; and build
+the same statements as plain Markdown articles with stock Pelican (the baseline).
+
+Every measured build is its own subprocess, waited for with `os.wait4`, so wall time, CPU
+time and peak memory belong to that build alone; CPU time includes any worker processes
+the build waited for. `peak_rss_mb` is the largest single process of the tree (ru_maxrss:
+with Pagefind on, that is Pagefind's binary); `main_rss_mb` is the build's own Python
+process (its VmHWM, read until it exits); `tree_rss_mb` sums the tree, polled.
+The results go to `bench/results.json` (a list, one object per size) and a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from . import synth
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO / "bench" / "results.json"
+DEFAULT_WORK = REPO / "bench" / "work"
+DEFAULT_SIZES = (1000, 10_000)
+LARGE_SIZE = 100_000
+QUERY_COUNT, CLI_RUNS, WARM_UP = 200, 5, 20
+CLI_WORD = "resistance"
+MB = 1_000_000  # output sizes in MB (10^6 bytes), memory in MiB as the kernel counts it
+# Every key each size's object holds; None only where a part was switched off (--no-baseline).
+KEYS = (
+    "n",
+    "statement_files",
+    "synth_s",
+    "cold_s",
+    "cold_cpu_s",
+    "cold_load_s",
+    "cold_render_s",
+    "cold_index_s",
+    "cold_pagefind_s",
+    "noop_s",
+    "edit_one_s",
+    "add_one_s",
+    "rename_speaker_s",
+    "index_s",
+    "index_wall_s",
+    "cli_query_ms",
+    "query_p50_ms",
+    "query_p99_ms",
+    "serve_rss_mb",
+    "peak_rss_mb",
+    "main_rss_mb",
+    "tree_rss_mb",
+    "output_mb",
+    "files",
+    "index_mb",
+    "baseline_pelican_s",
+    "baseline_cpu_s",
+    "baseline_rss_mb",
+    "baseline_output_mb",
+    "baseline_files",
+    "ratio_vs_pelican",
+    "cpu_count",
+    "commit",
+    "python",
+    "measured_at",
+)
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed; the message says which and shows its error output."""
+
+
+# -- measuring one subprocess --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float  # ru_maxrss: the largest single process of the tree
+    main_rss_mb: float  # the started process's own high-water mark (VmHWM), polled
+    tree_rss_mb: float  # the largest polled sum of RSS over the process and its descendants
+    stdout: str
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        found.extend(int(child) for child in children)
+        todo.extend(int(child) for child in children)
+    return found
+
+
+def _status_kib(pid: int, field: str = "VmRSS") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _poll_memory(pid: int, done: threading.Event, peak: dict[str, int]) -> None:
+    while not done.wait(0.05):
+        tree = sum(_status_kib(p) for p in (pid, *_descendants(pid)))
+        peak["tree"] = max(peak["tree"], tree)
+        # VmHWM only grows: the last reading before the process ends is its peak.
+        peak["main"] = max(peak["main"], _status_kib(pid, "VmHWM"))
+
+
+def measured(command: Sequence[str], *, cwd: Path | None = None, what: str = "") -> Run:
+    """Run `command` to its end; its wall and CPU time and memory. BenchError when it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        # Output goes to files, not pipes: nobody reads a pipe while wait4 blocks.
+        process = subprocess.Popen(
+            list(command), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+        done, peak = threading.Event(), {"tree": 0, "main": 0}
+        poller = threading.Thread(target=_poll_memory, args=(process.pid, done, peak))
+        poller.start()
+        # wait4, not getrusage(RUSAGE_CHILDREN): the figures of this one child, not a running sum.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        poller.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise BenchError(
+            f"{what or command[0]} failed (exit {process.returncode}): "
+            f"{' '.join(map(str, command))}\n{stderr[-3000:]}"
+        )
+    return Run(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        main_rss_mb=peak["main"] / 1024,
+        tree_rss_mb=peak["tree"] / 1024,
+        stdout=stdout,
+    )
+
+
+def onrecord_command() -> list[str]:
+    """The `onrecord` console script beside this Python (the module when it is missing)."""
+    script = Path(sys.executable).with_name("onrecord")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "onrecord.cli"]
+
+
+# -- the archive's builds ------------------------------------------------------------------------
+
+# `onrecord build` ends with "built N statements in T s (load a, render b, index c, ...)".
+BUILT_PART = re.compile(r"\b(load|render|index|pagefind) ([\d.]+)\b")
+BUILD_SPLIT = ("cold_load_s", "cold_render_s", "cold_index_s", "cold_pagefind_s")
+
+
+def build(settings: Path, what: str) -> Run:
+    return measured([*onrecord_command(), "build", "--settings", str(settings)], what=what)
+
+
+def build_split(run: Run) -> dict[str, float | None]:
+    """The split `onrecord build` prints (None for a part it does not print)."""
+    lines = [line for line in run.stdout.splitlines() if line.startswith("built ")]
+    found = BUILT_PART.findall(lines[-1]) if lines else []
+    parts = {f"cold_{name}_s": float(value) for name, value in found}
+    return {key: parts.get(key) for key in BUILD_SPLIT}
+
+
+def edit_one(root: Path) -> Path:
+    """Change the first paragraph of one statement (the first file, a stable choice)."""
+    path = sorted((root / "content" / "statements").glob("*/*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    # Prepending keeps any nested record's words verbatim inside the paragraph.
+    edited = text.replace('\ntext:\n- "', '\ntext:\n- "Edited for the benchmark. ', 1)
+    if edited == text:
+        raise BenchError(f"{path}: no top-level `text:` to edit")
+    path.write_text(edited, encoding="utf-8")
+    return path
+
+
+def add_one(root: Path, plan: synth.Plan) -> Path:
+    """Write one more statement, the one synth would write next."""
+    the_cast = synth.cast(plan)
+    return synth.write_record(root, "statement", synth.statement(plan, the_cast, plan.files))
+
+
+def rename_speaker(root: Path, plan: synth.Plan) -> Path:
+    """Change the display name (not the id) of the first speaker."""
+    path = root / "speakers" / f"{synth.cast(plan).speakers[0]}.yaml"
+    text = path.read_text(encoding="utf-8")
+    renamed = re.sub(r'^name: ".*"$', 'name: "Renamed Spëaker D\'Ñame"', text, count=1, flags=re.M)
+    if renamed == text:
+        raise BenchError(f"{path}: no `name:` line to change")
+    path.write_text(renamed, encoding="utf-8")
+    return path
+
+
+def index_only(root: str, index_root: str) -> None:
+    """Load the archive and build its index; print the index build's own seconds.
+
+    Run in a subprocess by the benchmark (`python -c`), so its memory and imports are its own.
+    """
+    from .load import load_archive
+    from .search.index import build_index
+
+    archive = load_archive(root)
+    started = time.perf_counter()
+    build_index(archive, Path(index_root))
+    print(f"{time.perf_counter() - started:.6f}")
+
+
+def index_alone(root: Path, index_root: Path) -> tuple[float, Run]:
+    code = "import sys; from onrecord.bench import index_only; index_only(*sys.argv[1:])"
+    run = measured([sys.executable, "-c", code, str(root), str(index_root)], what="index build")
+    return float(run.stdout.strip().splitlines()[-1]), run
+
+
+def tree_size(folder: Path) -> tuple[int, int]:
+    """(bytes, files) under `folder`, symlinks not followed."""
+    total = count = 0
+    for base, _, names in os.walk(folder):
+        for name in names:
+            stat = os.lstat(os.path.join(base, name))
+            total += stat.st_size
+            count += 1
+    return total, count
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def cli_query_ms(index_root: Path, runs: int = CLI_RUNS) -> float:
+    """Median wall time of `onrecord search WORD --index DIR`, from process start to answer."""
+    command = [*onrecord_command(), "search", CLI_WORD, "--index", str(index_root)]
+    return statistics.median(
+        measured(command, what="onrecord search").wall_s * 1000 for _ in range(runs)
+    )
+
+
+def queries(plan: synth.Plan, count: int = QUERY_COUNT) -> list[dict[str, str]]:
+    """A fixed list of query parameters: words, phrases, OR, NOT, accents, filters, pages."""
+    rng = random.Random(f"bench-queries:{plan.seed}")
+    # Content words past the function words, most from the vocabulary's tail: a realistic
+    # query matches a share of the statements, not most of them.
+    words = [w for w in synth.VOCABULARY[40:2000] if len(w) > 3]
+    the_cast = synth.cast(plan)
+    special = ["régime", "regime", "Sha'bi", "shabi", "vis-à-vis", "Ñúñez", "nunez", "Qur’an"]
+    made: list[dict[str, str]] = []
+    for number in range(count):
+        kind = number % 8
+        word, other = rng.choice(words), rng.choice(words)
+        if kind == 0:
+            made.append({"q": word})
+        elif kind == 1:
+            made.append({"q": f"{word} {other}"})
+        elif kind == 2:
+            made.append({"q": f'"{word} {other}"'})
+        elif kind == 3:
+            made.append({"q": f"{word} OR {other}", "page": str(rng.randint(1, 3))})
+        elif kind == 4:
+            made.append({"q": f"{word} -{other}"})
+        elif kind == 5:
+            made.append({"q": rng.choice(special)})
+        elif kind == 6:
+            made.append({"q": word, "speaker": rng.choice(the_cast.speakers)})
+        else:
+            made.append(
+                {
+                    "q": word,
+                    "theme": rng.choice(the_cast.themes),
+                    "year": str(rng.randint(2015, 2024)),
+                }
+            )
+    return made
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(connection: http.client.HTTPConnection, params: dict[str, str]) -> float:
+    started = time.perf_counter()
+    connection.request("GET", "/api/search.json?" + urlencode(params))
+    response = connection.getresponse()
+    body = response.read()  # read to the end, or keep-alive cannot reuse the connection
+    elapsed = time.perf_counter() - started
+    if response.status != 200:
+        raise BenchError(f"/api/search.json?{urlencode(params)}: {response.status} {body[:300]!r}")
+    return elapsed
+
+
+def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError(f"onrecord serve exited with {server.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise BenchError(f"onrecord serve did not listen on port {port} within {timeout} s")
+
+
+def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
+    """p50/p99 of /api/search.json over the fixed queries, warm, on one keep-alive connection."""
+    port = free_port()
+    command = [*onrecord_command(), "serve", "--settings", str(settings), "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            _wait_until_up(port, server)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            fixed = queries(plan)
+            for params in fixed[:WARM_UP]:  # open the index, fill the caches
+                _get(connection, params)
+            times = sorted(_get(connection, params) * 1000 for params in fixed)
+            connection.close()
+            memory = _status_kib(server.pid, "VmHWM") / 1024
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode("utf-8", "replace")[-3000:])
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {
+        "query_p50_ms": statistics.median(times),
+        "query_p99_ms": times[min(len(times) - 1, round(0.99 * len(times)) - 1)],
+        "serve_rss_mb": memory,
+    }
+
+
+# -- the baseline: stock Pelican, one Markdown article per statement -------------------------------
+
+BASELINE_CONF = '''"""The benchmark's baseline: stock Pelican, default theme (onrecord.bench)."""
+
+AUTHOR = "Benchmark"
+SITENAME = "Baseline"
+SITEURL = ""
+PATH = "content"
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+DEFAULT_DATE = (2015, 1, 1)  # the undated statements
+DEFAULT_PAGINATION = 50  # as the archive's ONRECORD_PER_PAGE
+# Pelican's default `{name}{number}` makes category x1 page 12 collide with x12 page 1.
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+# Author and category feeds share one default file pattern: a speaker and an outlet with
+# the same name would collide. Feeds stay on, as the archive writes them too.
+AUTHOR_FEED_ATOM = "feeds/author/{slug}.atom.xml"
+AUTHOR_FEED_RSS = "feeds/author/{slug}.rss.xml"
+CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
+'''
+
+
+def _markdown(record: dict, names: dict[str, dict[str, str]]) -> str:
+    speaker = names["speaker"][record["speaker"]]
+    title = record["headline"] or f"{speaker}: statement {record['id']}"
+    meta = [
+        f"Title: {title}",
+        f"Slug: {record['id']}",
+        f"Author: {speaker}",
+    ]
+    if record["date"]:
+        meta.append(f"Date: {record['date']}")
+    if record["outlet"]:
+        meta.append(f"Category: {names['outlet'][record['outlet']]}")
+    if record["themes"]:
+        meta.append("Tags: " + ", ".join(names["theme"][t] for t in record["themes"]))
+    return "\n".join(meta) + "\n\n" + "\n\n".join(record["text"]) + "\n"
+
+
+def write_baseline(folder: Path, plan: synth.Plan) -> int:
+    """The same statements (nested ones included) as Markdown articles, and a conf.py."""
+    content = folder / "content"
+    content.mkdir(parents=True)
+    names = {
+        "speaker": {s["id"]: s["name"] for s in synth.speakers(plan)},
+        "outlet": {o["id"]: o["name"] for o in synth.outlets(plan)},
+        "theme": {t["id"]: t["name"] for t in synth.themes(plan)},
+    }
+    count = 0
+    for top in synth.statements(plan):
+        for record in synth.flattened(top):
+            (content / f"{record['id']}.md").write_text(_markdown(record, names), encoding="utf-8")
+            count += 1
+    (folder / "conf.py").write_text(BASELINE_CONF, encoding="utf-8")
+    return count
+
+
+def baseline(folder: Path, plan: synth.Plan) -> dict[str, float]:
+    write_baseline(folder, plan)
+    command = [sys.executable, "-m", "pelican", "content", "-s", "conf.py", "-o", "out", "-q"]
+    run = measured(command, cwd=folder, what="stock Pelican")
+    size, files = tree_size(folder / "out")
+    return {
+        "baseline_pelican_s": run.wall_s,
+        "baseline_cpu_s": run.cpu_s,
+        "baseline_rss_mb": run.peak_rss_mb,
+        "baseline_output_mb": size / MB,
+        "baseline_files": files,
+    }
+
+
+# -- one size, all sizes ---------------------------------------------------------------------------
+
+
+def commit() -> str | None:
+    try:
+        answer = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return answer.stdout.strip() or None
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 0) -> dict:
+    """Every figure for an archive of `n` statements, measured in `work/n<n>/`."""
+    folder = work / f"n{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    root, settings = folder / "archive", folder / "archive" / "pelicanconf.py"
+    started = time.perf_counter()
+    plan = synth.write(n, root, seed)
+    result: dict = {"n": n, "statement_files": plan.files}
+    result["synth_s"] = time.perf_counter() - started
+    progress(f"n={n}: synthesised in {result['synth_s']:.1f} s; cold build")
+    cold = build(settings, "cold build")
+    result.update(
+        cold_s=cold.wall_s,
+        cold_cpu_s=cold.cpu_s,
+        peak_rss_mb=cold.peak_rss_mb,
+        main_rss_mb=cold.main_rss_mb,
+        tree_rss_mb=cold.tree_rss_mb,
+        **build_split(cold),
+    )
+    size, files = tree_size(root / "output")
+    index_bytes, _ = tree_size(Path(os.path.realpath(root / "var" / "index" / "current")))
+    result.update(output_mb=size / MB, files=files, index_mb=index_bytes / MB)
+    progress(f"n={n}: cold {cold.wall_s:.1f} s; rebuilds")
+    result["noop_s"] = build(settings, "no-op rebuild").wall_s
+    edit_one(root)
+    result["edit_one_s"] = build(settings, "rebuild after one edit").wall_s
+    add_one(root, plan)
+    result["add_one_s"] = build(settings, "rebuild after one added").wall_s
+    rename_speaker(root, plan)
+    result["rename_speaker_s"] = build(settings, "rebuild after a rename").wall_s
+    progress(f"n={n}: index alone, queries")
+    result["index_s"], index_run = index_alone(root, folder / "index-only")
+    result["index_wall_s"] = index_run.wall_s
+    result["cli_query_ms"] = cli_query_ms(root / "var" / "index")
+    result.update(service_latency(settings, plan))
+    empty = dict.fromkeys(
+        ("baseline_pelican_s", "baseline_cpu_s", "baseline_rss_mb", "baseline_output_mb")
+    )
+    result.update({**empty, "baseline_files": None, "ratio_vs_pelican": None})
+    if with_baseline:
+        progress(f"n={n}: stock Pelican baseline")
+        result.update(baseline(folder / "baseline", plan))
+        result["ratio_vs_pelican"] = result["cold_s"] / result["baseline_pelican_s"]
+    result.update(
+        cpu_count=os.cpu_count(),
+        commit=commit(),
+        python=sys.version.split()[0],
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    return {key: result[key] for key in KEYS}
+
+
+COLUMNS = (
+    ("n", "n", "{:d}"),
+    ("cold_s", "cold s", "{:.1f}"),
+    ("cold_cpu_s", "cpu s", "{:.1f}"),
+    ("noop_s", "noop s", "{:.1f}"),
+    ("edit_one_s", "edit s", "{:.1f}"),
+    ("add_one_s", "add s", "{:.1f}"),
+    ("rename_speaker_s", "rename s", "{:.1f}"),
+    ("index_s", "index s", "{:.1f}"),
+    ("cli_query_ms", "cli ms", "{:.0f}"),
+    ("query_p50_ms", "p50 ms", "{:.1f}"),
+    ("query_p99_ms", "p99 ms", "{:.1f}"),
+    ("peak_rss_mb", "rss MiB", "{:.0f}"),
+    ("main_rss_mb", "py MiB", "{:.0f}"),
+    ("output_mb", "out MB", "{:.0f}"),
+    ("files", "files", "{:d}"),
+    ("baseline_pelican_s", "pelican s", "{:.1f}"),
+    ("ratio_vs_pelican", "ratio", "{:.2f}"),
+)
+
+
+def table(results: list[dict]) -> str:
+    rows = [[title for _, title, _ in COLUMNS]]
+    for result in results:
+        rows.append(
+            [
+                "-" if result.get(key) is None else form.format(result[key])
+                for key, _, form in COLUMNS
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"sizes are whole numbers, e.g. 1000,10000: {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"at least one size, each 1 or more: {text!r}")
+    return sizes
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m onrecord.bench", description=__doc__.split("\n")[0]
+    )
+    top.add_argument(
+        "--sizes", type=parse_sizes, default=list(DEFAULT_SIZES), help="e.g. 1000,10000"
+    )
+    top.add_argument("--large", action="store_true", help=f"add {LARGE_SIZE:,} statements")
+    top.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the results file (JSON)")
+    top.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where the corpora go")
+    top.add_argument("--no-baseline", action="store_true", help="skip the stock Pelican build")
+    top.add_argument("--seed", type=int, default=0, help="the synthetic archive's seed")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    sizes = sorted(set(args.sizes + ([LARGE_SIZE] if args.large else [])))
+    results: list[dict] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for n in sizes:
+            results.append(
+                measure_size(
+                    n, args.work.resolve(), with_baseline=not args.no_baseline, seed=args.seed
+                )
+            )
+            # Written after each size: a long --large run keeps what it measured so far.
+            args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    print(table(results))
+    print(f"\nresults: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
