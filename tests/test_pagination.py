@@ -1,0 +1,67 @@
+"""Pagination URLs cannot collide: `<list>/page/<n>/`, never Pelican's `{name}{number}`.
+
+With Pelican's default pattern, page 2 of outlet `x1` is written as `x12`, the same file as
+page 1 of outlet `x12`. Here page numbers sit in their own path segment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import REPO, copy_records
+
+from onrecord.build import build
+
+X1 = ["fatemiyoun-communique", "jafari-basij-conference", "jafari-press-conference"]
+X12 = ["salami-martyrs-conference"]
+
+
+def set_outlet(root: Path, statement_id: str, outlet_id: str) -> None:
+    path = root / "content" / "statements" / "2017" / f"{statement_id}.yaml"
+    text = path.read_text(encoding="utf-8").replace("outlet: null", f'outlet: "{outlet_id}"')
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory) -> Path:
+    root = copy_records(tmp_path_factory.mktemp("pages"))
+    for outlet_id in ("x1", "x12"):
+        (root / "content" / "outlets" / f"{outlet_id}.yaml").write_text(
+            f'id: "{outlet_id}"\nname: "Outlet {outlet_id}"\n', encoding="utf-8"
+        )
+    for statement_id in X1:
+        set_outlet(root, statement_id, "x1")
+    for statement_id in X12:
+        set_outlet(root, statement_id, "x12")
+    build(
+        REPO / "pelicanconf.py",
+        output=root / "output",
+        index_dir=root / "var" / "index",
+        ONRECORD_ROOT=str(root),
+        ONRECORD_PER_PAGE=1,
+        ONRECORD_PAGEFIND=False,
+    )
+    return root / "output"
+
+
+def listed(output: Path, path: str) -> set[str]:
+    soup = BeautifulSoup((output / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+    links = soup.select(".statement-list .statement-item-title a")
+    return {a["href"].rstrip("/").removesuffix("/index.html").rsplit("/", 1)[-1] for a in links}
+
+
+def test_every_page_of_outlet_x1_lists_only_its_statements(output):
+    pages = ["outlets/x1"] + [f"outlets/x1/page/{n}" for n in range(2, len(X1) + 1)]
+    seen = set().union(*(listed(output, page) for page in pages))
+    assert seen == set(X1)
+
+
+def test_outlet_x12_page_one_is_its_own(output):
+    assert listed(output, "outlets/x12") == set(X12)
+
+
+def test_page_numbers_sit_in_their_own_path_segment(output):
+    assert not (output / "outlets" / "x12" / "page").exists()
+    assert (output / "outlets" / "x1" / "page" / "2" / "index.html").is_file()
