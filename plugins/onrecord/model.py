@@ -365,6 +365,7 @@ class Archive:
             "outlets": len(self.outlets),
             "themes": len(self.themes),
             "sources": len(self.sources),
+            "claims": len(self.claims),
         }
 
 
