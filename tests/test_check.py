@@ -12,7 +12,9 @@ from onrecord.load import load_archive
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
-COUNTS = re.compile(r"ok: \d+ statements?, \d+ speakers?, \d+ outlets?, \d+ themes?, \d+ sources?")
+COUNTS = re.compile(
+    r"ok: \d+ statements?, \d+ speakers?, \d+ outlets?, \d+ themes?, \d+ sources?, \d+ claims?"
+)
 
 
 def onrecord(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
