@@ -120,7 +120,8 @@ def build_pagefind(site: Path, archive) -> None:
     command = [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"]
     command += ["--glob", "statements/*/index.html"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        # Pagefind resolves its own working directory: run it where the site is.
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=site)
     except OSError as error:
         raise BuildError(f"Pagefind could not be started: {error}") from None
     if done.returncode != 0:
