@@ -382,7 +382,7 @@ def test_api_answer_has_the_documented_shape(port):
     answer = fetch(port, "/api/search.json?q=Basij").json
     assert set(answer) == {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
     assert set(answer["hits"][0]) == {"id", "url", "speaker", "date", "score", "snippet"}
-    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year"}
+    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "claim"}
 
 
 def test_api_facets_count_like_the_archive(port, archive):

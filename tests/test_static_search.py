@@ -347,7 +347,9 @@ def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
     answer = whoosh.search(index_dir, "Basij", per_page=100)
     searched(page, "/search/?q=Basij")
     labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
-    for name, counts in answer["facets"].items():
+    # The static page has no claim facet (README: the engines' differences).
+    for name in ("speaker", "outlet", "theme", "year"):
+        counts = answer["facets"][name]
         shown = page.locator(f"#facet-{name}-h + ul > li")
         expected = [f"{labels.get(name, {}).get(value, value)} {n}" for value, n in counts.items()]
         assert sorted(" ".join(text.split()) for text in shown.all_inner_texts()) == sorted(

@@ -48,7 +48,10 @@ FACET_FIELDS = {
     "outlet": "outlet_id",
     "theme": "theme_ids",
     "year": "year",
+    "claim": "claim_kinds",
 }
+# Facets over fields holding several values per statement (themes, claim kinds).
+LIST_FACETS = {"theme": "theme_ids", "claim": "claim_kinds"}
 
 # Query fields whose words "did you mean" corrects (unqualified words are in "words").
 CORRECTED_FIELDS = ("speaker", "outlet", "theme")
@@ -79,7 +82,7 @@ class _OpenSearcher:
     target: str  # the build folder `current` pointed to when this searcher was opened
     searcher: Searcher
     spellings: dict[str, int]  # every word, sorted, with the statements using it
-    themes_of: list[list[str]]  # theme ids by document number, for the theme facet
+    keys_of: dict[str, list[list[str]]]  # LIST_FACETS values by document number
     labels: dict[str, dict[str, str]]  # facet value → display name
     # Whoosh searchers read through shared file objects, so one thread at a time; queries
     # are pure Python under the GIL anyway, so the lock costs no throughput.
@@ -90,20 +93,26 @@ class _OpenSearcher:
         searcher = open_build(Path(target)).searcher()
         build = Path(target)
         return cls(
-            target, searcher, read_spellings(build), _themes_of(searcher), read_labels(build)
+            target,
+            searcher,
+            read_spellings(build),
+            {name: _keys_of(searcher, fieldname) for name, fieldname in LIST_FACETS.items()},
+            read_labels(build),
         )
 
 
-def _themes_of(searcher: Searcher) -> list[list[str]]:
+def _keys_of(searcher: Searcher, fieldname: str) -> list[list[str]]:
     # Whoosh's own multi-valued facet rebuilds this table on every query (a third of the
     # query time at 10,000 statements); it only changes with the build.
     reader = searcher.reader()
-    themes_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
-    for term in reader.lexicon("theme_ids"):
-        theme = term.decode("utf-8")
-        for docnum in reader.postings("theme_ids", term).all_ids():
-            themes_of[docnum].append(theme)
-    return themes_of
+    keys_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
+    if fieldname not in reader.schema:
+        return keys_of
+    for term in reader.lexicon(fieldname):
+        key = term.decode("utf-8")
+        for docnum in reader.postings(fieldname, term).all_ids():
+            keys_of[docnum].append(key)
+    return keys_of
 
 
 _open_searchers: dict[str, _OpenSearcher] = {}
@@ -339,7 +348,7 @@ def _run(
         limit=max(1, min(page * per_page, searcher.doc_count())),
         sortedby=sortedby,
         reverse=sortedby is not None,
-        groupedby=_facets(opened.themes_of),
+        groupedby=_facets(opened.keys_of),
         terms=bool(text),
     )
     results.formatter = MarkFormatter()
@@ -359,12 +368,12 @@ def _run(
     return answer
 
 
-def _facets(themes_of: list[list[str]]) -> dict[str, sorting.FacetType]:
+def _facets(keys_of: dict[str, list[list[str]]]) -> dict[str, sorting.FacetType]:
     facets: dict[str, sorting.FacetType] = {
         name: sorting.FieldFacet(fieldname, maptype=sorting.Count)
         for name, fieldname in FACET_FIELDS.items()
     }
-    facets["theme"] = _ListFacet(themes_of)
+    facets.update({name: _ListFacet(keys) for name, keys in keys_of.items()})
     return facets
 
 
