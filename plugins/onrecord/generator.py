@@ -284,8 +284,9 @@ class ArchiveGenerator(Generator):
                 statements = lookup.get(record.id, [])
                 self._paginated(
                     urls.record(kind, record.id),
-                    kind,
+                    "collection",  # outlets and themes: one page layout, their own "about"
                     statements,
+                    kind=kind,
                     record=record,
                     speaker_counts=self._counted(
                         archive.speakers, (s.speaker_id for s in statements)
