@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,58 @@ def output(built_site: Path) -> Path:
 @pytest.fixture(scope="session")
 def index_dir(built_site: Path) -> Path:
     return built_site / "var" / "index"
+
+
+# -- a real server and a real browser ----------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def serving(output_dir: Path, index: Path) -> Iterator[str]:
+    """The search service over `output_dir` and `index`, on a free port; its base URL."""
+    from waitress.server import create_server
+
+    from onrecord.build import settings_for
+    from onrecord.serve import create_app
+
+    settings = settings_for(REPO / "pelicanconf.py")
+    app = create_app(output_dir, index, Path(settings["THEME"]) / "templates", settings)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, name="test-server", daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def site(output: Path, index_dir: Path) -> Iterator[str]:
+    """The search service over the built seed site; its base URL."""
+    with serving(output, index_dir) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright; a missing browser fails, never skips."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. "
+            "Install it with `make browser` (or run `make test`, which does), "
+            "never with `playwright install`.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

@@ -8,30 +8,18 @@ never skip), so a machine that cannot run them is noticed.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from onrecord.build import settings_for
 from onrecord.load import load_archive
-from onrecord.serve import create_app
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STATEMENT = "jafari-press-conference"
 STATEMENT_PATH = f"/statements/{STATEMENT}/"
 # One page of every kind a reader lands on.
@@ -50,35 +38,6 @@ PAGES = {
 @pytest.fixture(scope="module")
 def archive():
     return load_archive(REPO)
-
-
-@pytest.fixture(scope="module")
-def site(output: Path, index_dir: Path) -> Iterator[str]:
-    """The search service over the built seed site, on a free port; its base URL."""
-    from waitress.server import create_server
-
-    settings = settings_for(REPO / "pelicanconf.py")
-    app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. "
-            "Install it with `make browser` (or run `make test`, which does), "
-            "never with `playwright install`.",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ import json
 import re
 import shutil
 import sqlite3
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from onrecord import cli, jsonld, permalinks, urls
 from onrecord.build import settings_for
@@ -39,14 +37,6 @@ CLAIM_FILE = "content/claims/test-claim.yaml"
 # A claim the seed records make twice, in two speakers' words.
 NEW_WAR = "every-new-war-ends-israel"
 JAFARI_WORDS = "every new war will cause the eradication of the Zionist regime"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -456,38 +446,20 @@ def test_search_service_takes_a_claim_kind(output, index_dir, archive):
 # -- in a browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def site(output: Path, index_dir: Path) -> Iterator[str]:
-    """The search service over the built seed site, on a free port; its base URL."""
-    from waitress.server import create_server
-
-    settings = settings_for(REPO / "pelicanconf.py")
-    app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, name="claims-test-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-
-
 @pytest.mark.browser
-def test_an_appearance_link_lands_on_the_paragraph_with_the_words_marked(site):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `make browser`", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            page = browser.new_page(base_url=site, viewport={"width": 1280, "height": 800})
-            page.goto(f"/claims/{NEW_WAR}/")
+def test_an_appearance_link_lands_on_the_paragraph_with_the_words_marked(site, browser):
+    page = browser.new_page(base_url=site, viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(f"/claims/{NEW_WAR}/")
 
-            page.get_by_role("link", name="Paragraph 10 of the statement").click()
+        page.get_by_role("link", name="Paragraph 10 of the statement").click()
 
-            page.wait_for_url(re.compile(r"/statements/jafari-press-conference/.*#p10$"))
-            assert page.evaluate("document.querySelector(':target').id") == "p10"
-            mark = page.locator("#p10 mark.claim-words")
-            expect(mark).to_have_text(JAFARI_WORDS)
-            expect(mark).to_be_in_viewport()
-            background = mark.evaluate("el => getComputedStyle(el).backgroundColor")
-            assert background != "rgba(0, 0, 0, 0)"
-        finally:
-            browser.close()
+        page.wait_for_url(re.compile(r"/statements/jafari-press-conference/.*#p10$"))
+        assert page.evaluate("document.querySelector(':target').id") == "p10"
+        mark = page.locator("#p10 mark.claim-words")
+        expect(mark).to_have_text(JAFARI_WORDS)
+        expect(mark).to_be_in_viewport()
+        background = mark.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background != "rgba(0, 0, 0, 0)"
+    finally:
+        page.close()

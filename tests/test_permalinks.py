@@ -16,7 +16,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import REPO, copy_records
+from conftest import REPO, copy_records, serving
 from test_build_atomic import run_build, settings_file, tree_digest
 
 from onrecord import cli
@@ -278,36 +277,15 @@ def test_redirect_page_runs_only_the_sites_own_redirect_script(renamed):
     assert (output / src.lstrip("/")).is_file()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.mark.browser
-def test_old_paragraph_link_lands_on_the_same_paragraph_of_the_new_url(renamed):
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (tests/test_browser.py fails for it)")
-    from playwright.sync_api import sync_playwright
-    from waitress.server import create_server
-
+def test_old_paragraph_link_lands_on_the_same_paragraph_of_the_new_url(renamed, browser):
     output, index_dir = renamed
-    settings = settings_for(REPO / "pelicanconf.py")
-    app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.effective_port}{OLD_PATH}#p2")
-            page.wait_for_url(
-                re.compile(rf"{re.escape(NEW_PATH)}(index\.html)?#p2$"), timeout=10_000
-            )
-            assert page.evaluate("document.querySelector(':target').id") == "p2"
-            browser.close()
-    finally:
-        server.close()
+    with serving(output, index_dir) as base:
+        page = browser.new_page()
+        page.goto(f"{base}{OLD_PATH}#p2")
+        page.wait_for_url(re.compile(rf"{re.escape(NEW_PATH)}(index\.html)?#p2$"), timeout=10_000)
+        assert page.evaluate("document.querySelector(':target').id") == "p2"
+        page.close()
 
 
 # -- removing without an alias ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, copy_records
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
 from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
@@ -31,14 +31,6 @@ from onrecord.load import load_archive
 from onrecord.search import query as whoosh
 from onrecord.serve import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The service's policy, plus WebAssembly (Pagefind's search runs in it): what a static host
 # serving this site with a Content-Security-Policy must send.
 CSP = (
@@ -246,16 +238,6 @@ def static_server(folder: Path) -> Iterator[str]:
 def host(output) -> Iterator[str]:
     """output/ on a plain static file server: no search service anywhere."""
     yield from static_server(output)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `make browser`", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
