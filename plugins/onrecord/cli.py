@@ -228,6 +228,12 @@ def cmd_devserver(args: argparse.Namespace) -> int:
     return run(Path(args.settings), args.host, args.port)
 
 
+def _server_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="onrecord", description="On the Record: an archive of quoted statements."
@@ -253,9 +259,7 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_build)
 
     serve = commands.add_parser("serve", help="serve the built site and search (make serve)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    _server_options(serve)
     serve.add_argument("--output", metavar="DIR", help="the built site (default: OUTPUT_PATH)")
     serve.add_argument(
         "--index", metavar="DIR", help="the index folder (default: ONRECORD_INDEX_DIR)"
@@ -269,9 +273,7 @@ def parser() -> argparse.ArgumentParser:
     links.set_defaults(run=cmd_permalinks)
 
     dev = commands.add_parser("devserver", help="serve, and rebuild when records or theme change")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000)
-    dev.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    _server_options(dev)
     dev.set_defaults(run=cmd_devserver)
 
     new = commands.add_parser("new", help="scaffold a new record with a free id")

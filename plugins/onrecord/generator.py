@@ -375,24 +375,14 @@ class ArchiveGenerator(Generator):
         archive = self.archive
         template = self.env.get_template("feed.xml")
         feeds = [(urls.feed(), self.settings["SITENAME"], "", archive.chronological)]
-        feeds += [
-            (
-                urls.feed("speaker", s.id),
-                s.name,
-                urls.record("speaker", s.id),
-                archive.by_speaker.get(s.id, []),
-            )
-            for s in archive.speakers.values()
-        ]
-        feeds += [
-            (
-                urls.feed("theme", t.id),
-                t.name,
-                urls.record("theme", t.id),
-                archive.by_theme.get(t.id, []),
-            )
-            for t in archive.themes.values()
-        ]
+        for kind, records, lookup in (
+            ("speaker", archive.speakers, archive.by_speaker),
+            ("theme", archive.themes, archive.by_theme),
+        ):
+            feeds += [
+                (urls.feed(kind, r.id), r.name, urls.record(kind, r.id), lookup.get(r.id, []))
+                for r in records.values()
+            ]
         for path, title, page, statements in feeds:
             latest = [s for s in statements if s.date][-50:][::-1]
             text = template.render(
