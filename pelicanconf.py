@@ -18,7 +18,7 @@ OUTPUT_PATH = "output"
 THEME = os.path.join(ROOT, "theme")
 THEME_STATIC_DIR = "theme"
 PLUGIN_PATHS = [os.path.join(ROOT, "plugins")]
-PLUGINS = ["onrecord", "pelican.plugins.sitemap"]
+PLUGINS = ["onrecord"]
 
 # The archive's records: where they live, and where the search index is built.
 ONRECORD_ROOT = ROOT
@@ -50,4 +50,3 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 STATIC_PATHS = []
 
-SITEMAP = {"format": "xml", "exclude": [r"^404\.html$", r"^search/"]}

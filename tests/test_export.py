@@ -212,10 +212,20 @@ def test_every_statement_has_its_own_json_file(exported, archive):
     assert written == set(archive.statements) == SEED_IDS
 
 
-def test_write_statement_json_writes_the_same_bytes_as_write_exports(archive, exported, tmp_path):
+def test_statement_json_is_the_same_bytes_as_write_exports_writes(archive, exported):
     statement = archive.statements["salami-martyrs-conference"]
-    path = export.write_statement_json(statement, archive, tmp_path / "one.json", SITE)
-    assert path.read_bytes() == (exported / "statements" / f"{statement.id}.json").read_bytes()
+    text = export.statement_json(statement, archive, SITE)
+    assert text.encode() == (exported / "statements" / f"{statement.id}.json").read_bytes()
+
+
+def test_write_lists_writes_the_whole_archive_files_only(archive, exported, tmp_path):
+    written = export.write_lists(archive, tmp_path, SITE)
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == [
+        "data/onrecord.db",
+        "data/statements.csv",
+        "data/statements.json",
+    ]
+    assert all(p.read_bytes() == (exported / p.relative_to(tmp_path)).read_bytes() for p in written)
 
 
 @pytest.mark.parametrize(

@@ -3,26 +3,33 @@
 The site is rendered into a fresh folder beside `output/` and the index into a new build
 folder; only when both succeeded do they replace the published ones, so a failing build
 (bad record, template error) leaves the previous output and index exactly as they were.
+
+A rebuild renders only the pages whose inputs changed (pages.py) into that folder, and once
+everything succeeded moves them into `output/` one rename each; when most pages changed
+(new templates, a renamed speaker on every list) the whole folder is swapped in instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import jinja2
 from pelican import Pelican
 from pelican.settings import read_settings
 
-from . import permalinks
+from . import pages, permalinks
 from .history import with_history
 from .load import load_archive
 from .problems import RecordError
@@ -64,6 +71,9 @@ def build(
     loaded = time.perf_counter()
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    manifest_file = cache_dir / "pages.pickle"
+    plan = pages.Plan(previous=pages.read_manifest(manifest_file, output))
+    plan.full = not plan.previous.jobs
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
         override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
@@ -72,53 +82,120 @@ def build(
             **override,
             OUTPUT_PATH=str(staging),
             ONRECORD_ARCHIVE=archive,
+            ONRECORD_PLAN=plan,
             DELETE_OUTPUT_DIRECTORY=False,
         )
         if quiet:
             logging.getLogger("pelican").setLevel(logging.WARNING)
             logging.getLogger("onrecord").setLevel(logging.WARNING)
-        _reset_sitemap_plugin()
-        try:
-            Pelican(settings).run()
-        except Exception as error:  # a mistake in a template: say where, not a traceback
-            where = _template_place(error)
-            if where is None and not isinstance(error, jinja2.TemplateError):
-                raise
-            raise BuildError(f"{where or 'template'}: template error: {error}") from None
-        rendered = time.perf_counter()
-        if settings.get("ONRECORD_PAGEFIND", True):
-            build_pagefind(staging, archive)
-        pagefound = time.perf_counter()
-        index_build = search_index.build_index(archive, index_dir, activate=False)
+        with _indexing(archive, index_dir) as index_build:
+            try:
+                Pelican(settings).run()
+            except pages.RenderError as error:
+                raise BuildError(str(error)) from None
+            except Exception as error:  # a mistake in a template: say where, not a traceback
+                where = pages.template_place(error)
+                if where is None and not isinstance(error, jinja2.TemplateError):
+                    raise
+                raise BuildError(f"{where or 'template'}: template error: {error}") from None
+            plan.written.other_files = _other_files(staging, plan.written)
+            rendered = time.perf_counter()
+            pagefind = settings.get("ONRECORD_PAGEFIND", True)
+            if pagefind and plan.full:
+                build_pagefind(staging, archive)
+                plan.written.pagefind_current = True
+            pagefound = time.perf_counter()
         indexed = time.perf_counter()
-        _swap(staging, output)
+        index_build, index_s = index_build.result()
+        if plan.full:
+            _swap(staging, output)
+        else:
+            obsolete = plan.previous.files() - plan.written.files()
+            pages.commit(staging, output, obsolete)
+            current = plan.previous.pagefind_current and not _pages_changed(plan, obsolete)
+            if pagefind and not current:
+                refresh_pagefind(output, archive)
+            plan.written.pagefind_current = pagefind or current
         search_index.activate(index_dir, index_build)
+        plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
+        pages.write_manifest(manifest_file, plan.written)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    finished = time.perf_counter()
     return {
         "statements": len(archive.statements),
+        "full": plan.full,
+        "jobs": len(plan.written.jobs),
+        "rendered": len(plan.rendered),
         "load_s": loaded - started,
         "render_s": rendered - loaded,
-        "pagefind_s": pagefound - rendered,
-        "index_s": indexed - pagefound,
-        "total_s": time.perf_counter() - started,
+        "pagefind_s": pagefound - rendered + (finished - indexed if not plan.full else 0.0),
+        "index_s": index_s,  # in its own process, while the pages were rendered
+        "index_wait_s": indexed - pagefound,
+        "total_s": finished - started,
     }
+
+
+@contextmanager
+def _indexing(archive, index_dir: Path) -> Iterator[Future]:
+    """Build the search index in a forked process while this one renders the pages.
+
+    The future's result is `(index build folder, seconds)`. If the `with` body fails, the
+    index build is waited for and thrown away: the current index stays as it was.
+    """
+    global _TO_INDEX
+    _TO_INDEX = (archive, index_dir)  # inherited by the forked worker, never pickled
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as worker:
+        future = worker.submit(_build_index)
+        _TO_INDEX = None
+        try:
+            yield future
+        except BaseException:
+            with suppress(Exception):  # the first failure is the one to report
+                shutil.rmtree(future.result()[0], ignore_errors=True)
+            raise
+
+
+_TO_INDEX: tuple | None = None
+
+
+def _build_index() -> tuple[Path, float]:
+    archive, index_dir = _TO_INDEX  # type: ignore[misc]
+    started = time.perf_counter()
+    build = search_index.build_index(archive, index_dir, activate=False)
+    return build, time.perf_counter() - started
+
+
+def _other_files(staging: Path, written: pages.Manifest) -> tuple[str, ...]:
+    """The files Pelican itself wrote (theme files, ordinary pages), which no job made."""
+    made = {f for _, files in written.jobs.values() for f in files}
+    found = (
+        os.path.relpath(os.path.join(folder, name), staging)
+        for folder, _, names in os.walk(staging)
+        for name in names
+    )
+    return tuple(sorted(f for f in found if f not in made))
+
+
+def _pages_changed(plan: pages.Plan, obsolete: set[str]) -> bool:
+    """Whether a statement page changed, which puts Pagefind's index out of date."""
+    changed = [*plan.rendered, *obsolete]
+    return any(key.startswith("statements/") and key.endswith("/index.html") for key in changed)
 
 
 # Written beside pagefind/: facet values are ids (as the search service's), shown by name.
 PAGEFIND_LABELS = "pagefind-labels.json"
 
 
-def build_pagefind(site: Path, archive) -> None:
+def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
     """Index the statement pages of the rendered `site` with Pagefind into `site/pagefind/`.
 
     Only statement pages carry `data-pagefind-body`, so only they are indexed (tombstones and
     redirect pages under statements/ have none); the glob spares Pagefind reading the rest.
-    Raises BuildError when Pagefind fails.
+    With `into`, the index is written there instead. Raises BuildError when Pagefind fails.
     """
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"]
-    command += ["--glob", "statements/*/index.html"]
+    command = pagefind_command(site, into)
     try:
         # Pagefind resolves its own working directory: run it where the site is.
         done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=site)
@@ -135,47 +212,47 @@ def build_pagefind(site: Path, archive) -> None:
         "outlet": {key: record.name for key, record in archive.outlets.items()},
         "theme": {key: record.name for key, record in archive.themes.items()},
     }
-    (site / PAGEFIND_LABELS).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    written = site / f".{PAGEFIND_LABELS}.new"
+    written.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    os.replace(written, site / PAGEFIND_LABELS)
 
 
-def _reset_sitemap_plugin() -> None:
-    """Clear pelican-sitemap's process-wide state before a build.
+def pagefind_command(site: Path, into: Path | None = None) -> list[str]:
+    """The Pagefind run over `site` (into `site/pagefind/`, or `into`), from `site`."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"]
+    command += ["--glob", "statements/*/index.html"]
+    return command + (["--output-path", str(into)] if into is not None else [])
 
-    The plugin writes sitemap.xml only when the first Pelican it saw finishes; one whose
-    build failed never does, so every later build in the same process (tests, `build()`
-    called as a library) would silently have no sitemap and keep the failed build's pages.
+
+def refresh_pagefind(site: Path, archive) -> None:
+    """Rebuild `site/pagefind/` after an incremental build, swapping the new one in whole.
+
+    Pagefind cannot update an index in place; until the new one is in, the old one answers.
     """
-    from pelican.plugins.sitemap import sitemap
-
-    sitemap.generator.__init__()
-
-
-def _template_place(error: Exception) -> str | None:
-    """`file:line` in the template that raised `error`, or None if no template did.
-
-    Syntax errors carry it; errors while rendering (an undefined name, a failing filter)
-    only in the traceback, whose template frames Jinja names after the template file.
-    """
-    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        return f"{error.filename}:{error.lineno}"
-    frames = traceback.extract_tb(error.__traceback__)
-    frames = [f for f in frames if f.filename.endswith((".html", ".xml"))]  # the theme's
-    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    fresh = site.parent / f".{site.name}.pagefind-{os.getpid()}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        build_pagefind(site, archive, into=fresh)
+        _swap(fresh, site / "pagefind", attic=site.parent)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
-def _swap(staging: Path, output: Path) -> None:
+def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:
     """Replace `output` by `staging` with two renames; the old tree is removed afterwards.
 
     Unlinking a big tree takes longer than building it on some file systems (20 s for
-    12,000 files here), so the retired tree is removed by a detached `rm`, and any tree an
+    12,000 files here), so the retired tree is moved into `attic` (beside `output`, or
+    outside the site for output/pagefind/) and removed by a detached `rm`; any tree an
     earlier build left behind is swept up by the next.
     """
-    retired = None
+    attic = attic or output.parent
+    retired_name = f".{output.name}.old-"
     if output.exists():
-        retired = output.with_name(f".{output.name}.old-{os.getpid()}-{time.time_ns()}")
+        retired = attic / f"{retired_name}{os.getpid()}-{time.time_ns()}"
         os.replace(output, retired)
     os.replace(staging, output)
-    leftovers = [str(p) for p in output.parent.glob(f".{output.name}.old-*")]
+    leftovers = [str(p) for p in attic.glob(f"{retired_name}*")]
     if leftovers and shutil.which("rm"):
         subprocess.Popen(
             ["rm", "-rf", "--", *leftovers],
@@ -188,9 +265,9 @@ def _swap(staging: Path, output: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def main(settings_file: str) -> int:
+def main(settings_file: str, *, pagefind: bool = True) -> int:
     try:
-        figures = build(Path(settings_file))
+        figures = build(Path(settings_file), **({} if pagefind else {"ONRECORD_PAGEFIND": False}))
     except RecordError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -206,6 +283,7 @@ def main(settings_file: str) -> int:
     print(
         f"built {figures['statements']} statements in {figures['total_s']:.2f} s "
         f"(load {figures['load_s']:.2f}, render {figures['render_s']:.2f}, "
-        f"index {figures['index_s']:.2f}, pagefind {figures['pagefind_s']:.2f})"
+        f"index {figures['index_s']:.2f}, pagefind {figures['pagefind_s']:.2f}; "
+        f"{figures['rendered']} of {figures['jobs']} pages and files remade)"
     )
     return 0

@@ -320,6 +320,8 @@ def render_citations(
     cache keyed by the item's content (and citeproc's version): a rebuild renders only the
     statements whose citation changed; the misses are shared out over `procs` processes.
     """
+    if not items:
+        return {}
     keys = [_key(item) for item in items]
     cached: dict[str, dict] = {}
     connection = None
@@ -327,10 +329,11 @@ def render_citations(
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(cache_file)
         connection.execute("CREATE TABLE IF NOT EXISTS citations (key TEXT PRIMARY KEY, data TEXT)")
-        wanted = set(keys)
-        for key, data in connection.execute("SELECT key, data FROM citations"):
-            if key in wanted:
-                cached[key] = json.loads(data)
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, data FROM citations WHERE key IN ({marks})"
+            cached.update((key, json.loads(data)) for key, data in connection.execute(query, chunk))
     missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in cached]
     if missing:
         if procs > 1 and len(missing) > 200:

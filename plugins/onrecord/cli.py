@@ -116,7 +116,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import main as build_main
 
-    return build_main(args.settings)
+    return build_main(args.settings, pagefind=args.pagefind)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -256,6 +256,12 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build the site and the search index (make html)")
     build.add_argument("--settings", default="pelicanconf.py", help="Pelican settings file")
+    build.add_argument(
+        "--no-pagefind",
+        dest="pagefind",
+        action="store_false",
+        help="skip the static-host search index (the search service does not need it)",
+    )
     build.set_defaults(run=cmd_build)
 
     serve = commands.add_parser("serve", help="serve the built site and search (make serve)")

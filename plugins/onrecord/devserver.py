@@ -44,7 +44,17 @@ def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
 def rebuild(settings_file: Path) -> tuple[bool, str]:
     """Run `onrecord build`; (succeeded, what it printed)."""
     done = subprocess.run(
-        [sys.executable, "-m", "onrecord.cli", "build", "--settings", str(settings_file)],
+        # The search service answers /search/ here: Pagefind's index (a full rebuild of it
+        # on every edit) waits for `make html`.
+        [
+            sys.executable,
+            "-m",
+            "onrecord.cli",
+            "build",
+            "--no-pagefind",
+            "--settings",
+            str(settings_file),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -391,12 +391,9 @@ def _statement_json_bytes(data: dict) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def write_statement_json(statement: Statement, archive: Archive, path: Path, site_url: str) -> Path:
-    """Write one statement's JSON object (`statements/<id>.json`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_statement_json_bytes(statement_data(statement, archive, site_url)))
-    return path
+def statement_json(statement: Statement, archive: Archive, site_url: str) -> str:
+    """One statement's JSON document (`statements/<id>.json`)."""
+    return _statement_json_bytes(statement_data(statement, archive, site_url)).decode("utf-8")
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -855,18 +852,35 @@ def _write_statement_files(
     return written
 
 
-def write_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
-    """Write every export under `output_dir`; return the paths written.
+def write_lists(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
+    """Write the whole-archive files (JSON, CSV, SQLite) under `output_dir`; return them.
 
     Each statement's data is built once and shared by the outputs, each written in one pass.
+    """
+    output_dir = Path(output_dir)
+    records = _published_data(archive, _References(archive, site_url))
+    return _write_lists(archive, records, output_dir, site_url)
+
+
+def _write_lists(archive: Archive, records: list[dict], output_dir: Path, site_url: str) -> list:
+    return [
+        _write_json_records(records, output_dir / STATEMENTS_JSON),
+        _write_csv_records(records, output_dir / STATEMENTS_CSV),
+        _write_sqlite_records(archive, records, output_dir / DATABASE, site_url),
+    ]
+
+
+def write_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
+    """Write every export under `output_dir`: the lists and each statement's own file.
+
+    (The site's build writes a statement's file with its page, `statement_json`, so that an
+    edit rewrites one statement's file, not ten thousand.)
     """
     output_dir = Path(output_dir)
     references = _References(archive, site_url)
     records = _published_data(archive, references)
     return [
-        _write_json_records(records, output_dir / STATEMENTS_JSON),
-        _write_csv_records(records, output_dir / STATEMENTS_CSV),
-        _write_sqlite_records(archive, records, output_dir / DATABASE, site_url),
+        *_write_lists(archive, records, output_dir, site_url),
         *_write_statement_files(archive, records, output_dir, references),
     ]
 

@@ -1,4 +1,4 @@
-"""The Pelican generator: Archive → pages, feeds, citations and exports, through Pelican's writer.
+"""The Pelican generator: Archive → pages, feeds, citations, exports and the sitemap.
 
 Statements are not modelled as Pelican articles: Pelican's per-term pages filter the whole
 article list once per term (quadratic). Every list here comes from the Archive's lookups.
@@ -12,11 +12,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 from pelican.generators import Generator
+from pelican.utils import get_relative_path, path_to_url
 
-from . import cite, export, jsonld, permalinks, templating, urls
+from . import cite, export, jsonld, pages, permalinks, templating, urls
 from .load import claim_kinds, load_archive
 from .model import Archive, Claim, ClaimSpan, Speaker, Statement
 
@@ -77,8 +79,38 @@ def other_speakers(spans: Sequence[ClaimSpan], speakers: dict[str, Speaker], but
     return [speakers[speaker_id] for speaker_id in ids]
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Names by id: all that list pages and feeds look up beyond their own inputs.
+
+    A page that shows other records' names depends on this, not on the whole archive, so a
+    speaker's new biography does not re-render every list, while a new name does.
+    """
+
+    speakers: dict[str, Named]
+    outlets: dict[str, Named]
+    themes: dict[str, Named]
+
+    @classmethod
+    def of(cls, archive: Archive) -> Directory:
+        def names(records: dict) -> dict[str, Named]:
+            return {key: Named(key, record.name) for key, record in records.items()}
+
+        return cls(names(archive.speakers), names(archive.outlets), names(archive.themes))
+
+
+# Settings that differ between builds without changing a page, or are not plain data.
+VOLATILE_SETTINGS = ("OUTPUT_PATH", "ONRECORD_ARCHIVE", "ONRECORD_PLAN", "ONRECORD_CACHE_DIR")
+
+
 class ArchiveGenerator(Generator):
-    """Loads the records (or takes the ones `onrecord build` already checked) and writes them."""
+    """Lists the site's pages as jobs (pages.py) and runs the ones whose inputs changed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +130,11 @@ class ArchiveGenerator(Generator):
         archive = self.archive
         self.site_url = self.settings["SITEURL"].rstrip("/")
         self.per_page = int(self.settings.get("ONRECORD_PER_PAGE", 50))
-        self.writer = writer
+        self.directory = Directory.of(archive)
+        self.jobs: list[pages.Job] = []
+        self.sitemap: list[tuple[str, date | None]] = []
+        self.statement_of: dict[str, Statement] = {}  # statement pages' jobs, by key
+        self._exports()  # the longest job: first, so a worker starts on it at once
         self._home()
         self._statements()
         self._people_and_places()
@@ -108,25 +144,53 @@ class ArchiveGenerator(Generator):
         self._feeds()
         self._redirects()
         self._misc()
-        written = export.write_exports(archive, Path(self.output_path), self.site_url)
-        written += export.write_claim_exports(archive, Path(self.output_path), self.site_url)
-        log.info("onrecord: wrote %d export files", len(written))
+        self._sitemap()
+        plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
+        plan.procs = int(self.settings.get("ONRECORD_PROCS") or cite.default_procs())
+        if not plan.site_digest:
+            plan.site_digest = self.site_digest()
+        todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(plan.site_digest))
+        self._render_citations([job.key for job in todo])
+        pages.run(self.jobs, prints, todo, Path(self.output_path), plan)
+        log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
 
-    def _write(self, path: str, template: str, **variables) -> None:
+    def site_digest(self) -> bytes:
+        code = Path(__file__).parent
+        folders = [code, Path(self.settings["THEME"], "templates")]
+        return pages.site_digest(self.settings, folders, VOLATILE_SETTINGS)
+
+    def _render(self, path: str, template: str, variables: dict, relative: bool) -> str:
+        save_as = urls.save_as(path)
+        context = dict(self.context)
+        if relative:
+            context["SITEURL"] = path_to_url(get_relative_path(save_as))
+        context["output_file"] = save_as
+        context.update(variables)
+        # Pelican's get_template adds `.html`; the feed template names its own extension.
+        found = self.env.get_template(template) if "." in template else self.get_template(template)
+        return found.render(context)
+
+    def _page(self, path: str, template: str, *, relative: bool = True, **variables) -> None:
+        """A job writing the page at `path`; it depends on `variables` and the names."""
         variables.setdefault("canonical", urls.absolute(self.site_url, path))
-        self.writer.write_file(
-            urls.save_as(path),
-            self.get_template(template),
-            self.context,
-            relative_urls=self.settings["RELATIVE_URLS"],
-            override_output=True,
-            page_path=path,
-            **variables,
-        )
+        variables.setdefault("archive", self.directory)
+        variables.setdefault("page_path", path)
+        relative = relative and self.settings["RELATIVE_URLS"]
+        save_as = urls.save_as(path)
+
+        def make(folder: Path) -> list[str]:
+            write_text(folder / save_as, self._render(path, template, variables, relative))
+            return [save_as]
+
+        self.jobs.append(pages.Job(save_as, (template, path, relative, variables), make))
+
+    def _listed_page(self, path: str, template: str, lastmod: date | None = None, **variables):
+        self._page(path, template, **variables)
+        self.sitemap.append((path, lastmod))
 
     def _paginated(self, base: str, template: str, items: Sequence, **variables) -> None:
         for number, count, chunk in pages_of(items, self.per_page):
-            self._write(
+            self._listed_page(
                 urls.page(base, number),
                 template,
                 items=chunk,
@@ -138,12 +202,16 @@ class ArchiveGenerator(Generator):
 
     def _home(self) -> None:
         archive = self.archive
-        latest = archive.chronological[-10:][::-1]
-        self._write(
+        self._listed_page(
             "",
             "index",
-            latest=latest,
-            speakers=self._speaker_rows(),
+            latest=archive.chronological[-10:][::-1],
+            counts={
+                "statements": len(archive.chronological),
+                "speakers": len(archive.speakers),
+                "sources": len(archive.sources),
+            },
+            speakers=self._rows(archive.speakers, archive.by_speaker),
             themes=self._rows(archive.themes, archive.by_theme),
             outlets=self._rows(archive.outlets, archive.by_outlet),
         )
@@ -154,101 +222,132 @@ class ArchiveGenerator(Generator):
             key=lambda row: (row[0].name.casefold(), row[0].id),
         )
 
-    def _speaker_rows(self) -> list[tuple]:
-        return self._rows(self.archive.speakers, self.archive.by_speaker)
-
     def _statements(self) -> None:
         archive = self.archive
-        newest_first = archive.chronological[::-1]
-        self._paginated(urls.listing("statement"), "statements", newest_first)
+        self._paginated(urls.listing("statement"), "statements", archive.chronological[::-1])
         around = {}
         for statements in archive.by_speaker.values():
             around.update(neighbours(statements))
-        items = {
-            statement.id: cite.csl_item(
-                statement,
-                archive,
-                urls.absolute(self.site_url, urls.record("statement", statement.id)),
-            )
-            for statement in archive.statements.values()
-        }
-        cache_dir = self.settings.get("ONRECORD_CACHE_DIR")
-        rendered = cite.render_citations(
-            list(items.values()),
-            Path(cache_dir, "citations.sqlite") if cache_dir else None,
-            procs=int(self.settings.get("ONRECORD_PROCS") or cite.default_procs()),
-        )
         for statement in archive.statements.values():
-            self._statement(
-                statement,
-                around.get(statement.id, (None, None)),
-                items[statement.id],
-                rendered[statement.id],
-            )
+            self._statement(statement, around.get(statement.id, (None, None)))
 
-    def _statement(self, statement: Statement, around: tuple, item: dict, rendered: dict) -> None:
+    def _statement(self, statement: Statement, around: tuple) -> None:
+        """The statement's page, its citation files and its JSON, from one set of inputs."""
         archive = self.archive
         path = urls.record("statement", statement.id)
-        permalink = item["URL"]
-        # citeproc escapes the record's text itself; its output is markup to keep as is.
-        citations = {style: Markup(html) for style, (html, _) in rendered.items()}
-        plain = {style: text for style, (_, text) in rendered.items()}
-        folder = Path(self.output_path, path)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "cite.bib").write_text(cite.bibtex(item), encoding="utf-8")
-        (folder / "cite.ris").write_text(cite.ris(item), encoding="utf-8")
-        (folder / "cite.json").write_text(cite.csl_json(item), encoding="utf-8")
+        permalink = urls.absolute(self.site_url, path)
+        speakers = archive.speakers
         quotes_at: dict[int, list] = {}
         for quote in statement.quotes:
+            quoted = archive.statements[quote.statement_id]
             quotes_at.setdefault(quote.paragraph, []).append(
-                (quote, archive.statements[quote.statement_id])
+                (quote, quoted, speakers[quoted.speaker_id])
             )
         quoted_by = [
             (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
             for parent in archive.quoted_by.get(statement.id, ())
         ]
-        spans_at: dict[int, list[ClaimSpan]] = {}
-        for span in archive.claims_by_statement.get(statement.id, ()):
-            spans_at.setdefault(span.paragraph, []).append(span)
-        claim_paragraphs: dict[Claim, list[int]] = {}
-        for span in archive.claims_by_statement.get(statement.id, ()):
-            claim_paragraphs.setdefault(span.claim, [])
-            if span.paragraph not in claim_paragraphs[span.claim]:
-                claim_paragraphs[span.claim].append(span.paragraph)
         parent = archive.statements.get(statement.quoted_in) if statement.quoted_in else None
         if parent and parent not in (p for p, _ in quoted_by):
             quoted_by.insert(
                 0, (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
             )
-        self._write(
-            path,
-            "withdrawn" if statement.withdrawn else "statement",
-            statement=statement,
-            speaker=archive.speakers[statement.speaker_id],
-            outlet=archive.outlets.get(statement.outlet_id or ""),
-            source=archive.sources[statement.source_id],
-            themes=[archive.themes[t] for t in statement.theme_ids],
-            quotes_at=quotes_at,
-            quoted_by=quoted_by,
-            previous=around[0],
-            next=around[1],
-            permalink=permalink,
-            citations=citations,
-            citations_plain=plain,
-            jsonld=jsonld.script_json(
-                jsonld.statement_jsonld(statement, archive, permalink, self.site_url)
+        spans = archive.claims_by_statement.get(statement.id, ())
+        claim_paragraphs: dict[Claim, list[int]] = {}
+        for span in spans:
+            claim_paragraphs.setdefault(span.claim, [])
+            if span.paragraph not in claim_paragraphs[span.claim]:
+                claim_paragraphs[span.claim].append(span.paragraph)
+        inputs = {
+            "statement": statement,
+            "speaker": speakers[statement.speaker_id],
+            "outlet": archive.outlets.get(statement.outlet_id or ""),
+            "source": archive.sources[statement.source_id],
+            "themes": [archive.themes[t] for t in statement.theme_ids],
+            "quotes_at": quotes_at,
+            "quoted_by": [(p, speakers[p.speaker_id], paragraphs) for p, paragraphs in quoted_by],
+            "previous": around[0],
+            "next": around[1],
+            "permalink": permalink,
+            "spans": spans,
+            "statement_claims": [
+                (claim, paragraphs, len(archive.claim_spans.get(claim.id, ())))
+                for claim, paragraphs in claim_paragraphs.items()
+            ],
+            "canonical": permalink,
+            "page_path": path,
+            "archive": None,  # every record the page shows is in its inputs
+        }
+        template = "withdrawn" if statement.withdrawn else "statement"
+        relative = self.settings["RELATIVE_URLS"]
+        folder_of = urls.save_as(path).rsplit("/", 1)[0]
+
+        def make(folder: Path) -> list[str]:
+            variables = dict(inputs, **self._statement_extras(statement, inputs))
+            item = self.items[statement.id]
+            files = {
+                urls.save_as(path): self._render(path, template, variables, relative),
+                f"{folder_of}/cite.bib": cite.bibtex(item),
+                f"{folder_of}/cite.ris": cite.ris(item),
+                f"{folder_of}/cite.json": cite.csl_json(item),
+                urls.statement_json(statement.id): export.statement_json(
+                    statement, archive, self.site_url
+                ),
+            }
+            for name, text in files.items():
+                write_text(folder / name, text)
+            return list(files)
+
+        self.jobs.append(pages.Job(urls.save_as(path), (template, inputs), make))
+        self.statement_of[urls.save_as(path)] = statement
+        if not statement.withdrawn:
+            self.sitemap.append((path, statement.last_changed))
+
+    def _statement_extras(self, statement: Statement, inputs: dict) -> dict:
+        """What the statement page derives from its inputs, made only when it is rendered."""
+        rendered = self.citations[statement.id]
+        spans_at: dict[int, list[ClaimSpan]] = {}
+        for span in inputs["spans"]:
+            spans_at.setdefault(span.paragraph, []).append(span)
+        permalink = inputs["permalink"]
+        return {
+            # citeproc escapes the record's text itself; its output is markup to keep as is.
+            "citations": {style: Markup(html) for style, (html, _) in rendered.items()},
+            "citations_plain": {style: text for style, (_, text) in rendered.items()},
+            "jsonld": jsonld.script_json(
+                jsonld.statement_jsonld(statement, self.archive, permalink, self.site_url)
             ),
-            statement_json=urls.statement_json(statement.id),
-            claim_segments={
+            "statement_json": urls.statement_json(statement.id),
+            "claim_segments": {
                 n: paragraph_segments(statement.paragraphs[n - 1], spans)
                 for n, spans in spans_at.items()
             },
-            statement_claims=list(claim_paragraphs.items()),
+        }
+
+    def _render_citations(self, keys: list[str]) -> None:
+        """The citations of the statements to render, all at once, before workers fork.
+
+        A citation is made from the statement, its speaker, outlet and source and the
+        statement quoting it, all of them inputs of its page's job.
+        """
+        statements = [self.statement_of[key] for key in keys if key in self.statement_of]
+        self.items = {
+            s.id: cite.csl_item(
+                s, self.archive, urls.absolute(self.site_url, urls.record("statement", s.id))
+            )
+            for s in statements
+        }
+        cache_dir = self.settings.get("ONRECORD_CACHE_DIR")
+        self.citations = cite.render_citations(
+            list(self.items.values()),
+            Path(cache_dir, "citations.sqlite") if cache_dir else None,
+            procs=int(self.settings.get("ONRECORD_PROCS") or cite.default_procs()),
         )
 
     def _people_and_places(self) -> None:
         archive = self.archive
-        self._write(urls.listing("speaker"), "speakers", rows=self._speaker_rows())
+        rows = self._rows(archive.speakers, archive.by_speaker)
+        self._listed_page(urls.listing("speaker"), "speakers", rows=rows)
         for speaker in archive.speakers.values():
             statements = archive.by_speaker.get(speaker.id, [])
             path = urls.record("speaker", speaker.id)
@@ -279,7 +378,7 @@ class ArchiveGenerator(Generator):
             ("outlet", archive.outlets, archive.by_outlet),
             ("theme", archive.themes, archive.by_theme),
         ):
-            self._write(urls.listing(kind), f"{kind}s", rows=self._rows(records, lookup))
+            self._listed_page(urls.listing(kind), f"{kind}s", rows=self._rows(records, lookup))
             for record in records.values():
                 statements = lookup.get(record.id, [])
                 self._paginated(
@@ -301,13 +400,15 @@ class ArchiveGenerator(Generator):
     def _sources(self) -> None:
         archive = self.archive
         rows = [(s, len(archive.by_source.get(s.id, ()))) for s in archive.sources.values()]
-        self._write(urls.listing("source"), "sources", rows=sorted(rows, key=lambda r: r[0].title))
+        self._listed_page(
+            urls.listing("source"), "sources", rows=sorted(rows, key=lambda r: r[0].title)
+        )
         for source in archive.sources.values():
             footnotes = [
                 (f, archive.by_footnote.get((source.id, f.number), [])) for f in source.footnotes
             ]
             unnumbered = [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
-            self._write(
+            self._listed_page(
                 urls.record("source", source.id),
                 "source",
                 source=source,
@@ -320,7 +421,7 @@ class ArchiveGenerator(Generator):
         claims = sorted(archive.claims.values(), key=lambda c: (c.summary.casefold(), c.id))
         counts = {c.id: len(archive.claim_spans.get(c.id, ())) for c in claims}
         by_kind = [(kind, [c for c in claims if c.kind == kind]) for kind in claim_kinds()]
-        self._write(
+        self._listed_page(
             urls.listing("claim"),
             "claims",
             by_kind=[(kind, listed) for kind, listed in by_kind if listed],
@@ -334,7 +435,7 @@ class ArchiveGenerator(Generator):
                 (span, archive.speakers[span.statement.speaker_id], self._deep_link(span))
                 for span in spans
             ]
-            self._write(
+            self._listed_page(
                 path,
                 "claim",
                 claim=claim,
@@ -364,8 +465,8 @@ class ArchiveGenerator(Generator):
                 ).append(statement)
             else:
                 undated.append(statement)
-        self._write(
-            "timeline/",
+        self._listed_page(
+            urls.listing("timeline"),
             "timeline",
             years=sorted(years.items(), reverse=True),
             undated=undated,
@@ -373,7 +474,6 @@ class ArchiveGenerator(Generator):
 
     def _feeds(self) -> None:
         archive = self.archive
-        template = self.env.get_template("feed.xml")
         feeds = [(urls.feed(), self.settings["SITENAME"], "", archive.chronological)]
         for kind, records, lookup in (
             ("speaker", archive.speakers, archive.by_speaker),
@@ -385,52 +485,96 @@ class ArchiveGenerator(Generator):
             ]
         for path, title, page, statements in feeds:
             latest = [s for s in statements if s.date][-50:][::-1]
-            text = template.render(
-                SITENAME=self.settings["SITENAME"],
+            self._page(
+                path,
+                "feed.xml",
+                relative=False,  # feed readers need absolute links
                 SITEURL=self.site_url,
                 feed_path=path,
                 title=title,
                 page_path=page,
                 entries=latest,
-                archive=archive,
                 updated=latest[0].date if latest else date(1970, 1, 1),
             )
-            target = Path(self.output_path, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
 
     def _redirects(self) -> None:
         """A page at each former URL, and `_redirects` for hosts that read it (Netlify et al.)."""
         moved = permalinks.redirects(self.archive)
         for old, new in sorted(moved.items()):
-            self._write(
+            self._page(
                 old.lstrip("/"),
                 "redirect",
                 target=new.lstrip("/"),
                 canonical=urls.absolute(self.site_url, new.lstrip("/")),
             )
-        lines = [f"{old} {new} 301" for old, new in sorted(moved.items())]
-        Path(self.output_path, "_redirects").write_text(
-            "".join(line + "\n" for line in lines), encoding="utf-8"
-        )
+        lines = "".join(f"{old} {new} 301\n" for old, new in sorted(moved.items()))
+        self._text("_redirects", lines)
+
+    def _text(self, save_as: str, text: str) -> None:
+        """A job writing a plain file (its text is its only input)."""
+
+        def make(folder: Path) -> list[str]:
+            write_text(folder / save_as, text)
+            return [save_as]
+
+        self.jobs.append(pages.Job(save_as, text, make))
 
     def _misc(self) -> None:
-        self._write("search/", "search", results=None, query="")
-        self.writer.write_file(
-            "404.html",
-            self.get_template("404"),
-            self.context,
-            relative_urls=False,
-            override_output=True,
-            page_path="404.html",
-            canonical="",
-            # Served in place of any missing path, at any depth: links from the site root.
-            SITEURL="",
-        )
+        self._page(urls.listing("search"), "search", results=None, query="")
+        # Served in place of any missing path, at any depth: links from the site root.
+        self._page("404.html", "404", relative=False, canonical="", SITEURL="")
         sitemap = urls.absolute(self.site_url, "sitemap.xml")
-        Path(self.output_path, "robots.txt").write_text(
-            f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n", encoding="utf-8"
+        self._text("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n")
+
+    def _exports(self) -> None:
+        """The whole-archive data files: one job, which any change to a record re-runs."""
+        archive = self.archive
+        inputs = (
+            tuple(archive.statements.values()),
+            tuple(archive.speakers.values()),
+            tuple(archive.outlets.values()),
+            tuple(archive.themes.values()),
+            tuple(archive.sources.values()),
+            tuple(archive.claims.values()),
+            self.site_url,
         )
+
+        def make(folder: Path) -> list[str]:
+            written = export.write_lists(archive, folder, self.site_url)
+            written += export.write_claim_exports(archive, folder, self.site_url)
+            return [str(path.relative_to(folder)) for path in written]
+
+        self.jobs.append(pages.Job("data/", inputs, make))
+
+    def _sitemap(self) -> None:
+        """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""
+        content_pages = [
+            (page.url, None) for page in self.context.get("pages", ()) if getattr(page, "url", "")
+        ]
+        entries = [
+            (urls.absolute(self.site_url, path), lastmod)
+            for path, lastmod in [*self.sitemap, *content_pages]
+        ]
+        self._text("sitemap.xml", sitemap_xml(entries))
+
+
+def sitemap_xml(entries: list[tuple[str, date | None]]) -> str:
+    """A sitemaps.org urlset of `(absolute URL, last changed or None)`."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>']
+    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    for loc, lastmod in entries:
+        changed = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{xml_escape(loc)}</loc>{changed}</url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def get_generators(pelican) -> type[Generator]:

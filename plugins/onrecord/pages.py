@@ -1,0 +1,326 @@
+"""The site as jobs: each writes some files from its inputs, and runs only when they changed.
+
+The generator lists every job of a build with the inputs its files are made from. A job
+whose fingerprint (its inputs, plus the templates, the code and the settings) is the one
+the previous build recorded, and whose files are still in output/, is skipped: its files
+stay as they are. The others run, on every core, into the staging folder. `onrecord build`
+then either swaps the staging folder in whole (a full build) or moves the few new files
+into output/ one by one and deletes the ones no job makes any more (an incremental build).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+MANIFEST_VERSION = 2
+# Past this share of stale jobs, rendering everything into a fresh folder and swapping it
+# in beats moving thousands of files into place one by one.
+FULL_BUILD_SHARE = 0.5
+# Forking workers costs tens of milliseconds: not worth it for a page or two.
+PARALLEL_FROM = 8
+
+
+class RenderError(Exception):
+    """A job failed (a template mistake): the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Files made by `make(folder)` (it returns their paths, relative to the folder)."""
+
+    key: str
+    inputs: object  # everything the files are made from: records, numbers, strings
+    make: Callable[[Path], list[str]]
+
+
+@dataclass
+class Manifest:
+    """What a build wrote: per job its fingerprint and files; which output/ it wrote them to."""
+
+    output: str = ""
+    output_id: tuple[int, ...] = ()
+    jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
+    other_files: tuple[str, ...] = ()  # written by Pelican itself (theme files, pages)
+    pagefind_current: bool = False  # output/pagefind/ indexes these very pages
+
+    def files(self) -> set[str]:
+        return {f for _, files in self.jobs.values() for f in files} | set(self.other_files)
+
+
+@dataclass
+class Plan:
+    """One build's decisions, shared by `onrecord build` and the generator."""
+
+    previous: Manifest
+    site_digest: bytes = b""
+    procs: int = 1
+    full: bool = True
+    written: Manifest = field(default_factory=Manifest)
+    rendered: list[str] = field(default_factory=list)  # keys of the jobs that ran
+
+
+# -- fingerprints --------------------------------------------------------------------------
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a job's inputs with records and long lists stood in for by digests made once.
+
+    The thousands of list pages share the same statements, and the pages of one speaker or
+    theme share the same tables of counts: each is pickled only once.
+    """
+
+    def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints, top: object) -> None:
+        super().__init__(buffer, protocol=5)
+        self.fingerprints = fingerprints
+        self.top = top
+
+    def persistent_id(self, obj: object) -> str | None:
+        if obj is self.top:
+            return None
+        kind = type(obj)
+        if kind is list or kind is tuple or kind is dict:
+            return self.fingerprints.shared(obj) if len(obj) >= SHARED_FROM else None  # type: ignore[arg-type]
+        is_record = _IS_RECORD.get(kind)
+        if is_record is None:
+            is_record = _IS_RECORD[kind] = dataclasses.is_dataclass(kind)
+        return self.fingerprints.shared(obj) if is_record else None
+
+
+_IS_RECORD: dict[type, bool] = {}
+SHARED_FROM = 16  # a list this long is worth remembering by its id
+
+
+class Fingerprints:
+    """Digests of job inputs: plain data and the model's records (frozen dataclasses)."""
+
+    def __init__(self, salt: bytes) -> None:
+        self.salt = salt
+        # By id(), with the value kept alive: pickling makes temporary lists (a dataclass's
+        # state), and a freed one's id would come back for another value.
+        self.digests: dict[int, tuple[str, object]] = {}
+
+    def of(self, inputs: object) -> bytes:
+        return hashlib.blake2b(self._pickled(inputs), key=self.salt, digest_size=16).digest()
+
+    def shared(self, value: object) -> str:
+        known = self.digests.get(id(value))
+        if known is None:
+            digest = hashlib.blake2b(self._pickled(value), digest_size=16).hexdigest()
+            known = self.digests[id(value)] = (digest, value)
+        return known[0]
+
+    def _pickled(self, value: object) -> bytes:
+        buffer = io.BytesIO()
+        try:
+            _Pickler(buffer, self, value).dump(value)
+        except (pickle.PicklingError, AttributeError) as error:  # a function, say
+            raise TypeError(f"a job's inputs must be plain data and records: {error}") from None
+        return buffer.getvalue()
+
+
+def site_digest(settings: dict, folders: Iterable[Path], volatile: Iterable[str]) -> bytes:
+    """A digest of what every page depends on: the files in `folders` and the settings.
+
+    Settings that are not plain data (the loaded archive, this build's plan) or that change
+    every build without changing a page (the staging folder's name) are left out.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    skip = set(volatile)
+    plain = {k: v for k, v in settings.items() if k.isupper() and k not in skip and _plain(v)}
+    digest.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    return digest.digest()
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, str | int | float | bool | type(None)):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+# -- deciding and running ------------------------------------------------------------------
+
+
+def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list[Job], dict]:
+    """The jobs to run, and every job's fingerprint; sets `plan.full`."""
+    prints = {job.key: fingerprints.of(job.inputs) for job in jobs}
+    if len(prints) != len(jobs):
+        raise RenderError("two jobs share a key: " + _duplicate([job.key for job in jobs]))
+    previous = plan.previous.jobs
+    todo = [job for job in jobs if previous.get(job.key, (None,))[0] != prints[job.key]]
+    plan.full = plan.full or len(todo) > FULL_BUILD_SHARE * len(jobs)
+    return (jobs if plan.full else todo), prints
+
+
+def _duplicate(keys: list[str]) -> str:
+    seen: set[str] = set()
+    return next(key for key in keys if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+
+
+def run(jobs: list[Job], prints: dict, todo: list[Job], folder: Path, plan: Plan) -> None:
+    """Run `todo` into `folder` and record every job's files in `plan.written`."""
+    made = _run_all(todo, folder, plan.procs)
+    written = plan.written
+    for job in jobs:
+        files = made.get(job.key)
+        if files is None:
+            files = plan.previous.jobs[job.key][1]
+        written.jobs[job.key] = (prints[job.key], tuple(files))
+    plan.rendered = [job.key for job in todo]
+
+
+# Set before the workers fork, so they inherit the jobs (their `make` closures do not pickle).
+_TODO: list[Job] = []
+_FOLDER = Path()
+
+
+def _run_all(todo: list[Job], folder: Path, procs: int) -> dict[str, list[str]]:
+    global _TODO, _FOLDER
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if procs < 2 or len(todo) < PARALLEL_FROM or not forkable:
+        return dict(_run_share(todo, folder))
+    _TODO, _FOLDER = todo, folder
+    # Small chunks, handed out as workers free up: the first jobs (the data files) are
+    # long, the statement pages short.
+    chunk = max(1, min(64, len(todo) // (procs * 16)))
+    try:
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            spans = [(start, start + chunk) for start in range(0, len(todo), chunk)]
+            shares = pool.imap_unordered(_worker, spans, chunksize=1)
+            return {key: files for share in shares for key, files in share}
+    finally:
+        _TODO, _FOLDER = [], Path()
+
+
+def _worker(span: tuple[int, int]) -> list[tuple[str, list[str]]]:
+    return list(_run_share(_TODO[span[0] : span[1]], _FOLDER))
+
+
+def _run_share(todo: list[Job], folder: Path) -> Iterable[tuple[str, list[str]]]:
+    for job in todo:
+        try:
+            yield job.key, job.make(folder)
+        except Exception as error:  # a template's mistake: say where, not a traceback
+            where = template_place(error)
+            if where is None and not isinstance(error, jinja2.TemplateError):
+                raise
+            raise RenderError(f"{where or 'template'}: template error: {error}") from None
+
+
+def template_place(error: Exception) -> str | None:
+    """`file:line` in the template that raised `error`, or None if no template did.
+
+    Syntax errors carry it; errors while rendering (an undefined name, a failing filter)
+    only in the traceback, whose template frames Jinja names after the template file.
+    """
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        return f"{error.filename}:{error.lineno}"
+    frames = traceback.extract_tb(error.__traceback__)
+    frames = [f for f in frames if f.filename.endswith((".html", ".xml"))]  # the theme's
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+# -- the manifest --------------------------------------------------------------------------
+
+
+def folder_id(folder: Path) -> tuple[int, ...]:
+    """Which output folder this is, as the build that wrote it left it.
+
+    The folder's inode alone is not enough (a deleted folder's number comes back for the
+    next one made); its sitemap, rewritten whenever a page comes or goes, tells them apart.
+    """
+    try:
+        status, sitemap = folder.stat(), (folder / "sitemap.xml").stat()
+    except OSError:
+        return ()
+    return (status.st_dev, status.st_ino, sitemap.st_ino, sitemap.st_mtime_ns, sitemap.st_size)
+
+
+def read_manifest(path: Path, output: Path) -> Manifest:
+    """The manifest of the build that made `output`, or an empty one (a full build follows)."""
+    try:
+        with open(path, "rb") as handle:
+            version, manifest = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, TypeError):
+        return Manifest()
+    if version != MANIFEST_VERSION or not isinstance(manifest, Manifest):
+        return Manifest()
+    if (
+        manifest.output != str(output)
+        or manifest.output_id != folder_id(output)
+        or not manifest.output_id
+    ):
+        return Manifest()
+    return manifest
+
+
+def write_manifest(path: Path, manifest: Manifest) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump((MANIFEST_VERSION, manifest), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+# -- committing an incremental build -------------------------------------------------------
+
+
+def commit(staging: Path, output: Path, obsolete: Iterable[str]) -> int:
+    """Move the files in `staging` into `output`, delete `obsolete` ones; return files moved.
+
+    A file whose bytes did not change is left alone (its date too, which keeps rsync and
+    caches quiet); each new one replaces the old with a rename, so no reader ever sees half.
+    """
+    moved = 0
+    for folder, _, names in os.walk(staging):
+        target = output / Path(folder).relative_to(staging)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            new, old = Path(folder, name), target / name
+            if _same_bytes(new, old):
+                continue
+            os.replace(new, old)
+            moved += 1
+    for relative in sorted(obsolete, reverse=True):
+        path = output / relative
+        path.unlink(missing_ok=True)
+        _remove_empty_parents(path.parent, output)
+    return moved
+
+
+def _same_bytes(new: Path, old: Path) -> bool:
+    try:
+        if new.stat().st_size != old.stat().st_size:
+            return False
+        return new.read_bytes() == old.read_bytes()
+    except OSError:
+        return False
+
+
+def _remove_empty_parents(folder: Path, top: Path) -> None:
+    while folder != top and folder.is_relative_to(top):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,232 @@
+"""A rebuild renders only what changed, and ends with the very site a full build makes.
+
+Each test builds a copy of the seed archive for real, changes its records as an editor
+would, rebuilds, and compares: what was rendered, which files changed, and, above all,
+the incremental result against a full build of the same records into an empty folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, copy_records
+
+from onrecord import pages
+from onrecord.build import build
+from onrecord.load import load_archive
+
+STATEMENT = "content/statements/2017/salami-martyrs-conference.yaml"
+HEADLINE = 'headline: "Deputy IRGC Commander Salami: '
+
+
+class Archive:
+    """A copy of the seed records with its own output/ and index, built on demand."""
+
+    def __init__(self, base: Path) -> None:
+        self.root = copy_records(base)
+        shutil.copy(REPO / "permalinks.txt", base / "permalinks.txt")
+        self.output = base / "output"
+        self.index = base / "var" / "index"
+
+    def build(self, **settings) -> dict:
+        settings.setdefault("ONRECORD_PAGEFIND", False)
+        return build(
+            REPO / "pelicanconf.py",
+            output=self.output,
+            index_dir=self.index,
+            ONRECORD_ROOT=str(self.root),
+            **settings,
+        )
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.root / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def add_statement(self, new_id: str) -> None:
+        text = (self.root / STATEMENT).read_text(encoding="utf-8")
+        text = text.replace('id: "salami-martyrs-conference"', f'id: "{new_id}"')
+        text = text.replace('date: "2017-11-22"', 'date: "2017-11-23"')
+        (self.root / STATEMENT).with_name(f"{new_id}.yaml").write_text(text, encoding="utf-8")
+
+
+def files(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (Pagefind's index aside) by its bytes' hash."""
+    return {
+        str(path.relative_to(folder)): hashlib.blake2b(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "pagefind" not in path.relative_to(folder).parts[0]
+    }
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
+def full_build_of(archive: Archive, base: Path) -> dict[str, str]:
+    """The same records built from nothing into a fresh output folder."""
+    build(
+        REPO / "pelicanconf.py",
+        output=base / "output",
+        index_dir=base / "var" / "index",
+        ONRECORD_ROOT=str(archive.root),
+        ONRECORD_PAGEFIND=False,
+    )
+    return files(base / "output")
+
+
+@pytest.fixture
+def archive(tmp_path) -> Archive:
+    archive = Archive(tmp_path / "archive")
+    archive.build()
+    return archive
+
+
+def test_the_first_build_is_a_full_build(tmp_path):
+    figures = Archive(tmp_path).build()
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+
+
+def test_a_rebuild_with_nothing_changed_renders_nothing(archive):
+    before = files(archive.output)
+    figures = archive.build()
+    assert (figures["full"], figures["rendered"]) == (False, 0)
+    assert files(archive.output) == before
+
+
+def test_an_edited_statement_is_on_its_page_after_a_rebuild(archive):
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    archive.build()
+    page = archive.output / "statements" / "salami-martyrs-conference" / "index.html"
+    assert "Edited: " in page.read_text(encoding="utf-8")
+
+
+def test_an_edit_rewrites_only_the_files_that_show_the_statement(archive):
+    before = files(archive.output)
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    figures = archive.build()
+    rewritten = changed(before, files(archive.output))
+    assert not figures["full"]
+    assert figures["rendered"] < figures["jobs"] / 4
+    assert {
+        "statements/salami-martyrs-conference/index.html",
+        "statements/salami-martyrs-conference/cite.bib",
+        "statements/salami-martyrs-conference.json",
+        "speakers/hossein-salami/index.html",
+        "data/statements.json",
+    } <= rewritten
+    others = {
+        f"statements/{i}/index.html" for i in ("fatemiyoun-communique", "jafari-basij-conference")
+    }
+    assert not others & rewritten
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda a: a.edit(STATEMENT, HEADLINE, 'headline: "Edited: '), id="headline"),
+        pytest.param(
+            lambda a: a.edit(
+                "speakers/hossein-salami.yaml", 'name: "Hossein Salami"', 'name: "H. Salami"'
+            ),
+            id="speaker-renamed",
+        ),
+        pytest.param(
+            lambda a: a.edit("content/outlets/kayhan.yaml", "name: ", "name: The "),
+            id="outlet-renamed",
+        ),
+        pytest.param(lambda a: a.add_statement("salami-second-conference"), id="statement-added"),
+        pytest.param(
+            lambda a: a.edit(STATEMENT, 'role: "Deputy IRGC commander"', "role: null"),
+            id="role-removed",
+        ),
+    ],
+)
+def test_an_incremental_rebuild_equals_a_full_build(archive, tmp_path, change):
+    change(archive)
+    archive.build()
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_a_statement_removed_again_leaves_no_file_behind(archive, tmp_path):
+    archive.add_statement("salami-second-conference")
+    archive.build()
+    assert (archive.output / "statements" / "salami-second-conference" / "index.html").exists()
+    (archive.root / STATEMENT).with_name("salami-second-conference.yaml").unlink()
+    archive.build()
+    assert not (archive.output / "statements" / "salami-second-conference").exists()
+    assert not (archive.output / "statements" / "salami-second-conference.json").exists()
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_files_whose_bytes_did_not_change_keep_their_dates(archive):
+    css = archive.output / "theme" / "css" / "site.css"
+    home = archive.output / "index.html"
+    dates = (css.stat().st_mtime_ns, home.stat().st_mtime_ns)
+    archive.edit(STATEMENT, 'role: "Deputy IRGC commander"', 'role: "Deputy commander"')
+    archive.build()
+    assert (css.stat().st_mtime_ns, home.stat().st_mtime_ns) == dates
+
+
+def test_a_changed_setting_rebuilds_every_page(archive):
+    figures = archive.build(SITENAME="Another Archive")
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+    assert "Another Archive" in (archive.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_output_folder_made_by_something_else_gets_a_full_build(archive):
+    shutil.rmtree(archive.output)
+    archive.output.mkdir()
+    figures = archive.build()
+    assert figures["full"]
+    assert (archive.output / "statements" / "salami-martyrs-conference" / "index.html").exists()
+
+
+def test_pagefind_is_rebuilt_when_a_statement_page_changes(archive):
+    archive.build(ONRECORD_PAGEFIND=True)  # the first build with it: indexes every page
+    entry = archive.output / "pagefind" / "pagefind-entry.json"
+    first = entry.read_bytes()
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    figures = archive.build(ONRECORD_PAGEFIND=True)
+    assert not figures["full"]
+    assert entry.read_bytes() != first
+
+
+def test_pagefind_is_left_alone_when_no_statement_page_changed(archive):
+    archive.build(ONRECORD_PAGEFIND=True)
+    entry = archive.output / "pagefind" / "pagefind-entry.json"
+    date = entry.stat().st_mtime_ns
+    archive.build(ONRECORD_PAGEFIND=True)
+    assert entry.stat().st_mtime_ns == date
+
+
+# -- fingerprints --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def statements():
+    return list(load_archive(REPO).statements.values())
+
+
+def test_records_that_differ_in_one_field_have_different_fingerprints(statements):
+    # Pickling a record makes temporary lists; a reused id() must not pass for the same value.
+    variants = [dataclasses.replace(statements[0], footnote=n) for n in range(200)]
+    fingerprints = pages.Fingerprints(b"salt")
+    assert len({fingerprints.of({"statement": s}) for s in variants}) == len(variants)
+
+
+def test_fingerprints_are_the_same_in_every_build(statements):
+    first, second = pages.Fingerprints(b"salt"), pages.Fingerprints(b"salt")
+    assert [first.of((s, [s] * 20)) for s in statements] == [
+        second.of((s, [s] * 20)) for s in reversed(statements)
+    ][::-1]
+
+
+def test_fingerprints_refuse_what_is_not_plain_data():
+    with pytest.raises(TypeError):
+        pages.Fingerprints(b"salt").of({"make": lambda: None})
