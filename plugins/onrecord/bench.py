@@ -37,6 +37,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from . import synth
+from .build import pagefind_command
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "bench" / "results.json"
@@ -56,11 +57,16 @@ KEYS = (
     "cold_load_s",
     "cold_render_s",
     "cold_index_s",
-    "cold_pagefind_s",
     "noop_s",
     "edit_one_s",
     "add_one_s",
     "rename_speaker_s",
+    "edit_one_pagefind_s",
+    "pagefind_s",
+    "pagefind_cpu_s",
+    "pagefind_peak_rss_mb",
+    "pagefind_mb",
+    "pagefind_files",
     "index_s",
     "index_wall_s",
     "cli_query_ms",
@@ -179,12 +185,14 @@ def onrecord_command() -> list[str]:
 # -- the archive's builds ------------------------------------------------------------------------
 
 # `onrecord build` ends with "built N statements in T s (load a, render b, index c, ...)".
-BUILT_PART = re.compile(r"\b(load|render|index|pagefind) ([\d.]+)\b")
-BUILD_SPLIT = ("cold_load_s", "cold_render_s", "cold_index_s", "cold_pagefind_s")
+BUILT_PART = re.compile(r"\b(load|render|index) ([\d.]+)\b")
+BUILD_SPLIT = ("cold_load_s", "cold_render_s", "cold_index_s")
 
 
-def build(settings: Path, what: str) -> Run:
-    return measured([*onrecord_command(), "build", "--settings", str(settings)], what=what)
+def build(settings: Path, what: str, *, pagefind: bool = False) -> Run:
+    """`onrecord build`; without Pagefind unless asked (it is measured on its own)."""
+    flags = [] if pagefind else ["--no-pagefind"]
+    return measured([*onrecord_command(), "build", *flags, "--settings", str(settings)], what=what)
 
 
 def build_split(run: Run) -> dict[str, float | None]:
@@ -193,6 +201,20 @@ def build_split(run: Run) -> dict[str, float | None]:
     found = BUILT_PART.findall(lines[-1]) if lines else []
     parts = {f"cold_{name}_s": float(value) for name, value in found}
     return {key: parts.get(key) for key in BUILD_SPLIT}
+
+
+def pagefind_alone(site: Path, into: Path) -> dict[str, float]:
+    """Pagefind over the built site, as `onrecord build` runs it: time, memory, size."""
+    shutil.rmtree(into, ignore_errors=True)
+    run = measured(pagefind_command(site, into), cwd=site, what="Pagefind")
+    size, files = tree_size(into)
+    return {
+        "pagefind_s": run.wall_s,
+        "pagefind_cpu_s": run.cpu_s,
+        "pagefind_peak_rss_mb": run.peak_rss_mb,
+        "pagefind_mb": size / MB,
+        "pagefind_files": files,
+    }
 
 
 def edit_one(root: Path) -> Path:
@@ -483,6 +505,12 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     result["add_one_s"] = build(settings, "rebuild after one added").wall_s
     rename_speaker(root, plan)
     result["rename_speaker_s"] = build(settings, "rebuild after a rename").wall_s
+    progress(f"n={n}: Pagefind")
+    result.update(pagefind_alone(root / "output", folder / "pagefind-only"))
+    build(settings, "rebuild with Pagefind", pagefind=True)  # its index, now current
+    edit_one(root)
+    edited = build(settings, "rebuild after one edit, Pagefind on", pagefind=True)
+    result["edit_one_pagefind_s"] = edited.wall_s
     progress(f"n={n}: index alone, queries")
     result["index_s"], index_run = index_alone(root, folder / "index-only")
     result["index_wall_s"] = index_run.wall_s
@@ -513,6 +541,8 @@ COLUMNS = (
     ("edit_one_s", "edit s", "{:.1f}"),
     ("add_one_s", "add s", "{:.1f}"),
     ("rename_speaker_s", "rename s", "{:.1f}"),
+    ("pagefind_s", "pagefind s", "{:.1f}"),
+    ("pagefind_peak_rss_mb", "pf MiB", "{:.0f}"),
     ("index_s", "index s", "{:.1f}"),
     ("cli_query_ms", "cli ms", "{:.0f}"),
     ("query_p50_ms", "p50 ms", "{:.1f}"),

@@ -133,7 +133,6 @@ class ArchiveGenerator(Generator):
         self.directory = Directory.of(archive)
         self.jobs: list[pages.Job] = []
         self.sitemap: list[tuple[str, date | None]] = []
-        self.statement_of: dict[str, Statement] = {}  # statement pages' jobs, by key
         self._exports()  # the longest job: first, so a worker starts on it at once
         self._home()
         self._statements()
@@ -146,11 +145,10 @@ class ArchiveGenerator(Generator):
         self._misc()
         self._sitemap()
         plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
-        plan.procs = int(self.settings.get("ONRECORD_PROCS") or cite.default_procs())
+        plan.procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         if not plan.site_digest:
             plan.site_digest = self.site_digest()
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(plan.site_digest))
-        self._render_citations([job.key for job in todo])
         pages.run(self.jobs, prints, todo, Path(self.output_path), plan)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
 
@@ -283,8 +281,10 @@ class ArchiveGenerator(Generator):
         folder_of = urls.save_as(path).rsplit("/", 1)[0]
 
         def make(folder: Path) -> list[str]:
-            variables = dict(inputs, **self._statement_extras(statement, inputs))
-            item = self.items[statement.id]
+            # A citation is made from the statement, its speaker, outlet and source, and
+            # the statement quoting it: all of them inputs of this job.
+            item = cite.csl_item(statement, archive, permalink)
+            variables = dict(inputs, **self._statement_extras(statement, item, inputs))
             files = {
                 urls.save_as(path): self._render(path, template, variables, relative),
                 f"{folder_of}/cite.bib": cite.bibtex(item),
@@ -299,13 +299,12 @@ class ArchiveGenerator(Generator):
             return list(files)
 
         self.jobs.append(pages.Job(urls.save_as(path), (template, inputs), make))
-        self.statement_of[urls.save_as(path)] = statement
         if not statement.withdrawn:
             self.sitemap.append((path, statement.last_changed))
 
-    def _statement_extras(self, statement: Statement, inputs: dict) -> dict:
+    def _statement_extras(self, statement: Statement, item: dict, inputs: dict) -> dict:
         """What the statement page derives from its inputs, made only when it is rendered."""
-        rendered = self.citations[statement.id]
+        rendered = cite.citations(item)
         spans_at: dict[int, list[ClaimSpan]] = {}
         for span in inputs["spans"]:
             spans_at.setdefault(span.paragraph, []).append(span)
@@ -323,26 +322,6 @@ class ArchiveGenerator(Generator):
                 for n, spans in spans_at.items()
             },
         }
-
-    def _render_citations(self, keys: list[str]) -> None:
-        """The citations of the statements to render, all at once, before workers fork.
-
-        A citation is made from the statement, its speaker, outlet and source and the
-        statement quoting it, all of them inputs of its page's job.
-        """
-        statements = [self.statement_of[key] for key in keys if key in self.statement_of]
-        self.items = {
-            s.id: cite.csl_item(
-                s, self.archive, urls.absolute(self.site_url, urls.record("statement", s.id))
-            )
-            for s in statements
-        }
-        cache_dir = self.settings.get("ONRECORD_CACHE_DIR")
-        self.citations = cite.render_citations(
-            list(self.items.values()),
-            Path(cache_dir, "citations.sqlite") if cache_dir else None,
-            procs=int(self.settings.get("ONRECORD_PROCS") or cite.default_procs()),
-        )
 
     def _people_and_places(self) -> None:
         archive = self.archive

@@ -32,6 +32,11 @@ FULL_BUILD_SHARE = 0.5
 PARALLEL_FROM = 8
 
 
+def default_procs() -> int:
+    """Processes to render with: every core (this machine has two)."""
+    return max(1, os.cpu_count() or 1)
+
+
 class RenderError(Exception):
     """A job failed (a template mistake): the message says where."""
 
