@@ -218,16 +218,6 @@ def test_statement_json_is_the_same_bytes_as_write_exports_writes(archive, expor
     assert text.encode() == (exported / "statements" / f"{statement.id}.json").read_bytes()
 
 
-def test_write_lists_writes_the_whole_archive_files_only(archive, exported, tmp_path):
-    written = export.write_lists(archive, tmp_path, SITE)
-    assert sorted(str(p.relative_to(tmp_path)) for p in written) == [
-        "data/onrecord.db",
-        "data/statements.csv",
-        "data/statements.json",
-    ]
-    assert all(p.read_bytes() == (exported / p.relative_to(tmp_path)).read_bytes() for p in written)
-
-
 @pytest.mark.parametrize(
     ("write", "relative"),
     [

@@ -104,8 +104,7 @@ def build(
             if pagefind and plan.full:
                 build_pagefind(staging, archive)
                 plan.written.pagefind_current = True
-            pagefound = time.perf_counter()
-        indexed = time.perf_counter()
+            pagefind_s = time.perf_counter() - rendered
         index_build, index_s = index_build.result()
         if plan.full:
             _swap(staging, output)
@@ -114,7 +113,9 @@ def build(
             pages.commit(staging, output, obsolete)
             current = plan.previous.pagefind_current and not _pages_changed(plan, obsolete)
             if pagefind and not current:
+                refreshing = time.perf_counter()
                 refresh_pagefind(output, archive)
+                pagefind_s = time.perf_counter() - refreshing
             plan.written.pagefind_current = pagefind or current
         search_index.activate(index_dir, index_build)
         plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
@@ -130,9 +131,8 @@ def build(
         "rendered": len(plan.rendered),
         "load_s": loaded - started,
         "render_s": rendered - loaded,
-        "pagefind_s": pagefound - rendered + (finished - indexed if not plan.full else 0.0),
+        "pagefind_s": pagefind_s,
         "index_s": index_s,  # in its own process, while the pages were rendered
-        "index_wait_s": indexed - pagefound,
         "total_s": finished - started,
     }
 

@@ -852,16 +852,6 @@ def _write_statement_files(
     return written
 
 
-def write_lists(archive: Archive, output_dir: Path, site_url: str) -> list[Path]:
-    """Write the whole-archive files (JSON, CSV, SQLite) under `output_dir`; return them.
-
-    Each statement's data is built once and shared by the outputs, each written in one pass.
-    """
-    output_dir = Path(output_dir)
-    records = _published_data(archive, _References(archive, site_url))
-    return _write_lists(archive, records, output_dir, site_url)
-
-
 def _write_lists(archive: Archive, records: list[dict], output_dir: Path, site_url: str) -> list:
     return [
         _write_json_records(records, output_dir / STATEMENTS_JSON),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -106,7 +106,14 @@ class Directory:
 
 
 # Settings that differ between builds without changing a page, or are not plain data.
-VOLATILE_SETTINGS = ("OUTPUT_PATH", "ONRECORD_ARCHIVE", "ONRECORD_PLAN", "ONRECORD_CACHE_DIR")
+VOLATILE_SETTINGS = (
+    "OUTPUT_PATH",
+    "ONRECORD_ARCHIVE",
+    "ONRECORD_PLAN",
+    "ONRECORD_CACHE_DIR",
+    "ONRECORD_PROCS",
+    "ONRECORD_PAGEFIND",
+)
 
 
 class ArchiveGenerator(Generator):
@@ -506,7 +513,10 @@ class ArchiveGenerator(Generator):
         self._text("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n")
 
     def _exports(self) -> None:
-        """The whole-archive data files: one job, which any change to a record re-runs."""
+        """The whole-archive data files, which any change to a record makes again.
+
+        One job a file, so that two workers share the longest jobs of an incremental build.
+        """
         archive = self.archive
         inputs = (
             tuple(archive.statements.values()),
@@ -517,13 +527,26 @@ class ArchiveGenerator(Generator):
             tuple(archive.claims.values()),
             self.site_url,
         )
+        writers = {
+            export.DATABASE: export.write_sqlite,
+            export.STATEMENTS_JSON: export.write_json,
+            export.STATEMENTS_CSV: export.write_csv,
+        }
+        for name, write in writers.items():
+            self.jobs.append(pages.Job(name, inputs, self._export_job(name, write)))
 
-        def make(folder: Path) -> list[str]:
-            written = export.write_lists(archive, folder, self.site_url)
-            written += export.write_claim_exports(archive, folder, self.site_url)
+        def claims(folder: Path) -> list[str]:
+            written = export.write_claim_exports(archive, folder, self.site_url)
             return [str(path.relative_to(folder)) for path in written]
 
-        self.jobs.append(pages.Job("data/", inputs, make))
+        self.jobs.append(pages.Job("data/claims", inputs, claims))
+
+    def _export_job(self, name: str, write) -> Callable[[Path], list[str]]:
+        def make(folder: Path) -> list[str]:
+            write(self.archive, folder / name, self.site_url)
+            return [name]
+
+        return make
 
     def _sitemap(self) -> None:
         """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""
