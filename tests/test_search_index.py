@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
 from onrecord.load import load_archive
 from onrecord.model import Archive
@@ -19,7 +20,8 @@ from onrecord.search import (
     open_index,
     search,
 )
-from onrecord.search.index import current_build, open_build
+from onrecord.search import index as search_index
+from onrecord.search.index import current_build, document, open_build, read_spellings, schema
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -131,3 +133,90 @@ def test_two_process_build_counts_like_one_process(archive, tmp_path):
     two = search(tmp_path / "two", "", per_page=1)
     assert two["total"] == one["total"] == len(copies)
     assert two["facets"] == one["facets"]
+
+
+def index_contents(build: Path) -> dict:
+    """All a reader sees of an index: postings, term statistics, lengths, columns, stored."""
+    with open_build(build).reader() as reader:
+        docs = range(reader.doc_count_all())
+        fields = reader.schema.items()
+        return {
+            "postings": list(reader.iter_postings()),
+            "terms": [term_stats(reader, name, term) for name, term in reader.all_terms()],
+            "lengths": {
+                name: (reader.field_length(name), [reader.doc_field_length(d, name) for d in docs])
+                for name, field in fields
+                if field.scorable
+            },
+            "columns": {
+                name: list(reader.column_reader(name))
+                for name, field in fields
+                if field.column_type and reader.has_column(name)
+            },
+            "stored": [reader.stored_fields(d) for d in docs],
+        }
+
+
+def term_stats(reader, name: str, term: bytes) -> tuple:
+    info = reader.term_info(name, term)
+    return (
+        name,
+        term,
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )
+
+
+def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path):
+    statement = archive.statements["jafari-press-conference"]
+    odd = dataclasses.replace(
+        statement,
+        id="odd-words",
+        headline="The THE a Régime’s régime",
+        paragraphs=(
+            "A the of Sha'bi Sha’bi Shabi vis-à-vis 2017 under_score x y z triumphs " * 3,
+            "Élan élan ELAN, the end.",
+        ),
+    )
+    # Copies make the common terms' postings span several of Whoosh's blocks (128 each).
+    copies = [
+        dataclasses.replace(s, id=f"{s.id}-{n}")
+        for n in range(20)
+        for s in [*archive.chronological, odd]
+    ]
+    bigger = with_statements(archive, {s.id: s for s in copies})
+    built = build_index(bigger, tmp_path / "ours")
+    whoosh_built = tmp_path / "whoosh"
+    whoosh_built.mkdir()
+    with whoosh_index.create_in(str(whoosh_built), schema()).writer() as writer:
+        for s in bigger.chronological:
+            writer.add_document(**document(bigger, s))
+    assert index_contents(built) == index_contents(whoosh_built)
+
+
+def test_rebuild_after_changes_counts_words_like_a_full_build(archive, tmp_path, monkeypatch):
+    build_index(archive, tmp_path / "changed")
+    edited = dataclasses.replace(
+        archive.statements["javan-basij-editorial"], paragraphs=("Brand-new Zyxwords Shabi.",)
+    )
+    added = dataclasses.replace(edited, id="javan-copy", paragraphs=("Qwertyish Sha'bi.",))
+    statements = {**archive.statements, edited.id: edited, added.id: added}
+    del statements["kayhan-sochi-editorial"]
+    speaker = archive.speakers["mohammad-ali-jafari"]
+    speakers = {**archive.speakers, speaker.id: dataclasses.replace(speaker, name="Renamed Jäfari")}
+    changed = Archive.of(speakers, archive.outlets, archive.themes, archive.sources, statements)
+    full = build_index(changed, tmp_path / "full")
+
+    def start_over(*args):
+        raise AssertionError("the rebuild should correct the previous build, not start over")
+
+    monkeypatch.setattr(search_index, "_write_all", start_over)
+    rebuilt = build_index(changed, tmp_path / "changed")
+    assert read_spellings(rebuilt) == read_spellings(full)
+    assert read_spellings(rebuilt)["zyxwords"] == 1
+    assert "kayhan-sochi-editorial" not in ids(search(tmp_path / "changed", "Sochi"))
