@@ -62,6 +62,7 @@ KEYS = (
     "add_one_s",
     "rename_speaker_s",
     "edit_one_pagefind_s",
+    "devserver_edit_s",
     "pagefind_s",
     "pagefind_cpu_s",
     "pagefind_peak_rss_mb",
@@ -217,12 +218,19 @@ def pagefind_alone(site: Path, into: Path) -> dict[str, float]:
     }
 
 
+EDIT_MARK = "Edited for the benchmark."
+
+
+def _first_statement(root: Path) -> Path:
+    return sorted((root / "content" / "statements").glob("*/*.yaml"))[0]
+
+
 def edit_one(root: Path) -> Path:
     """Change the first paragraph of one statement (the first file, a stable choice)."""
-    path = sorted((root / "content" / "statements").glob("*/*.yaml"))[0]
+    path = _first_statement(root)
     text = path.read_text(encoding="utf-8")
     # Prepending keeps any nested record's words verbatim inside the paragraph.
-    edited = text.replace('\ntext:\n- "', '\ntext:\n- "Edited for the benchmark. ', 1)
+    edited = text.replace('\ntext:\n- "', f'\ntext:\n- "{EDIT_MARK} ', 1)
     if edited == text:
         raise BenchError(f"{path}: no top-level `text:` to edit")
     path.write_text(edited, encoding="utf-8")
@@ -384,6 +392,39 @@ def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
     }
 
 
+def devserver_edit_s(root: Path, settings: Path) -> float:
+    """Seconds from saving an edited statement to `make devserver` serving the new text."""
+    port = free_port()
+    command = [*onrecord_command(), "devserver", "--settings", str(settings), "--port", str(port)]
+    page = f"/statements/{_first_statement(root).stem}/"
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            _wait_until_up(port, server, timeout=600)
+            time.sleep(2)  # the watcher's first look at the files comes after it listens
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            before = _page_text(connection, page).count(EDIT_MARK)
+            edit_one(root)
+            started = time.perf_counter()
+            while time.perf_counter() - started < 300:
+                if _page_text(connection, page).count(EDIT_MARK) > before:
+                    return time.perf_counter() - started
+                time.sleep(0.05)
+            raise BenchError(f"the devserver did not show the edit to {page} within 300 s")
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode("utf-8", "replace")[-3000:])
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _page_text(connection: http.client.HTTPConnection, path: str) -> str:
+    connection.request("GET", path)
+    return connection.getresponse().read().decode("utf-8", "replace")
+
+
 # -- the baseline: stock Pelican, one Markdown article per statement -------------------------------
 
 BASELINE_CONF = '''"""The benchmark's baseline: stock Pelican, default theme (onrecord.bench)."""
@@ -511,6 +552,7 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     edit_one(root)
     edited = build(settings, "rebuild after one edit, Pagefind on", pagefind=True)
     result["edit_one_pagefind_s"] = edited.wall_s
+    result["devserver_edit_s"] = devserver_edit_s(root, settings)
     progress(f"n={n}: index alone, queries")
     result["index_s"], index_run = index_alone(root, folder / "index-only")
     result["index_wall_s"] = index_run.wall_s
@@ -541,6 +583,7 @@ COLUMNS = (
     ("edit_one_s", "edit s", "{:.1f}"),
     ("add_one_s", "add s", "{:.1f}"),
     ("rename_speaker_s", "rename s", "{:.1f}"),
+    ("devserver_edit_s", "dev s", "{:.1f}"),
     ("pagefind_s", "pagefind s", "{:.1f}"),
     ("pagefind_peak_rss_mb", "pf MiB", "{:.0f}"),
     ("index_s", "index s", "{:.1f}"),
