@@ -2,10 +2,10 @@
 
 The generator lists every job of a build with the inputs its files are made from. A job
 whose fingerprint (its inputs, plus the templates, the code and the settings) is the one
-the previous build recorded, and whose files are still in output/, is skipped: its files
-stay as they are. The others run, on every core, into the staging folder. `onrecord build`
-then either swaps the staging folder in whole (a full build) or moves the few new files
-into output/ one by one and deletes the ones no job makes any more (an incremental build).
+the previous build recorded for this very output/ is skipped: its files stay as they are.
+The others run, on every core, into the staging folder. `onrecord build` then either swaps
+the staging folder in whole (a full build) or moves the few new files into output/ one by
+one and deletes the ones no job makes any more (an incremental build).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import pickle
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,17 +170,13 @@ def _plain(value: object) -> bool:
 def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list[Job], dict]:
     """The jobs to run, and every job's fingerprint; sets `plan.full`."""
     prints = {job.key: fingerprints.of(job.inputs) for job in jobs}
-    if len(prints) != len(jobs):
-        raise RenderError("two jobs share a key: " + _duplicate([job.key for job in jobs]))
+    if len(prints) != len(jobs):  # two jobs writing one file: a mistake in the generator
+        twice = [key for key, n in Counter(job.key for job in jobs).items() if n > 1]
+        raise RenderError(f"two jobs write {', '.join(twice)}")
     previous = plan.previous.jobs
     todo = [job for job in jobs if previous.get(job.key, (None,))[0] != prints[job.key]]
     plan.full = plan.full or len(todo) > FULL_BUILD_SHARE * len(jobs)
     return (jobs if plan.full else todo), prints
-
-
-def _duplicate(keys: list[str]) -> str:
-    seen: set[str] = set()
-    return next(key for key in keys if key in seen or seen.add(key))  # type: ignore[func-returns-value]
 
 
 def run(jobs: list[Job], prints: dict, todo: list[Job], folder: Path, plan: Plan) -> None:

@@ -12,10 +12,10 @@ import difflib
 import os
 from collections.abc import Iterator
 from datetime import date
+from typing import Protocol
 
 from .model import Appearance, Claim, Source, Statement, occurrences
 from .problems import Problem
-from .yamlfile import Document
 
 NEEDS_NOTE = frozenset({"disputed", "misattributed", "withdrawn"})
 
@@ -27,11 +27,21 @@ def _hint(wanted: str, known: dict[str, object] | set[str]) -> str:
     )
 
 
-StatementEntry = tuple[Statement, Document, tuple]  # a statement, its file, its path in that file
+class Located(Protocol):
+    """A record's file, as the rules need it (a `yamlfile.Document` is one)."""
+
+    path: str
+
+    def problem(
+        self, path: tuple, message: str, hint: str = "", *, at_key: bool = False
+    ) -> Problem: ...
+
+
+StatementEntry = tuple[Statement, Located, tuple]  # a statement, its file, its path in that file
 
 
 def check(
-    records: dict[str, list[tuple[object, Document]]],
+    records: dict[str, list[tuple[object, Located]]],
     statements: list[StatementEntry],
     today: date,
     failed: dict[str, set[str]] | None = None,
@@ -43,7 +53,7 @@ def check(
     to them are not reported a second time.
     """
     problems: list[Problem] = []
-    ids: dict[str, dict[str, Document | None]] = {}  # ids and former ids (None: failed)
+    ids: dict[str, dict[str, Located | None]] = {}  # ids and former ids (None: failed)
     former: dict[str, dict[str, str]] = {}  # former id → current id, when not also an id
     for kind, entries in records.items():
         everything: list[StatementEntry] = (
@@ -51,19 +61,8 @@ def check(
             if kind == "statement"
             else [(record, document, ()) for record, document in entries]
         )
-        # Ids first, former ids after: a former id that repeats a current one is the mistake.
-        names = [(record.id, document, (*base, "id")) for record, document, base in everything]
-        names += [
-            (alias, document, (*base, "aliases", index))
-            for record, document, base in everything
-            for index, alias in enumerate(record.aliases)
-        ]
-        known: dict[str, Document] = {}
-        for name, document, at in names:
-            if name in known:
-                problems.append(_duplicate(kind, name, document, at, known[name]))
-            else:
-                known[name] = document
+        known, repeated = _names(kind, everything)
+        problems.extend(repeated)
         current = {record.id for record, _, _ in everything}
         former[kind] = {
             alias: record.id
@@ -77,26 +76,56 @@ def check(
         ids[kind] = {**dict.fromkeys((failed or {}).get(kind, ())), **known}
 
     sources: dict[str, Source] = {s.id: s for s, _ in records["source"]}
+    footnotes = {key: {f.number for f in source.footnotes} for key, source in sources.items()}
+    # A nested record sits at `quotes[i].nested` of its parent: found by that path in its file.
+    by_place = {(d.path, base): statement for statement, d, base in statements if statement.quotes}
     for statement, document, base in statements:
-        problems.extend(_statement_rules(statement, document, base, ids, former, sources, today))
+        parent = by_place[(document.path, base[:-3])] if statement.quoted_in is not None else None
+        problems.extend(
+            _statement_rules(
+                statement, document, base, ids, former, sources, footnotes, parent, today
+            )
+        )
     by_id = {statement.id: statement for statement, _, _ in statements}
     for claim, document in records.get("claim", ()):
         problems.extend(_claim_rules(claim, document, by_id, ids, former, today))
     for source, document in records["source"]:
-        if source.published and source.published > today:
-            problems.append(document.problem(("published",), "`published` is in the future", ""))
-        numbers = [f.number for f in source.footnotes]
-        for index, number in enumerate(numbers):
-            if number in numbers[:index]:
-                problems.append(
-                    document.problem(
-                        ("footnotes", index, "number"), f"footnote {number} is listed twice", ""
-                    )
-                )
+        problems.extend(_source_rules(source, document, today))
     return problems
 
 
-def _duplicate(kind: str, name: str, document: Document, at: tuple, first: Document) -> Problem:
+def _names(kind: str, everything: list[StatementEntry]) -> tuple[dict[str, Located], list[Problem]]:
+    """Where each id and former id is first given, and a problem for each one given again."""
+    known: dict[str, Located] = {}
+    repeated: list[Problem] = []
+    # Ids first, former ids after: a former id that repeats a current one is the mistake.
+    names = [(record.id, document, base, ("id",)) for record, document, base in everything]
+    names += [
+        (alias, document, base, ("aliases", index))
+        for record, document, base in everything
+        for index, alias in enumerate(record.aliases)
+    ]
+    for name, document, base, field in names:
+        if name in known:
+            repeated.append(_duplicate(kind, name, document, (*base, *field), known[name]))
+        else:
+            known[name] = document
+    return known, repeated
+
+
+def _source_rules(source: Source, document: Located, today: date) -> Iterator[Problem]:
+    if source.published and source.published > today:
+        yield document.problem(("published",), "`published` is in the future", "")
+    listed: set[int] = set()
+    for index, footnote in enumerate(source.footnotes):
+        if footnote.number in listed:
+            yield document.problem(
+                ("footnotes", index, "number"), f"footnote {footnote.number} is listed twice", ""
+            )
+        listed.add(footnote.number)
+
+
+def _duplicate(kind: str, name: str, document: Located, at: tuple, first: Located) -> Problem:
     return document.problem(
         at,
         f"duplicate {kind} id {name!r}",
@@ -104,7 +133,7 @@ def _duplicate(kind: str, name: str, document: Document, at: tuple, first: Docum
     )
 
 
-def _file_name(kind: str, record, document: Document) -> Iterator[Problem]:
+def _file_name(kind: str, record, document: Located) -> Iterator[Problem]:
     stem, _ = os.path.splitext(os.path.basename(document.path))
     if stem != record.id:
         yield document.problem(
@@ -126,41 +155,33 @@ def _file_name(kind: str, record, document: Document) -> Iterator[Problem]:
 
 def _statement_rules(
     statement: Statement,
-    document: Document,
+    document: Located,
     base: tuple,
     ids: dict[str, dict],
     former: dict[str, dict[str, str]],
     sources: dict[str, Source],
+    footnotes: dict[str, set[int]],  # by source id, the numbers it lists
+    parent: Statement | None,  # for a nested record, the statement it sits in
     today: date,
 ) -> Iterator[Problem]:
     def at(*path: object) -> tuple:
         return (*base, *path)
 
-    references = [
-        ("speaker", statement.speaker_id, at("speaker")),
-        ("source", statement.source_id, at("source")),
-    ]
-    if statement.outlet_id:
-        references.append(("outlet", statement.outlet_id, at("outlet")))
-    references += [("theme", t, at("themes", i)) for i, t in enumerate(statement.theme_ids)]
-    references += [
-        ("statement", q.statement_id, at("quotes", i, "statement"))
-        for i, q in enumerate(statement.quotes)
-        if not q.nested
-    ]
-    for kind, wanted, path in references:
+    for kind, wanted, field in _references(statement):
         # A former id only keeps an old URL alive: the pages look records up by current id.
         if wanted in former[kind]:
             current = former[kind][wanted]
             yield document.problem(
-                path, f"{kind} {wanted!r} is a former id of {current!r}", f"use {current!r}"
+                at(*field), f"{kind} {wanted!r} is a former id of {current!r}", f"use {current!r}"
             )
         elif wanted not in ids[kind]:
             current_ids = ids[kind].keys() - former[kind].keys()
-            yield document.problem(path, f"unknown {kind} {wanted!r}", _hint(wanted, current_ids))
+            yield document.problem(
+                at(*field), f"unknown {kind} {wanted!r}", _hint(wanted, current_ids)
+            )
 
     source = sources.get(statement.source_id)
-    listed = {f.number for f in source.footnotes} if source else set()
+    listed = footnotes.get(statement.source_id, set())
     if source and statement.footnote is not None and statement.footnote not in listed:
         yield document.problem(
             at("footnote"),
@@ -200,26 +221,38 @@ def _statement_rules(
             )
         if quote.statement_id == statement.id:
             yield document.problem(at("quotes", index), "a statement cannot quote itself", "")
-    if statement.quoted_in is not None:
-        yield from _nested_is_verbatim(statement, document, base)
+    if parent is not None:
+        yield from _nested_is_verbatim(statement, document, base, parent)
 
 
-def _nested_is_verbatim(statement: Statement, document: Document, base: tuple) -> Iterator[Problem]:
+def _references(statement: Statement) -> list[tuple[str, str, tuple]]:
+    """Each id the statement refers to: the kind of record, the id, the field giving it."""
+    found = [("speaker", statement.speaker_id, ("speaker",))]
+    found.append(("source", statement.source_id, ("source",)))
+    if statement.outlet_id:
+        found.append(("outlet", statement.outlet_id, ("outlet",)))
+    found += [("theme", theme, ("themes", i)) for i, theme in enumerate(statement.theme_ids)]
+    found += [
+        ("statement", quote.statement_id, ("quotes", i, "statement"))
+        for i, quote in enumerate(statement.quotes)
+        if not quote.nested
+    ]
+    return found
+
+
+def _nested_is_verbatim(
+    statement: Statement, document: Located, base: tuple, parent: Statement
+) -> Iterator[Problem]:
     """A nested record's words must appear in the paragraph of its parent that quotes it."""
-    parent_path = base[:-3]
-    parent = document.data
-    for part in parent_path:
-        parent = parent[part]
-    quote = parent["quotes"][base[-2]]
-    paragraphs = parent["text"]
-    if quote["paragraph"] > len(paragraphs):
+    number = parent.quotes[base[-2]].paragraph
+    if number > len(parent.paragraphs):
         return
-    holder = paragraphs[quote["paragraph"] - 1]
+    holder = parent.paragraphs[number - 1]
     for index, paragraph in enumerate(statement.paragraphs):
         if paragraph not in holder:
             yield document.problem(
                 (*base, "text", index),
-                f"nested text is not found verbatim in paragraph {quote['paragraph']} "
+                f"nested text is not found verbatim in paragraph {number} "
                 "of the statement that quotes it",
                 "copy the words exactly",
             )
@@ -230,7 +263,7 @@ def _nested_is_verbatim(statement: Statement, document: Document, base: tuple) -
 
 def _claim_rules(
     claim: Claim,
-    document: Document,
+    document: Located,
     statements: dict[str, Statement],
     ids: dict[str, dict],
     former: dict[str, dict[str, str]],
@@ -305,7 +338,7 @@ def _span_problem(
     appearance: Appearance,
     statement: Statement,
     places: list[int],
-    document: Document,
+    document: Located,
     at: tuple,
 ) -> Problem:
     """Why an appearance's words are not found exactly once in its paragraph."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -23,7 +24,11 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_STR, _INT, _FLOAT, _BOOL, _NULL = (
+    f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null")
+)
+_SEQ, _MAP, _MERGE = f"{_TAG}seq", f"{_TAG}map", f"{_TAG}merge"
+_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, f"{_TAG}timestamp"}
 _MAX_BYTES = 2_000_000  # a single record is a few KB; anything this big is a mistake or an attack
 # A statement nests a record inside a quote inside a list: a handful of levels. The cap keeps
 # the recursive conversion (and the schema check after it) far from Python's recursion limit.
@@ -31,6 +36,24 @@ _MAX_DEPTH = 32
 # YAML 1.1 reads 010 as 8, 0x1F as 31, 1_000 as 1000 and 1:20 as 80: only plain numbers pass.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _constructor = SafeConstructor()
+
+
+class _Loader(Loader):
+    """The safe loader, remembering the tag of each short plain scalar: the parser asks for
+    the tag of every scalar, and field names, `null` and small numbers come back again and
+    again (resolving one tries a few regular expressions)."""
+
+    _plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind, value, implicit) -> str:
+        if kind is not yaml.ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        tag = self._plain_tags.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= 32 and len(self._plain_tags) < 10_000:
+                self._plain_tags[value] = tag
+        return tag
 
 
 @dataclass
@@ -121,6 +144,20 @@ def _first_alias(text: str) -> yaml.AliasEvent | None:
     return next((event for event in events if isinstance(event, yaml.AliasEvent)), None)
 
 
+def _compose(text: str) -> yaml.AliasEvent | yaml.Node | None:
+    """The first alias in `text`, else its root node (None for an empty stream)."""
+    # An alias is written `*name`: text without a `*` has none, and one pass is enough. When
+    # that pass fails, the two passes below run after all, so the error reported is the one
+    # the event stream meets first, as for any other text.
+    if "*" not in text:
+        try:
+            return yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:
+            pass
+    alias = _first_alias(text)
+    return alias if alias else yaml.compose(text, Loader=_Loader)
+
+
 def _indentation(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
@@ -151,16 +188,15 @@ def parse(path: str, raw: bytes) -> Document | Problem:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        alias = _first_alias(text)
-        root = None if alias else yaml.compose(text, Loader=Loader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as error:
         return _syntax_problem(path, text, error)
     except yaml.reader.ReaderError as error:
         return _reader_problem(path, text, error)
     except yaml.YAMLError as error:
         return Problem(path, 1, 1, f"YAML error: {error}", "")
-    if alias:
-        line, column = _position(alias.start_mark)
+    if isinstance(root, yaml.AliasEvent):
+        line, column = _position(root.start_mark)
         return Problem(
             path,
             line,
@@ -188,47 +224,54 @@ def _convert(node: yaml.Node, path: Path_, document: Document) -> object:
             f"values are nested more than {_MAX_DEPTH} levels deep",
             "a record nests a few levels at most",
         )
-    document.marks[path] = _position(node.start_mark)
+    mark = node.start_mark
+    document.marks[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, path, document)
     if isinstance(node, yaml.SequenceNode):
-        if node.tag != f"{_TAG}seq":
+        if node.tag != _SEQ:
             raise _Refused(
                 node, f"tag {_shown(node.tag)} is not allowed", "remove the tag: plain lists only"
             )
         return [_convert(item, (*path, index), document) for index, item in enumerate(node.value)]
-    if node.tag != f"{_TAG}map":
+    if node.tag != _MAP:
         raise _Refused(
             node, f"tag {_shown(node.tag)} is not allowed", "remove the tag: plain mappings only"
         )
     mapping: dict[str, object] = {}
+    key_marks = document.key_marks
     for key_node, value_node in node.value:
-        if key_node.tag == f"{_TAG}merge":
-            raise _Refused(
-                key_node, "merge keys (<<) are not allowed in records", "write the fields out"
-            )
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != f"{_TAG}str":
-            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
-            raise _Refused(
-                key_node,
-                f"field name {shown!r} is not text",
-                "field names are plain words like `speaker`",
-            )
+        if key_node.tag != _STR or not isinstance(key_node, yaml.ScalarNode):
+            _refuse_key(key_node)
         key = key_node.value
+        at = (*path, key)
         if key in mapping:
-            first_line = document.key_marks[(*path, key)][0]
             raise _Refused(
                 key_node,
-                f"duplicate field {key!r} (first given on line {first_line})",
+                f"duplicate field {key!r} (first given on line {key_marks[at][0]})",
                 "YAML would silently keep only the last one: remove one of them",
             )
-        document.key_marks[(*path, key)] = _position(key_node.start_mark)
-        mapping[key] = _convert(value_node, (*path, key), document)
+        mark = key_node.start_mark
+        key_marks[at] = (mark.line + 1, mark.column + 1)
+        mapping[key] = _convert(value_node, at, document)
     return mapping
+
+
+def _refuse_key(key_node: yaml.Node) -> NoReturn:
+    if key_node.tag == _MERGE:
+        raise _Refused(
+            key_node, "merge keys (<<) are not allowed in records", "write the fields out"
+        )
+    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
+    raise _Refused(
+        key_node, f"field name {shown!r} is not text", "field names are plain words like `speaker`"
+    )
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
     tag = node.tag
+    if tag == _STR:
+        return node.value
     if tag not in _SCALAR_TAGS:
         raise _Refused(
             node,
@@ -236,14 +279,12 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
             "records use plain values only (safe loading refuses other tags)",
         )
     try:
-        if tag == f"{_TAG}str":
-            return node.value
-        if tag == f"{_TAG}null":
+        if tag == _NULL:
             return None
-        if tag == f"{_TAG}bool":
+        if tag == _BOOL:
             document.booleans.add(path)
             return _constructor.construct_yaml_bool(node)
-        if tag == f"{_TAG}int":
+        if tag == _INT:
             if not _PLAIN_INT.fullmatch(node.value):
                 value = _constructor.construct_yaml_int(node)
                 raise _Refused(
@@ -252,7 +293,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
                     "write a plain whole number, or quote it if it is text",
                 )
             return _constructor.construct_yaml_int(node)
-        if tag == f"{_TAG}float":
+        if tag == _FLOAT:
             return _constructor.construct_yaml_float(node)
     except (ConstructorError, ValueError, KeyError):
         # Only explicit tags get here (`!!int abc`, `!!bool maybe`): plain values always resolve.
