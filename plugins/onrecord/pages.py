@@ -81,10 +81,11 @@ class Plan:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles a job's inputs with records and long lists stood in for by digests made once.
+    """Pickles a job's inputs with each record stood in for by its digest, made once.
 
-    The thousands of list pages share the same statements, and the pages of one speaker or
-    theme share the same tables of counts: each is pickled only once.
+    The thousands of list pages share the same statements: each is pickled only once.
+    (`reducer_override` is not asked about strings, numbers, lists or dicts, so these
+    stay in the pickler's C code.)
     """
 
     def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints, top: object) -> None:
@@ -92,20 +93,17 @@ class _Pickler(pickle.Pickler):
         self.fingerprints = fingerprints
         self.top = top
 
-    def persistent_id(self, obj: object) -> str | None:
-        if obj is self.top:
-            return None
+    def reducer_override(self, obj: object) -> object:
         kind = type(obj)
-        if kind is list or kind is tuple or kind is dict:
-            return self.fingerprints.shared(obj) if len(obj) >= SHARED_FROM else None  # type: ignore[arg-type]
         is_record = _IS_RECORD.get(kind)
         if is_record is None:
             is_record = _IS_RECORD[kind] = dataclasses.is_dataclass(kind)
-        return self.fingerprints.shared(obj) if is_record else None
+        if not is_record or obj is self.top:
+            return NotImplemented
+        return (str, (self.fingerprints.record(obj),))
 
 
 _IS_RECORD: dict[type, bool] = {}
-SHARED_FROM = 16  # a list this long is worth remembering by its id
 
 
 class Fingerprints:
@@ -113,25 +111,24 @@ class Fingerprints:
 
     def __init__(self, salt: bytes) -> None:
         self.salt = salt
-        # By id(), with the value kept alive: pickling makes temporary lists (a dataclass's
-        # state), and a freed one's id would come back for another value.
-        self.digests: dict[int, tuple[str, object]] = {}
+        # By id(), with the record kept alive, so that no other object can take its id.
+        self.records: dict[int, tuple[str, object]] = {}
 
     def of(self, inputs: object) -> bytes:
         return hashlib.blake2b(self._pickled(inputs), key=self.salt, digest_size=16).digest()
 
-    def shared(self, value: object) -> str:
-        known = self.digests.get(id(value))
+    def record(self, record: object) -> str:
+        known = self.records.get(id(record))
         if known is None:
-            digest = hashlib.blake2b(self._pickled(value), digest_size=16).hexdigest()
-            known = self.digests[id(value)] = (digest, value)
+            digest = hashlib.blake2b(self._pickled(record), digest_size=16).hexdigest()
+            known = self.records[id(record)] = (digest, record)
         return known[0]
 
     def _pickled(self, value: object) -> bytes:
         buffer = io.BytesIO()
         try:
             _Pickler(buffer, self, value).dump(value)
-        except (pickle.PicklingError, AttributeError) as error:  # a function, say
+        except (pickle.PicklingError, AttributeError, TypeError) as error:  # a function, say
             raise TypeError(f"a job's inputs must be plain data and records: {error}") from None
         return buffer.getvalue()
 
