@@ -11,6 +11,7 @@ everything succeeded moves them into `output/` one rename each; when most pages 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -74,67 +75,92 @@ def build(
     manifest_file = cache_dir / "pages.pickle"
     plan = pages.Plan(previous=pages.read_manifest(manifest_file, output))
     plan.full = not plan.previous.jobs
+    override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
+    pagefind = settings.get("ONRECORD_PAGEFIND", True)
+    if quiet:
+        logging.getLogger("pelican").setLevel(logging.WARNING)
+        logging.getLogger("onrecord").setLevel(logging.WARNING)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
-        override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
-        settings = settings_for(
-            settings_file,
-            **override,
-            OUTPUT_PATH=str(staging),
-            ONRECORD_ARCHIVE=archive,
-            ONRECORD_PLAN=plan,
-            DELETE_OUTPUT_DIRECTORY=False,
-        )
-        if quiet:
-            logging.getLogger("pelican").setLevel(logging.WARNING)
-            logging.getLogger("onrecord").setLevel(logging.WARNING)
-        with _indexing(archive, index_dir) as index_build:
-            try:
-                Pelican(settings).run()
-            except pages.RenderError as error:
-                raise BuildError(str(error)) from None
-            except Exception as error:  # a mistake in a template: say where, not a traceback
-                where = pages.template_place(error)
-                if where is None and not isinstance(error, jinja2.TemplateError):
-                    raise
-                raise BuildError(f"{where or 'template'}: template error: {error}") from None
-            plan.written.other_files = _other_files(staging, plan.written)
-            rendered = time.perf_counter()
-            pagefind = settings.get("ONRECORD_PAGEFIND", True)
-            if pagefind and plan.full:
-                build_pagefind(staging, archive)
-                plan.written.pagefind_current = True
-            pagefind_s = time.perf_counter() - rendered
-        index_build, index_s = index_build.result()
+        with _archive_frozen(), _indexing(archive, index_dir) as indexing:
+            rendered_s = _render(settings_file, override, archive, plan, staging)
+            pagefind_s = _time(build_pagefind, staging, archive) if pagefind and plan.full else 0.0
+        index_build, index_s = indexing.result()
         if plan.full:
+            plan.written.pagefind_current = pagefind
             _swap(staging, output)
         else:
-            obsolete = plan.previous.files() - plan.written.files()
-            pages.commit(staging, output, obsolete)
-            current = plan.previous.pagefind_current and not _pages_changed(plan, obsolete)
-            if pagefind and not current:
-                refreshing = time.perf_counter()
-                refresh_pagefind(output, archive)
-                pagefind_s = time.perf_counter() - refreshing
-            plan.written.pagefind_current = pagefind or current
+            pagefind_s = _commit(plan, staging, output, archive, pagefind)
         search_index.activate(index_dir, index_build)
         plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
         pages.write_manifest(manifest_file, plan.written)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    finished = time.perf_counter()
     return {
         "statements": len(archive.statements),
         "full": plan.full,
         "jobs": len(plan.written.jobs),
         "rendered": len(plan.rendered),
         "load_s": loaded - started,
-        "render_s": rendered - loaded,
+        "render_s": rendered_s,
         "pagefind_s": pagefind_s,
         "index_s": index_s,  # in its own process, while the pages were rendered
-        "total_s": finished - started,
+        "total_s": time.perf_counter() - started,
     }
+
+
+def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, staging: Path) -> float:
+    """Run Pelican (and so the generator) into `staging`; its seconds. BuildError on failure."""
+    started = time.perf_counter()
+    settings = settings_for(
+        settings_file,
+        **override,
+        OUTPUT_PATH=str(staging),
+        ONRECORD_ARCHIVE=archive,
+        ONRECORD_PLAN=plan,
+        DELETE_OUTPUT_DIRECTORY=False,
+    )
+    try:
+        Pelican(settings).run()
+    except pages.RenderError as error:
+        raise BuildError(str(error)) from None
+    except Exception as error:  # a mistake in a template: say where, not a traceback
+        where = pages.template_place(error)
+        if where is None and not isinstance(error, jinja2.TemplateError):
+            raise
+        raise BuildError(f"{where or 'template'}: template error: {error}") from None
+    plan.written.other_files = _other_files(staging, plan.written)
+    return time.perf_counter() - started
+
+
+def _commit(plan: pages.Plan, staging: Path, output: Path, archive, pagefind: bool) -> float:
+    """Move an incremental build's files into `output`; Pagefind's seconds, if it ran."""
+    obsolete = plan.previous.files() - plan.written.files()
+    pages.commit(staging, output, obsolete)
+    current = plan.previous.pagefind_current and not _pages_changed(plan, obsolete)
+    plan.written.pagefind_current = pagefind or current
+    return _time(refresh_pagefind, output, archive) if pagefind and not current else 0.0
+
+
+def _time(function: Callable, *args) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+@contextmanager
+def _archive_frozen() -> Iterator[None]:
+    """The loaded archive moved out of the garbage collector's sight for the build.
+
+    It lives to the end and holds no cycles to find: the collector's passes over it cost
+    time, and its writes to the objects' headers would unshare the forked workers' pages.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager
