@@ -222,11 +222,15 @@ EDIT_MARK = "Edited for the benchmark."
 
 
 def _first_statement(root: Path) -> Path:
-    return sorted((root / "content" / "statements").glob("*/*.yaml"))[0]
+    """The first published statement's file (a withdrawn one's page does not show its text)."""
+    for path in sorted((root / "content" / "statements").glob("*/*.yaml")):
+        if 'attribution: "withdrawn"' not in path.read_text(encoding="utf-8"):
+            return path
+    raise BenchError(f"{root}: no published statement to edit")
 
 
 def edit_one(root: Path) -> Path:
-    """Change the first paragraph of one statement (the first file, a stable choice)."""
+    """Change the first paragraph of one published statement (a stable choice)."""
     path = _first_statement(root)
     text = path.read_text(encoding="utf-8")
     # Prepending keeps any nested record's words verbatim inside the paragraph.
