@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -47,6 +48,12 @@ class Archive:
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {relative}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def drop_appearances(self, statement_id: str) -> None:
+        """Take the statement out of every claim (a withdrawn statement makes none)."""
+        block = re.compile(rf'- statement: "{statement_id}"\n(  .*\n)+')
+        for path in (self.root / "content" / "claims").glob("*.yaml"):
+            path.write_text(block.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
 
     def add_statement(self, new_id: str) -> None:
         text = (self.root / STATEMENT).read_text(encoding="utf-8")
@@ -161,6 +168,43 @@ def test_a_statement_removed_again_leaves_no_file_behind(archive, tmp_path):
     archive.build()
     assert not (archive.output / "statements" / "salami-second-conference").exists()
     assert not (archive.output / "statements" / "salami-second-conference.json").exists()
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_a_withdrawn_statement_becomes_a_tombstone_the_sitemap_leaves_out(archive, tmp_path):
+    archive.drop_appearances("salami-martyrs-conference")
+    archive.edit(
+        STATEMENT,
+        'attribution: "secondary"\nattribution_note: null',
+        'attribution: "withdrawn"\nattribution_note: "Test."\nwithdrawn_on: "2024-01-02"',
+    )
+    archive.build()
+    page = archive.output / "statements" / "salami-martyrs-conference" / "index.html"
+    assert "withdrawn" in page.read_text(encoding="utf-8")
+    assert "/statements/salami-martyrs-conference/" not in (
+        archive.output / "sitemap.xml"
+    ).read_text(encoding="utf-8")
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_a_renamed_statement_redirects_from_its_old_url(archive, tmp_path):
+    archive.edit(
+        STATEMENT,
+        'id: "salami-martyrs-conference"',
+        'id: "salami-martyrs-speech"\naliases:\n- "salami-martyrs-conference"',
+    )
+    for claim in ("every-new-war-ends-israel", "soleimani-command-behind-successes"):
+        archive.edit(
+            f"content/claims/{claim}.yaml", "salami-martyrs-conference", "salami-martyrs-speech"
+        )
+    path = archive.root / STATEMENT
+    path.rename(path.with_name("salami-martyrs-speech.yaml"))
+    archive.build()
+    old = archive.output / "statements" / "salami-martyrs-conference" / "index.html"
+    assert "statements/salami-martyrs-speech/" in old.read_text(encoding="utf-8")
+    sitemap = (archive.output / "sitemap.xml").read_text(encoding="utf-8")
+    assert "/statements/salami-martyrs-speech/" in sitemap
+    assert "/statements/salami-martyrs-conference/" not in sitemap
     assert files(archive.output) == full_build_of(archive, tmp_path / "full")
 
 

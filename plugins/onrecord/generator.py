@@ -189,9 +189,10 @@ class ArchiveGenerator(Generator):
 
         self.jobs.append(pages.Job(save_as, (template, path, relative, variables), make))
 
-    def _listed_page(self, path: str, template: str, lastmod: date | None = None, **variables):
+    def _listed_page(self, path: str, template: str, **variables) -> None:
+        """A page that sitemap.xml lists (redirects, tombstones, search and 404 are not)."""
         self._page(path, template, **variables)
-        self.sitemap.append((path, lastmod))
+        self.sitemap.append((path, None))
 
     def _paginated(self, base: str, template: str, items: Sequence, **variables) -> None:
         for number, count, chunk in pages_of(items, self.per_page):
