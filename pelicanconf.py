@@ -26,8 +26,9 @@ ONRECORD_INDEX_DIR = os.path.join(ROOT, "var", "index")
 ONRECORD_PER_PAGE = 50
 # Search on a plain static host: `onrecord build` also indexes the statement pages with
 # Pagefind into output/pagefind/, which /search/ queries in the browser when no search
-# service answers there. Peak memory grows with the archive (about 5.7 GB at 100,000
-# statements, shared/VERIFIED.md): switch it off for archives that only run the service.
+# service answers there. Peak memory grows with the archive (1.6 GiB at 10,000 statements,
+# 15 GiB at 100,000: bench/results.json): switch it off for archives that only run the
+# service (`onrecord build --no-pagefind` does for one build; the devserver always does).
 ONRECORD_PAGEFIND = True
 
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
