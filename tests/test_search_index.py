@@ -172,7 +172,11 @@ def term_stats(reader, name: str, term: bytes) -> tuple:
     )
 
 
-def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path):
+# The default holds every posting in memory here; 5,000 writes six run files, with
+# terms whose postings span several runs and blocks that straddle them.
+@pytest.mark.parametrize("spill_postings", [search_index.SPILL_POSTINGS, 5000])
+def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path, monkeypatch, spill_postings):
+    monkeypatch.setattr(search_index, "SPILL_POSTINGS", spill_postings)
     statement = archive.statements["jafari-press-conference"]
     odd = dataclasses.replace(
         statement,

@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import heapq
 import json
+import marshal
 import os
 import re
 import shutil
+import struct
+import tempfile
 import time
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import chain, groupby, repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import BinaryIO
 
 import whoosh
 from whoosh import index as whoosh_index
@@ -37,11 +45,14 @@ from whoosh.analysis import (
     SubstitutionFilter,
 )
 from whoosh.codec.base import FieldWriter
+from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, FieldType, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Term
 from whoosh.support.charset import accent_map
 from whoosh.writing import SegmentWriter
 
+from ..load import collector_paused
 from ..model import Archive, Statement
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
@@ -56,6 +67,10 @@ SPELLED_FIELDS = ("headline", "text", "speaker", "outlet", "themes")
 # can label facets without loading the archive.
 LABELS = "labels.json"
 MANIFEST = "documents.json"  # id → fingerprint of the fields indexed for it
+# Postings a cold build holds in memory (some 30 MB) before it writes them to a run file.
+SPILL_POSTINGS = 1_000_000
+# Field values up to this long (names, labels, ids, dates) are analysed once between spills.
+REPEATED_CHARS = 300
 # A field's repr shows neither its analyzer nor how the spellings are counted, so a build
 # written by another version of this module is never copied and corrected, only replaced.
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
@@ -64,7 +79,9 @@ _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 # "Sha'bi" stays one token instead of "sha" + "bi"; hyphens split ("vis-à-vis").
 WORD_PATTERN = r"\w+(?:['’]\w+)*"
 APOSTROPHES = "['’]"
-_WORD = re.compile(WORD_PATTERN)
+# A cold build counts a document's words for the spellings just before the writer indexes
+# them: remembering the last few fields' words spares splitting every text twice.
+_words_of = lru_cache(maxsize=32)(re.compile(WORD_PATTERN).findall)
 
 
 class IndexBuildError(Exception):
@@ -243,6 +260,15 @@ def open_build(build: Path) -> whoosh_index.Index:
     return whoosh_index.open_dir(str(build))
 
 
+def _open_unmapped(build: Path) -> whoosh_index.Index:
+    """A build's index read through its files, for the builder's own few reads.
+
+    Whoosh copies a memory-mapped segment into memory when it opens it: at 100,000
+    statements that is 200 MB copied and 200 MB of mapped pages, for one check query.
+    """
+    return FileStorage(str(build), supports_mmap=False).open_index()
+
+
 def open_index(index_root: Path) -> whoosh_index.Index:
     """Open the index `current` points to; `IndexMissing` (with what to run) when there is none."""
     return open_build(current_build(index_root))
@@ -279,18 +305,25 @@ def read_spellings(build: Path) -> dict[str, int]:
     return {word: int(count) for word, count in (line.split(" ") for line in lines if line)}
 
 
-def _fingerprint(fields: dict) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+def _fingerprint(fields: dict[str, str]) -> str:
+    """A digest of a document as `document` makes it (every value a string).
+
+    Every build hashes every document to find the changed ones, so no JSON: escaping the
+    texts took over a second of a 3 s rebuild after one edit at 100,000 statements. The lengths
+    up front keep the joined parts apart whatever characters the values hold.
+    """
+    parts = [*chain.from_iterable(fields.items())]
+    joined = "\x1f".join([",".join(map(str, map(len, parts))), *parts])
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _schema_fingerprint() -> str:
-    return _fingerprint(
-        {
-            "fields": {name: repr(field) for name, field in schema().items()},
-            "code": _CODE,
-            "whoosh": whoosh.versionstring(),
-        }
-    )[:16]
+    described = {
+        "fields": {name: repr(field) for name, field in schema().items()},
+        "code": _CODE,
+        "whoosh": whoosh.versionstring(),
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _reusable(index_root: Path) -> tuple[Path, dict[str, str]] | None:
@@ -313,16 +346,22 @@ def _write(
     With a previous build of the same schema, its files are copied and only the statements
     whose indexed fields changed are deleted and added again: a rebuild after one edit
     re-indexes one document, not all of them, and corrects the word counts by that one.
+    Documents are made one at a time and let go once written (at 100,000 statements their
+    texts alone would take hundreds of megabytes); only their fingerprints are kept.
     """
-    documents = {s.id: document(archive, s) for s in archive.chronological}
-    fingerprints = {key: _fingerprint(fields) for key, fields in documents.items()}
+    fingerprints: dict[str, str] = {}
     if previous is None:
-        _write_all(build, documents.values(), procs)
-        spellings = _spellings(documents.values())
+        words: Counter[str] = Counter()
+        _write_all(build, _documents(archive, fingerprints, words), procs)
+        spellings = _spelled(words)
     else:
         old_build, old = previous
+        fresh = [
+            fields
+            for fields in _documents(archive, fingerprints)
+            if old.get(fields["id"]) != fingerprints[fields["id"]]
+        ]
         stale = [key for key, print_ in old.items() if fingerprints.get(key) != print_]
-        fresh = [documents[key] for key, print_ in fingerprints.items() if old.get(key) != print_]
         removed = _write_changes(old_build, build, stale, fresh)
         spellings = Counter(read_spellings(old_build)) - _spellings(removed) + _spellings(fresh)
     _write_spellings(build, spellings)
@@ -331,11 +370,25 @@ def _write(
     (build / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
+def _documents(
+    archive: Archive, fingerprints: dict[str, str], words: Counter[str] | None = None
+) -> Iterator[dict]:
+    """Each published statement's document, fingerprinted (and its words counted) on the way."""
+    for statement in archive.chronological:
+        fields = document(archive, statement)
+        fingerprints[statement.id] = _fingerprint(fields)
+        if words is not None:
+            words.update(_raw_words(fields))
+        yield fields
+
+
 def _write_all(build: Path, documents: Iterable[dict], procs: int) -> None:
     ix = whoosh_index.create_in(str(build), schema())
     # Several processes each write their own segment; merging them costs more than it saves.
     writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else _BulkWriter(ix)
-    with writer:  # commits, or cancels on an exception
+    # The writer makes and drops millions of objects, none in a cycle: at 100,000 statements
+    # the collector's passes over them took 3 s of the build, to find nothing.
+    with collector_paused(), writer:  # the writer commits, or cancels on an exception
         for fields in documents:
             writer.add_document(**fields)
 
@@ -346,7 +399,7 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
     Returns the stored fields the stale documents had, whose words leave the spellings.
     """
     shutil.copytree(old_build, build, dirs_exist_ok=True)
-    ix = whoosh_index.open_dir(str(build))
+    ix = _open_unmapped(build)
     with ix.searcher() as searcher:
         removed = [searcher.document(id=key) for key in stale]
     with ix.writer() as writer:
@@ -360,14 +413,18 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
 class _BulkWriter(SegmentWriter):
     """Whoosh's segment writer for a whole new index, without its costs per posting.
 
-    Whoosh queues every posting in a sorting pool (pickled to temporary files beyond
-    `limitmb`), looks each posting's document length up again on disk while writing it,
-    and runs the analyzer's chain of generators on every word: three quarters of the time
-    of a build of 3 million words. This writer keeps each term's postings in memory in
-    document order (documents arrive in order, so nothing needs sorting), keeps the lengths,
-    and analyses each distinct word once. It writes the index Whoosh's writer would (a test
-    compares every posting). It overrides internals of whoosh-reloaded 2.7.5, which
-    pyproject.toml pins, and takes documents as `document` makes them: no boosts, no None.
+    Whoosh queues every posting in a sorting pool, looks each posting's document length up
+    again on disk while writing it, runs the analyzer's chain of generators on every word,
+    and hands the postings writer one posting per call. This writer keeps each term's
+    postings in memory in document order (documents arrive in order, so nothing needs
+    sorting but the terms), keeps the lengths, analyses each distinct word once, and hands
+    over whole blocks. Past `SPILL_POSTINGS` the held postings go to a run file on disk,
+    sorted by term; the runs are merged term by term into the one segment at the end, so
+    memory stays flat however large the archive.
+
+    It writes the index Whoosh's writer would (a test compares every posting). It overrides
+    internals of whoosh-reloaded 2.7.5, which pyproject.toml pins, and takes documents as
+    `document` makes them: no boosts, no None.
     """
 
     def __init__(self, ix: whoosh_index.Index) -> None:
@@ -380,6 +437,7 @@ class _BulkWriter(SegmentWriter):
             for name, field in self.schema.items()
             if field.indexed
         }
+        self.runs: list[BinaryIO] = []
 
     def add_document(self, **fields) -> None:
         docnum = self.docnum
@@ -394,15 +452,54 @@ class _BulkWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+        if sum(postings.held for postings in self.postings.values()) >= SPILL_POSTINGS:
+            self._spill()
 
     def commit(self) -> None:
         super().commit(merge=False)  # a new index has nothing to merge
 
+    def _spill(self) -> None:
+        # An unnamed file beside the index: on the index's disk, gone when `_finish` closes it.
+        run = tempfile.TemporaryFile(dir=self.storage.folder)  # noqa: SIM115
+        self.runs.append(run)
+        for record in self._held_records():
+            data = marshal.dumps(record)
+            run.write(_RUN_SIZE.pack(len(data)))
+            run.write(data)
+        run.seek(0)
+        for postings in self.postings.values():
+            postings.clear()
+
+    def _held_records(self) -> Iterator[_Record]:
+        for name in sorted(self.postings):  # Whoosh writes fields, and terms, in sorted order
+            yield from self.postings[name].records(name)
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        for name in sorted(self.postings):  # Whoosh writes fields, and terms, in sorted order
-            self.postings[name].write(self.fieldwriter, name)
+        # The runs hold earlier documents than what is still in memory, and `merge` keeps
+        # the order of its sources for equal terms: each term's postings stay in order.
+        sources = [*map(_read_run, self.runs), self._held_records()]
+        records = heapq.merge(*sources, key=itemgetter(0, 1))
+        for name, in_field in groupby(records, itemgetter(0)):
+            self.postings[name].write(self.fieldwriter, name, in_field)
         self.fieldwriter.close()
+
+    def _finish(self) -> None:  # after a commit or a cancel
+        for run in self.runs:
+            run.close()
+        super()._finish()
+
+
+# One term's postings in one field: (field name, term, the bytes of the document numbers'
+# array("I") and of the weights' array("d"), the encoded values).
+_Record = tuple[str, bytes, bytes, bytes, list[bytes]]
+_RUN_SIZE = struct.Struct("<I")  # each record in a run file: its size, then its marshal
+
+
+def _read_run(run: BinaryIO) -> Iterator[_Record]:
+    while header := run.read(_RUN_SIZE.size):
+        (size,) = _RUN_SIZE.unpack(header)
+        yield marshal.loads(run.read(size))
 
 
 class _Words:
@@ -422,7 +519,7 @@ class _Words:
         terms = self.terms
         positions: dict[bytes, tuple[int, ...]] = {}
         pos = None
-        for place, raw in enumerate(_WORD.findall(value)):
+        for place, raw in enumerate(_words_of(value)):
             term = terms[raw] if raw in terms else self._learn(raw)
             if term is None:
                 continue
@@ -440,46 +537,71 @@ class _Words:
         return term
 
 
+# A value's postings, (term, (weight, encoded value)) in the order found, and its length.
+_Analysed = tuple[list[tuple[bytes, tuple[float, bytes]]], int]
+
+
 class _Postings:
-    """One field's postings for a new segment: by term, document numbers and values in order."""
+    """One field's postings: by term, the held documents and values, in document order."""
 
     def __init__(self, field: FieldType, words: _Words | None) -> None:
         self.field = field
         self.words = words  # None: the field's own analysis (ids, keywords: one word or few)
         self.terms: dict[bytes, tuple[array, list[tuple[float, bytes]]]] = {}
-        self.lengths: dict[int, int] = {}  # document → words indexed (Whoosh stores it rounded)
+        self.held = 0  # postings in `terms`
+        # Words indexed, by document (Whoosh stores it rounded). Kept for every document, not
+        # emptied with the held postings: the merge at the end wants each posting's.
+        self.lengths = array("I")
         # Most words occur once in a statement, at one of a few hundred positions: their
-        # (weight, encoded positions) repeat, so each is encoded once and shared.
+        # (weight, encoded positions) repeat, so each is encoded once and shared. Emptied
+        # with the held postings: the keys of words occurring more than once seldom repeat.
         self.encoded: dict[tuple[int, ...], tuple[float, bytes]] = {}
+        self.analysed: dict[str, _Analysed] = {}  # short values (see `_analysed`)
 
     def add(self, docnum: int, value: str) -> int:
         """Index `value` for document `docnum`; returns its length (the words indexed)."""
-        if self.words is None:
-            postings = [
-                (tbytes, freq, (weight, vbytes or b""))
-                for tbytes, freq, weight, vbytes in self.field.index(value)
-            ]
-        else:
-            encoded = self.encoded
-            postings = [
-                (term, len(key), encoded.get(key) or self._encode(key))
-                for term, key in self.words.positions(value).items()
-            ]
+        postings, length = self._analysed(value)
+        self.held += len(postings)
         terms = self.terms
-        length = 0
-        for term, freq, weight_value in postings:
-            length += freq
+        for term, weight_value in postings:
             entry = terms.get(term)
             if entry is None:
-                terms[term] = (array("I", [docnum]), [weight_value])
+                terms[term] = (array("I", (docnum,)), [weight_value])
             else:
                 entry[0].append(docnum)
                 entry[1].append(weight_value)
         if not self.field.scorable:
             return 0
-        if length:
-            self.lengths[docnum] = length
+        lengths = self.lengths
+        lengths.extend(repeat(0, docnum - len(lengths)))  # documents without this field
+        lengths.append(length)
         return length
+
+    def _analysed(self, value: str) -> _Analysed:
+        """`value`'s terms with their (weight, encoded value), and the words indexed."""
+        known = self.analysed.get(value)
+        if known is not None:
+            return known
+        found = self._index(value) if self.words is None else self._positions(value)
+        # Names, labels, ids and dates repeat from statement to statement; texts do not,
+        # and would only take memory.
+        if len(value) <= REPEATED_CHARS:
+            self.analysed[value] = found
+        return found
+
+    def _positions(self, value: str) -> _Analysed:
+        positions = self.words.positions(value)
+        encoded = self.encoded
+        postings = [
+            (term, encoded.get(key) or self._encode(key)) for term, key in positions.items()
+        ]
+        return postings, sum(map(len, positions.values()))
+
+    def _index(self, value: str) -> _Analysed:
+        # Ids, dates, years, keywords: Whoosh's own analysis.
+        items = list(self.field.index(value))
+        postings = [(term, (weight, vbytes or b"")) for term, _, weight, vbytes in items]
+        return postings, sum(freq for _, freq, _, _ in items)
 
     def _encode(self, positions: tuple[int, ...]) -> tuple[float, bytes]:
         form = self.field.format
@@ -489,18 +611,62 @@ class _Postings:
         )
         return encoded
 
-    def write(self, writer: FieldWriter, name: str) -> None:
-        if not self.terms:
-            return
-        lengths = self.lengths
+    def records(self, name: str) -> Iterator[_Record]:
+        """The held postings, term by term in sorted order."""
+        for term in sorted(self.terms):
+            docnums, values = self.terms[term]
+            weights = array("d", map(itemgetter(0), values))
+            yield name, term, docnums.tobytes(), weights.tobytes(), list(map(itemgetter(1), values))
+
+    def clear(self) -> None:
+        self.terms = {}
+        self.held = 0
+        self.encoded = {}
+        self.analysed = {}
+
+    def write(self, writer: FieldWriter, name: str, records: Iterable[_Record]) -> None:
+        """Write the field's terms from `records`, sorted by term, several for one term."""
         writer.start_field(name, self.field)
-        for tbytes in sorted(self.terms):
-            docnums, values = self.terms[tbytes]
-            writer.start_term(tbytes)
-            for docnum, (weight, vbytes) in zip(docnums, values, strict=True):
-                writer.add(docnum, weight, vbytes, lengths.get(docnum, 0))
+        lengths = self.lengths if self.field.scorable else None
+        for term, parts in groupby(records, itemgetter(1)):
+            docnums, weights, values = array("I"), array("d"), []
+            for _, _, part_docnums, part_weights, part_values in parts:
+                docnums.frombytes(part_docnums)
+                weights.frombytes(part_weights)
+                values += part_values
+            writer.start_term(term)
+            _write_blocks(writer._postwriter, docnums, weights, values, lengths)
             writer.finish_term()
         writer.finish_field()
+
+
+def _write_blocks(
+    postings: W3PostingsWriter,
+    docnums: array,
+    weights: array,
+    values: list[bytes],
+    lengths: array | None,
+) -> None:
+    """Fill the postings writer's block as `add_posting` would, a whole block at a time.
+
+    It writes a full block when the next posting comes; the last block, full or not, is
+    written by `finish_term`.
+    """
+    size = postings._blocklimit
+    starts = range(0, len(docnums), size)
+    for start in starts:
+        ids = docnums[start : start + size]
+        block_weights = weights[start : start + size]
+        postings._ids = ids
+        postings._weights = array("f", block_weights)
+        postings._values = list(filter(None, values[start : start + size]))
+        postings._maxweight = max(0, max(block_weights))
+        if lengths is not None:
+            block_lengths = list(filter(None, map(lengths.__getitem__, ids)))
+            postings._minlength = min(block_lengths, default=None)
+            postings._maxlength = max(block_lengths, default=0)
+        if start != starts[-1]:
+            postings._write_block()
 
 
 def _write_labels(build: Path, archive: Archive) -> None:
@@ -525,13 +691,23 @@ def _spellings(documents: Iterable[dict]) -> Counter[str]:
 
     A statement counts once for each way it writes a word ("Sha'bi" and "Shabi" are two).
     """
-    raw_words: Counter[str] = Counter()
+    words: Counter[str] = Counter()
     for fields in documents:
-        raw_words.update({word for name in SPELLED_FIELDS for word in _WORD.findall(fields[name])})
+        words.update(_raw_words(fields))
+    return _spelled(words)
+
+
+def _raw_words(fields: dict) -> set[str]:
+    """The words of a document's spelled fields as written, each once."""
+    return set().union(*map(_words_of, map(fields.__getitem__, SPELLED_FIELDS)))
+
+
+def _spelled(words: Counter[str]) -> Counter[str]:
+    """Statements by analysed word, from statements by word as written."""
     # Each distinct raw word is analysed once, exactly as a query word will be.
     analyze = name_analyzer()
     spellings: Counter[str] = Counter()
-    for raw, count in raw_words.items():
+    for raw, count in words.items():
         for token in analyze(raw):
             spellings[token.text] += count
     return spellings
@@ -544,7 +720,7 @@ def _write_spellings(build: Path, spellings: Counter[str]) -> None:
 
 def _check(archive: Archive, build: Path) -> None:
     expected = len(archive.chronological)
-    with whoosh_index.open_dir(str(build)).searcher() as searcher:
+    with _open_unmapped(build).searcher() as searcher:
         if searcher.doc_count() != expected:
             raise IndexBuildError(
                 f"the index holds {searcher.doc_count()} statements, the archive {expected}"
