@@ -12,6 +12,7 @@ import pytest
 from onrecord.load import load_archive
 from onrecord.model import Archive
 from onrecord.search import build_index, search
+from onrecord.search import query as query_module
 from onrecord.search.query import labels, snippet_as_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,6 +187,16 @@ def test_pages_split_the_hits(seed_index):
     assert (first["pages"], len(first["hits"]), len(third["hits"])) == (3, 4, 1)
 
 
+def test_pages_of_a_scored_search_follow_the_full_ranking(seed_index):
+    ranked = [hit["id"] for hit in search(seed_index, "Israel", per_page=100)["hits"]]
+    paged = [
+        hit["id"]
+        for page in range(1, len(ranked) + 1)
+        for hit in search(seed_index, "Israel", per_page=1, page=page)["hits"]
+    ]
+    assert len(ranked) > 3 and paged == ranked
+
+
 def test_page_beyond_the_last_is_empty(seed_index):
     answer = search(seed_index, "Basij", page=99)
     assert answer["hits"] == [] and answer["total"] == 3
@@ -208,6 +219,15 @@ def test_facets_count_every_match_not_only_the_page(seed_index, archive):
     answer = search(seed_index, "Basij", per_page=1)
     assert len(answer["hits"]) == 1
     assert answer["facets"]["theme"] == dict(themes)
+
+
+def test_facets_count_only_what_the_filters_let_through(seed_index, archive):
+    year = max(archive.by_year)
+    kept = [archive.statements[i] for i in find(seed_index, "", year=year)]
+    facets = search(seed_index, "", year=year, per_page=1)["facets"]
+    assert facets["year"] == {str(year): len(kept)}
+    assert facets["speaker"] == dict(Counter(s.speaker_id for s in kept))
+    assert facets["theme"] == dict(Counter(t for s in kept for t in s.theme_ids))
 
 
 def test_labels_name_the_facet_values(seed_index):
@@ -237,6 +257,22 @@ def test_hit_links_to_the_statement_page(seed_index):
 def test_snippet_marks_the_matched_words(seed_index):
     snippet = search(seed_index, "Basij")["hits"][0]["snippet"]
     assert "<mark>Basij</mark>" in snippet
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Basij",
+        "Israel resistance",
+        "Israel OR Basij",
+        "Israel -Basij",
+        "text:Israel -headline:Israel",
+    ],
+)
+def test_snippets_of_plain_words_mark_what_the_hits_matched(seed_index, monkeypatch, q):
+    shortcut = search(seed_index, q, per_page=100)
+    monkeypatch.setattr(query_module, "_plain_words", lambda q: False)
+    assert shortcut["hits"] and shortcut == search(seed_index, q, per_page=100)
 
 
 def test_snippet_escapes_the_record_text(archive, tmp_path):

@@ -14,8 +14,10 @@ import math
 import os
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 from whoosh import highlight, qparser, query, sorting, spelling
@@ -82,7 +84,8 @@ class _OpenSearcher:
     target: str  # the build folder `current` pointed to when this searcher was opened
     searcher: Searcher
     spellings: dict[str, int]  # every word, sorted, with the statements using it
-    keys_of: dict[str, list[list[str]]]  # LIST_FACETS values by document number
+    # Facet values by document number: one key per statement, a list for LIST_FACETS.
+    facet_keys: dict[str, list]
     labels: dict[str, dict[str, str]]  # facet value → display name
     # Whoosh searchers read through shared file objects, so one thread at a time; queries
     # are pure Python under the GIL anyway, so the lock costs no throughput.
@@ -96,14 +99,35 @@ class _OpenSearcher:
             target,
             searcher,
             read_spellings(build),
-            {name: _keys_of(searcher, fieldname) for name, fieldname in LIST_FACETS.items()},
+            _facet_keys(searcher),
             read_labels(build),
         )
 
 
+def _facet_keys(searcher: Searcher) -> dict[str, list]:
+    # Grouping through Whoosh asks its categorizers for every hit's keys on every query
+    # (most of the time of a query matching half the archive); they only change with
+    # the build, so each facet's keys are read once here and counted per query.
+    return {
+        name: _keys_of(searcher, fieldname) if name in LIST_FACETS else _key_of(searcher, fieldname)
+        for name, fieldname in FACET_FIELDS.items()
+    }
+
+
+def _key_of(searcher: Searcher, fieldname: str) -> list:
+    # The keys Whoosh's FieldFacet groups by, so counts stay what grouping gave.
+    facet = sorting.FieldFacet(fieldname)
+    categorizer = facet.categorizer(searcher)
+    key_of: list = [None] * searcher.doc_count_all()
+    for leaf, offset in searcher.leaf_searchers():
+        categorizer.set_searcher(leaf, offset)
+        for docnum in range(leaf.doc_count_all()):
+            key = categorizer.key_for(None, docnum)
+            key_of[offset + docnum] = categorizer.key_to_name(key)
+    return key_of
+
+
 def _keys_of(searcher: Searcher, fieldname: str) -> list[list[str]]:
-    # Whoosh's own multi-valued facet rebuilds this table on every query (a third of the
-    # query time at 10,000 statements); it only changes with the build.
     reader = searcher.reader()
     keys_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
     if fieldname not in reader.schema:
@@ -345,15 +369,17 @@ def _run(
     results = searcher.search(
         q,
         filter=query.And(filters) if filters else None,
-        limit=max(1, min(page * per_page, searcher.doc_count())),
+        # A scored search gathers every hit (Whoosh's top-N collector skips blocks it
+        # wrongly judges unable to make the page, losing hits) and so knows them all.
+        limit=None if sortedby is None else max(1, min(page * per_page, searcher.doc_count())),
         sortedby=sortedby,
         reverse=sortedby is not None,
-        groupedby=_facets(opened.keys_of),
-        terms=bool(text),
+        terms=bool(text) and not _plain_words(q),
     )
     results.formatter = MarkFormatter()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-    total = len(results)
+    docs = results.docs()
+    total = len(docs)
     answer.update(
         total=total,
         pages=math.ceil(total / per_page),
@@ -361,51 +387,45 @@ def _run(
             _hit(hit, site, scored=sortedby is None)
             for hit in results[(page - 1) * per_page : page * per_page]
         ],
-        facets={name: _facet_counts(results, name) for name in FACET_FIELDS},
+        facets=_facet_counts(opened.facet_keys, docs),
     )
     if text and total < SUGGEST_BELOW:
         answer["suggestion"] = _suggestion(opened, text, filters, total)
     return answer
 
 
-def _facets(keys_of: dict[str, list[list[str]]]) -> dict[str, sorting.FacetType]:
-    facets: dict[str, sorting.FacetType] = {
-        name: sorting.FieldFacet(fieldname, maptype=sorting.Count)
-        for name, fieldname in FACET_FIELDS.items()
-    }
-    facets.update({name: _ListFacet(keys) for name, keys in keys_of.items()})
-    return facets
+def _plain_words(q: query.Query) -> bool:
+    """Whether the query is words joined by AND, OR and NOT (of a word) and nothing else.
+
+    Snippets mark the words the hits matched. Recording those per hit costs a third of a
+    query matching half the archive; for such a query the words of the query mark the
+    same: a hit holds a marked field's word exactly when that word matched in it, and no
+    hit holds a word NOT excludes from that field. Phrases and wildcards are left to Whoosh.
+    """
+    if type(q) is query.Term:
+        return True
+    if type(q) is query.Or:
+        return all(_plain_words(sub) for sub in q.subqueries)
+    if type(q) is query.And:
+        return all(_plain_words(sub) or _excluded_words(sub) for sub in q.subqueries)
+    return False
 
 
-class _ListFacet(sorting.FacetType):
-    """Groups by a precomputed list of keys per document (a statement has several themes)."""
-
-    maptype = sorting.Count
-
-    def __init__(self, keys_of: list[list[str]]) -> None:
-        self.keys_of = keys_of
-
-    def categorizer(self, global_searcher: Searcher) -> sorting.Categorizer:
-        return _ListCategorizer(self.keys_of)
+def _excluded_words(q: query.Query) -> bool:
+    words = q.query if type(q) is query.Not else None
+    if type(words) is query.Or:
+        return all(type(sub) is query.Term for sub in words.subqueries)
+    return type(words) is query.Term
 
 
-class _ListCategorizer(sorting.Categorizer):
-    allow_overlap = True
-
-    def __init__(self, keys_of: list[list[str]]) -> None:
-        self.keys_of = keys_of
-        self.offset = 0
-
-    def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
-        self.offset = docoffset  # keys are by index-wide number, Whoosh counts per segment
-
-    def keys_for(self, matcher, docid: int) -> list[str]:
-        return self.keys_of[self.offset + docid]
+def _facet_counts(facet_keys: dict[str, list], docs: set[int]) -> dict[str, dict]:
+    """Counts over every matching statement, not just the page, biggest first."""
+    return {name: _counts(facet_keys[name], docs, name in LIST_FACETS) for name in FACET_FIELDS}
 
 
-def _facet_counts(results, name: str) -> dict:
-    """Counts over every matching statement (Whoosh groups all of them, not just the page)."""
-    counts = results.groups(name)
+def _counts(keys: list, docs: set[int], several: bool) -> dict:
+    found = map(keys.__getitem__, docs)
+    counts = Counter(chain.from_iterable(found) if several else found)
     # Statements without an outlet or a date fall in a None group: not a value to offer.
     shown = {key: n for key, n in counts.items() if key not in (None, "")}
     return dict(sorted(shown.items(), key=lambda item: (-item[1], str(item[0]))))
