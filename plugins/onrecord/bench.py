@@ -30,7 +30,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -367,21 +368,21 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 120) ->
     raise BenchError(f"onrecord serve did not listen on port {port} within {timeout} s")
 
 
-def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
-    """p50/p99 of /api/search.json over the fixed queries, warm, on one keep-alive connection."""
+@contextmanager
+def _running(
+    subcommand: str, settings: Path, timeout: float = 120
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`onrecord <subcommand>` serving on a free port until the block ends; port and process.
+
+    If the block fails, the server's last output is shown with the error.
+    """
     port = free_port()
-    command = [*onrecord_command(), "serve", "--settings", str(settings), "--port", str(port)]
+    command = [*onrecord_command(), subcommand, "--settings", str(settings), "--port", str(port)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         try:
-            _wait_until_up(port, server)
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            fixed = queries(plan)
-            for params in fixed[:WARM_UP]:  # open the index, fill the caches
-                _get(connection, params)
-            times = sorted(_get(connection, params) * 1000 for params in fixed)
-            connection.close()
-            memory = _status_kib(server.pid, "VmHWM") / 1024
+            _wait_until_up(port, server, timeout)
+            yield port, server
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read().decode("utf-8", "replace")[-3000:])
@@ -389,6 +390,18 @@ def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
+    """p50/p99 of /api/search.json over the fixed queries, warm, on one keep-alive connection."""
+    with _running("serve", settings) as (port, server):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        fixed = queries(plan)
+        for params in fixed[:WARM_UP]:  # open the index, fill the caches
+            _get(connection, params)
+        times = sorted(_get(connection, params) * 1000 for params in fixed)
+        connection.close()
+        memory = _status_kib(server.pid, "VmHWM") / 1024
     return {
         "query_p50_ms": statistics.median(times),
         "query_p99_ms": times[min(len(times) - 1, round(0.99 * len(times)) - 1)],
@@ -398,30 +411,18 @@ def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
 
 def devserver_edit_s(root: Path, settings: Path) -> float:
     """Seconds from saving an edited statement to `make devserver` serving the new text."""
-    port = free_port()
-    command = [*onrecord_command(), "devserver", "--settings", str(settings), "--port", str(port)]
     page = f"/statements/{_first_statement(root).stem}/"
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        try:
-            _wait_until_up(port, server, timeout=600)
-            time.sleep(2)  # the watcher's first look at the files comes after it listens
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            before = _page_text(connection, page).count(EDIT_MARK)
-            edit_one(root)
-            started = time.perf_counter()
-            while time.perf_counter() - started < 300:
-                if _page_text(connection, page).count(EDIT_MARK) > before:
-                    return time.perf_counter() - started
-                time.sleep(0.05)
-            raise BenchError(f"the devserver did not show the edit to {page} within 300 s")
-        except BaseException:
-            log.seek(0)
-            sys.stderr.write(log.read().decode("utf-8", "replace")[-3000:])
-            raise
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with _running("devserver", settings, timeout=600) as (port, _):
+        time.sleep(2)  # the watcher's first look at the files comes after it listens
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        before = _page_text(connection, page).count(EDIT_MARK)
+        edit_one(root)
+        started = time.perf_counter()
+        while time.perf_counter() - started < 300:
+            if _page_text(connection, page).count(EDIT_MARK) > before:
+                return time.perf_counter() - started
+            time.sleep(0.05)
+        raise BenchError(f"the devserver did not show the edit to {page} within 300 s")
 
 
 def _page_text(connection: http.client.HTTPConnection, path: str) -> str:

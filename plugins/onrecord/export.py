@@ -387,13 +387,13 @@ def write_json(archive: Archive, path: Path, site_url: str) -> Path:
     return _write_json_records(records, Path(path))
 
 
-def _statement_json_bytes(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+def _statement_json_text(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def statement_json(statement: Statement, archive: Archive, site_url: str) -> str:
     """One statement's JSON document (`statements/<id>.json`)."""
-    return _statement_json_bytes(statement_data(statement, archive, site_url)).decode("utf-8")
+    return _statement_json_text(statement_data(statement, archive, site_url))
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -847,7 +847,7 @@ def _write_statement_files(
         if path.parent not in folders:
             path.parent.mkdir(parents=True, exist_ok=True)
             folders.add(path.parent)
-        path.write_bytes(_statement_json_bytes(data))
+        path.write_bytes(_statement_json_text(data).encode("utf-8"))
         written.append(path)
     return written
 

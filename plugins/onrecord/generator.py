@@ -152,11 +152,9 @@ class ArchiveGenerator(Generator):
         self._misc()
         self._sitemap()
         plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
-        plan.procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
-        if not plan.site_digest:
-            plan.site_digest = self.site_digest()
-        todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(plan.site_digest))
-        pages.run(self.jobs, prints, todo, Path(self.output_path), plan)
+        procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
+        todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
+        pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
 
     def site_digest(self) -> bytes:

@@ -70,8 +70,6 @@ class Plan:
     """One build's decisions, shared by `onrecord build` and the generator."""
 
     previous: Manifest
-    site_digest: bytes = b""
-    procs: int = 1
     full: bool = True
     written: Manifest = field(default_factory=Manifest)
     rendered: list[str] = field(default_factory=list)  # keys of the jobs that ran
@@ -176,9 +174,11 @@ def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list
     return (jobs if plan.full else todo), prints
 
 
-def run(jobs: list[Job], prints: dict, todo: list[Job], folder: Path, plan: Plan) -> None:
-    """Run `todo` into `folder` and record every job's files in `plan.written`."""
-    made = _run_all(todo, folder, plan.procs)
+def run(
+    jobs: list[Job], prints: dict, todo: list[Job], folder: Path, plan: Plan, procs: int
+) -> None:
+    """Run `todo` into `folder` on `procs` processes; record every job's files in `plan`."""
+    made = _run_all(todo, folder, procs)
     written = plan.written
     for job in jobs:
         files = made.get(job.key)
