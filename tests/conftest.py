@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,30 @@ def copy_records(target: Path) -> Path:
     shutil.copytree(REPO / "content", target / "content")
     shutil.copytree(REPO / "speakers", target / "speakers")
     return target
+
+
+def database_content(path: Path) -> bytes:
+    """A database's schema and rows; its full-text index checked against its statements.
+
+    Statements are compared with their rowids (the search index and Datasette join on
+    them); the other tables' rowids are not data, so their rows are compared as sets.
+    """
+    with closing(sqlite3.connect(path)) as connection:
+        # Fails when the full-text index does not hold exactly the statements' words.
+        connection.execute("INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')")
+        tables = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'statements_fts_%' "
+            "ORDER BY name"
+        ).fetchall()
+        content = []
+        for name, sql in tables:
+            if not (sql or "").startswith("CREATE TABLE"):
+                content.append((name, sql))
+                continue
+            rowid = "rowid, " if name == "statements" else ""
+            rows = connection.execute(f"SELECT {rowid}* FROM {name}").fetchall()
+            content.append((name, sql, sorted(rows, key=repr)))
+    return repr(content).encode()
 
 
 @pytest.fixture(scope="session")

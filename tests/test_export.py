@@ -11,10 +11,12 @@ import dataclasses
 import io
 import json
 import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import database_content
 
 from onrecord import export
 from onrecord.load import load_archive
@@ -483,3 +485,85 @@ def test_exports_are_byte_identical_across_runs(archive, tmp_path):
         p.relative_to(tmp_path / "b") for p in second
     ]
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+# -- updating the lists after an edit ------------------------------------------------------
+
+EDITED = "jafari-press-conference"
+LISTS = [
+    pytest.param(export.write_json, export.update_json, id="json"),
+    pytest.param(export.write_csv, export.update_csv, id="csv"),
+    pytest.param(export.write_sqlite, export.update_sqlite, id="sqlite"),
+]
+
+
+@pytest.fixture(scope="module")
+def edited(archive) -> Archive:
+    statement = archive.statements[EDITED]
+    paragraphs = ("Edited words about zeppelins.", *statement.paragraphs[1:])
+    return replaced(
+        archive, dataclasses.replace(statement, headline="Edited", paragraphs=paragraphs)
+    )
+
+
+def readable(path: Path) -> bytes:
+    """What a reader of the list finds in it (a database: its rows, not its pages)."""
+    return database_content(path) if path.suffix == ".db" else path.read_bytes()
+
+
+@pytest.mark.parametrize(("write", "update"), LISTS)
+def test_a_list_updated_after_an_edit_equals_the_list_written_anew(
+    archive, edited, tmp_path, write, update
+):
+    name = {export.write_sqlite: "onrecord.db"}.get(write, f"list-{write.__name__}")
+    write(archive, tmp_path / name, SITE)
+    assert update(edited, tmp_path / name, tmp_path / "updated" / name, SITE, {EDITED})
+    write(edited, tmp_path / "anew" / name, SITE)
+    assert readable(tmp_path / "updated" / name) == readable(tmp_path / "anew" / name)
+
+
+@pytest.mark.parametrize(("write", "update"), LISTS)
+def test_an_update_takes_unchanged_statements_from_the_previous_list(
+    archive, edited, tmp_path, write, update
+):
+    """Statements not named as changed are copied, not remade: the edit is not picked up."""
+    name = {export.write_sqlite: "onrecord.db"}.get(write, f"list-{write.__name__}")
+    write(replaced(archive), tmp_path / name, SITE)  # without claims, as `edited` is
+    assert update(edited, tmp_path / name, tmp_path / "updated" / name, SITE, set())
+    assert readable(tmp_path / "updated" / name) == readable(tmp_path / name)
+
+
+def test_the_updated_database_finds_the_new_words_and_not_the_old(archive, edited, tmp_path):
+    export.write_sqlite(archive, tmp_path / "old.db", SITE)
+    export.update_sqlite(edited, tmp_path / "old.db", tmp_path / "new.db", SITE, {EDITED})
+    old_words = archive.statements[EDITED].paragraphs[0].split()[3]
+    with closing(sqlite3.connect(tmp_path / "new.db")) as connection:
+        found = (
+            "SELECT id FROM statements WHERE rowid IN "
+            "(SELECT rowid FROM statements_fts WHERE statements_fts = ?)"
+        )
+        assert connection.execute(found, ("zeppelins",)).fetchall() == [(EDITED,)]
+        assert (EDITED,) not in connection.execute(found, (f'"{old_words}"',)).fetchall()
+
+
+def test_the_database_is_written_anew_when_a_statement_leaves_the_list(
+    archive, with_withdrawn, tmp_path
+):
+    export.write_sqlite(archive, tmp_path / "old.db", SITE)
+    changed = {"khamenei-ahl-al-bayt-speech"}
+    assert not export.update_sqlite(
+        with_withdrawn, tmp_path / "old.db", tmp_path / "new.db", SITE, changed
+    )
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_a_list_that_is_not_one_of_ours_is_written_anew(edited, tmp_path):
+    (tmp_path / "old.json").write_text('{"not": "a list"}\n', encoding="utf-8")
+    (tmp_path / "old.csv").write_text("a,b\r\n", encoding="utf-8")
+    (tmp_path / "old.db").write_bytes(b"not a database")
+    for update, name in [
+        (export.update_json, "old.json"),
+        (export.update_csv, "old.csv"),
+        (export.update_sqlite, "old.db"),
+    ]:
+        assert not update(edited, tmp_path / name, tmp_path / f"new-{name}", SITE, {EDITED})

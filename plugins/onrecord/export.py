@@ -104,10 +104,13 @@ by the same statements each time (with the same SQLite library).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from . import urls
@@ -363,22 +366,30 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def _json_array(records: Iterable[dict]) -> Iterator[str]:
-    """A JSON array, one compact record per line, as chunks to write in turn."""
+def _json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_array(lines: Iterable[str]) -> Iterator[str]:
+    """A JSON array of compact records, one per line, as chunks to write in turn."""
     separator = "[\n"
-    for record in records:
+    for line in lines:
         yield separator
-        yield json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        yield line
         separator = ",\n"
     yield "\n]\n" if separator == ",\n" else "[]\n"
 
 
-def _write_json_records(records: Iterable[dict], path: Path) -> Path:
+def _write_json_lines(lines: Iterable[str], path: Path) -> Path:
     def write(temporary: Path) -> None:
         with temporary.open("w", encoding="utf-8", newline="\n") as file:
-            file.writelines(_json_array(records))
+            file.writelines(_json_array(lines))
 
     return _replace_atomically(path, write)
+
+
+def _write_json_records(records: Iterable[dict], path: Path) -> Path:
+    return _write_json_lines(map(_json_line, records), path)
 
 
 def write_json(archive: Archive, path: Path, site_url: str) -> Path:
@@ -445,15 +456,19 @@ def csv_row(data: dict) -> list[str]:
     return [csv_safe(fields[column]) for column in CSV_COLUMNS]
 
 
-def _write_csv_records(records: Iterable[dict], path: Path) -> Path:
+def _write_csv_rows(rows: Iterable[list[str]], path: Path) -> Path:
     def write(temporary: Path) -> None:
         # newline="" lets the csv module write CRLF row ends and keep newlines inside cells.
         with temporary.open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.writer(file)
             writer.writerow(CSV_COLUMNS)
-            writer.writerows(csv_row(data) for data in records)
+            writer.writerows(rows)
 
     return _replace_atomically(path, write)
+
+
+def _write_csv_records(records: Iterable[dict], path: Path) -> Path:
+    return _write_csv_rows(map(csv_row, records), path)
 
 
 def _write_claim_csv_records(claims: list[dict], path: Path) -> Path:
@@ -740,10 +755,11 @@ def _quote_rows(data: dict) -> Iterable[tuple]:
     )
 
 
-def _statement_tables(records: list[dict]) -> dict[str, Iterable[tuple]]:
-    """Rows of statements and the tables hanging off them, as streams: none is held whole."""
+def _statement_tables(numbered: list[tuple[int, dict]]) -> dict[str, Iterable[tuple]]:
+    """Rows of statements (by rowid) and the tables hanging off them, as streams."""
+    records = [d for _, d in numbered]
     return {
-        "statements": (_statement_row(rowid, d) for rowid, d in enumerate(records, start=1)),
+        "statements": (_statement_row(rowid, d) for rowid, d in numbered),
         "paragraphs": (
             (d["id"], number, text)
             for d in records
@@ -772,14 +788,18 @@ def _fill_database(connection: sqlite3.Connection, tables: dict[str, Iterable[tu
         "INSERT INTO statements_fts (rowid, text, headline) "
         "SELECT rowid, text, headline FROM statements"
     )
-    # One merged FTS b-tree: the file is read-only from here on, so optimise once.
+    # One merged FTS b-tree: a full build's file is read-only from here on, so optimise once.
     connection.execute("INSERT INTO statements_fts (statements_fts) VALUES ('optimize')")
+    _check_references(connection)
+    connection.execute("COMMIT")
+
+
+def _check_references(connection: sqlite3.Connection) -> None:
     # Nothing enforced the references while inserting (a nested statement can come before
     # the one it sits in); check them all once, so a broken link never ships.
     broken = connection.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise ValueError(f"the database export has dangling references: {broken[:5]}")
-    connection.execute("COMMIT")
 
 
 def _claim_tables(claims: list[dict]) -> dict[str, Iterable[tuple]]:
@@ -809,26 +829,203 @@ def _claim_tables(claims: list[dict]) -> dict[str, Iterable[tuple]]:
 
 
 def _write_sqlite_records(archive: Archive, records: list[dict], path: Path, site_url: str) -> Path:
-    claims = _claims_data(archive, _References(archive, site_url))
-    tables = _record_tables(archive, site_url) | _statement_tables(records) | _claim_tables(claims)
+    numbered = list(enumerate(records, start=1))
+    tables = _record_tables(archive, site_url) | _statement_tables(numbered)
+    tables |= _claim_tables(_claims_data(archive, _References(archive, site_url)))
 
     def write(temporary: Path) -> None:
-        connection = sqlite3.connect(temporary, isolation_level=None)
-        try:
-            # A fresh temporary file, thrown away on failure, needs no journal and no fsync.
-            connection.execute("PRAGMA journal_mode = OFF")
-            connection.execute("PRAGMA synchronous = OFF")
+        with _connected(temporary) as connection:
             _fill_database(connection, tables)
-        finally:
-            connection.close()
 
     return _replace_atomically(path, write)
+
+
+@contextmanager
+def _connected(path: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        # A temporary file, thrown away on failure, needs no journal and no fsync.
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA synchronous = OFF")
+        yield connection
+    finally:
+        connection.close()
 
 
 def write_sqlite(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/onrecord.db`: the published statements and every record they point to."""
     records = _published_data(archive, _References(archive, site_url))
     return _write_sqlite_records(archive, records, Path(path), site_url)
+
+
+# -- updating the lists after an edit ------------------------------------------------------
+#
+# An edit changes a statement or two among thousands: the lists are remade from the
+# previous build's files, with fresh rows for the `changed` statements only. Each function
+# returns False when the previous file cannot be updated that way (another layout, or, for
+# the database, statements removed or reordered); the caller then writes the file anew.
+# The JSON and CSV files come out byte for byte as `write_json` and `write_csv` make them;
+# the database holds the same rows (its pages lie otherwise, which SQLite does not mind).
+
+_STATEMENT_TABLES = ("statements", "paragraphs", "statement_themes", "quotes")
+
+
+def update_json(
+    archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
+) -> bool:
+    """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements."""
+    lines = _json_lines_by_id(previous)
+    if lines is None:
+        return False
+    references = _References(archive, site_url)
+    _write_json_lines(
+        (
+            lines[s.id]
+            if s.id in lines and s.id not in changed
+            else _json_line(_statement_data(s, archive, references))
+            for s in archive.chronological
+        ),
+        path,
+    )
+    return True
+
+
+def _json_lines_by_id(path: Path) -> dict[str, str] | None:
+    """The statement lines of a `statements.json` this module wrote, by id; None if not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if text == "[]\n":
+        return {}
+    lines = text.split("\n")
+    if lines[0] != "[" or lines[-2:] != ["]", ""]:
+        return None
+    found = {}
+    prefix = '{"id":"'  # ids are [a-z0-9-]: no escapes to decode
+    for line in lines[1:-2]:
+        if not line.startswith(prefix):
+            return None
+        found[line[len(prefix) : line.index('"', len(prefix))]] = line.removesuffix(",")
+    return found
+
+
+def update_csv(
+    archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
+) -> bool:
+    """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements."""
+    rows = _csv_rows_by_id(previous)
+    if rows is None:
+        return False
+    references = _References(archive, site_url)
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as file:
+            file.write(_csv_text([CSV_COLUMNS]))
+            file.writelines(
+                rows[s.id]
+                if s.id in rows and s.id not in changed
+                else _csv_text([csv_row(_statement_data(s, archive, references))])
+                for s in archive.chronological
+            )
+
+    _replace_atomically(path, write)
+    return True
+
+
+def _csv_text(rows: Iterable[Sequence[str]]) -> str:
+    """`rows` as the csv module writes them (CRLF ends, cells quoted only where needed)."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def _csv_rows_by_id(path: Path) -> dict[str, str] | None:
+    """The row texts of a `statements.csv` this module wrote, by id; None if not one."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:  # CRLF kept as written
+            text = file.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = _csv_text([CSV_COLUMNS])
+    if not text.startswith(header):
+        return None
+    rows, row = {}, ""
+    # A row ends at a CRLF outside quotes: where the quotes seen so far pair up. Cells are
+    # quoted whole and quotes inside them doubled, so a CRLF inside a cell has an odd count.
+    for piece in text[len(header) :].split("\r\n")[:-1]:
+        row += piece + "\r\n"
+        if row.count('"') % 2 == 0:
+            rows[row[: row.index(",")]] = row  # ids are [a-z0-9-]: never quoted
+            row = ""
+    return rows if not row else None
+
+
+def update_sqlite(
+    archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
+) -> bool:
+    """Write `data/onrecord.db` at `path` from `previous`, remaking `changed` statements.
+
+    Rowids are list positions, so this works when the previous list is the start of the
+    new one (edits, and statements added at the end); the small tables are remade whole.
+    """
+    order = [s.id for s in archive.chronological]
+    try:
+        with closing(sqlite3.connect(f"{previous.resolve().as_uri()}?mode=ro", uri=True)) as old:
+            before = [row[0] for row in old.execute("SELECT id FROM statements ORDER BY rowid")]
+    except sqlite3.Error:
+        return False
+    if order[: len(before)] != before:
+        return False
+    redo = [
+        (rowid, statement_id)
+        for rowid, statement_id in enumerate(order, start=1)
+        if statement_id in changed or rowid > len(before)
+    ]
+    references = _References(archive, site_url)
+    numbered = [
+        (rowid, _statement_data(archive.statements[i], archive, references)) for rowid, i in redo
+    ]
+    tables = _record_tables(archive, site_url) | _statement_tables(numbered)
+    tables |= _claim_tables(_claims_data(archive, references))
+    gone = [(rowid,) for rowid, _ in redo if rowid <= len(before)]
+
+    def write(temporary: Path) -> None:
+        shutil.copyfile(previous, temporary)
+        with _connected(temporary) as connection:
+            connection.execute("BEGIN")
+            _forget_rows(connection, gone)
+            for table in INSERT_COLUMNS:
+                _insert(connection, table, tables[table])
+            connection.executemany(
+                "INSERT INTO statements_fts (rowid, text, headline) "
+                "SELECT rowid, text, headline FROM statements WHERE rowid = ?",
+                [(rowid,) for rowid, _ in redo],
+            )
+            _check_references(connection)
+            connection.execute("COMMIT")
+
+    _replace_atomically(path, write)
+    return True
+
+
+def _forget_rows(connection: sqlite3.Connection, rowids: list[tuple[int]]) -> None:
+    """Delete the statements at `rowids` (and their search entries) and every small table."""
+    # An external-content FTS table forgets a row only when told its old words.
+    connection.executemany(
+        "INSERT INTO statements_fts (statements_fts, rowid, text, headline) "
+        "SELECT 'delete', rowid, text, headline FROM statements WHERE rowid = ?",
+        rowids,
+    )
+    for table in _STATEMENT_TABLES[1:]:
+        connection.executemany(
+            f"DELETE FROM {table} WHERE statement_id = (SELECT id FROM statements WHERE rowid = ?)",
+            rowids,
+        )
+    connection.executemany("DELETE FROM statements WHERE rowid = ?", rowids)
+    for table in INSERT_COLUMNS:
+        if table not in _STATEMENT_TABLES:
+            connection.execute(f"DELETE FROM {table}")
 
 
 # -- everything ----------------------------------------------------------------------------

@@ -139,6 +139,7 @@ class ArchiveGenerator(Generator):
         self.per_page = int(self.settings.get("ONRECORD_PER_PAGE", 50))
         self.directory = Directory.of(archive)
         self.jobs: list[pages.Job] = []
+        self.statement_pages: dict[str, str] = {}  # job key → statement id
         self.sitemap: list[tuple[str, date | None]] = []
         self._exports()  # the longest job: first, so a worker starts on it at once
         self._home()
@@ -151,9 +152,12 @@ class ArchiveGenerator(Generator):
         self._redirects()
         self._misc()
         self._sitemap()
-        plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
+        self.plan = plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
+        # A statement's list entries are made from a subset of its page's inputs: the ones
+        # whose page is remade are the ones to remake in the lists (export.update_*).
+        self.changed = {self.statement_pages[j.key] for j in todo if j.key in self.statement_pages}
         pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
 
@@ -305,6 +309,7 @@ class ArchiveGenerator(Generator):
             return list(files)
 
         self.jobs.append(pages.Job(urls.save_as(path), (template, inputs), make))
+        self.statement_pages[urls.save_as(path)] = statement.id
         if not statement.withdrawn:
             self.sitemap.append((path, statement.last_changed))
 
@@ -527,12 +532,12 @@ class ArchiveGenerator(Generator):
             self.site_url,
         )
         writers = {
-            export.DATABASE: export.write_sqlite,
-            export.STATEMENTS_JSON: export.write_json,
-            export.STATEMENTS_CSV: export.write_csv,
+            export.DATABASE: (export.write_sqlite, export.update_sqlite),
+            export.STATEMENTS_JSON: (export.write_json, export.update_json),
+            export.STATEMENTS_CSV: (export.write_csv, export.update_csv),
         }
-        for name, write in writers.items():
-            self.jobs.append(pages.Job(name, inputs, self._export_job(name, write)))
+        for name, (write, update) in writers.items():
+            self.jobs.append(pages.Job(name, inputs, self._export_job(name, write, update)))
 
         def claims(folder: Path) -> list[str]:
             written = export.write_claim_exports(archive, folder, self.site_url)
@@ -540,9 +545,18 @@ class ArchiveGenerator(Generator):
 
         self.jobs.append(pages.Job("data/claims", inputs, claims))
 
-    def _export_job(self, name: str, write) -> Callable[[Path], list[str]]:
+    def _export_job(self, name: str, write, update) -> Callable[[Path], list[str]]:
+        """Write the list anew, or after an edit update the previous build's copy of it."""
+
         def make(folder: Path) -> list[str]:
-            write(self.archive, folder / name, self.site_url)
+            previous = Path(self.plan.previous.output, name)
+            updated = (
+                not self.plan.full
+                and previous.is_file()
+                and update(self.archive, previous, folder / name, self.site_url, self.changed)
+            )
+            if not updated:
+                write(self.archive, folder / name, self.site_url)
             return [name]
 
         return make
