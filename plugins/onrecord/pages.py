@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import multiprocessing
+import operator
 import os
 import pickle
 import traceback
@@ -78,30 +79,27 @@ class Plan:
 # -- fingerprints --------------------------------------------------------------------------
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles a job's inputs with each record stood in for by its digest, made once.
+class _Reductions(dict):
+    """A pickler's dispatch table: a record (a dataclass) reduces to its digest, a string.
 
-    The thousands of list pages share the same statements: each is pickled only once.
-    (`reducer_override` is not asked about strings, numbers, lists or dicts, so these
-    stay in the pickler's C code.)
+    The thousands of list pages share the same statements: each is pickled only once. The
+    pickler looks a type up here in C; only records cost a Python call. (Strings, numbers,
+    lists, dicts and tuples never get this far.)
     """
 
-    def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints, top: object) -> None:
-        super().__init__(buffer, protocol=5)
+    def __init__(self, fingerprints: Fingerprints) -> None:
+        super().__init__()
         self.fingerprints = fingerprints
-        self.top = top
 
-    def reducer_override(self, obj: object) -> object:
-        kind = type(obj)
-        is_record = _IS_RECORD.get(kind)
-        if is_record is None:
-            is_record = _IS_RECORD[kind] = dataclasses.is_dataclass(kind)
-        if not is_record or obj is self.top:
-            return NotImplemented
-        return (str, (self.fingerprints.record(obj),))
+    def __missing__(self, kind: type) -> Callable:
+        if dataclasses.is_dataclass(kind):
+            reduce = self[kind] = self.fingerprints.reduce
+        else:  # what the pickler does for a type it has no entry for
+            reduce = self[kind] = operator.methodcaller("__reduce_ex__", PROTOCOL)
+        return reduce
 
 
-_IS_RECORD: dict[type, bool] = {}
+PROTOCOL = 5
 
 
 class Fingerprints:
@@ -109,23 +107,30 @@ class Fingerprints:
 
     def __init__(self, salt: bytes) -> None:
         self.salt = salt
+        self.reductions = _Reductions(self)
         # By id(), with the record kept alive, so that no other object can take its id.
-        self.records: dict[int, tuple[str, object]] = {}
+        self.records: dict[int, tuple[tuple, object]] = {}
 
     def of(self, inputs: object) -> bytes:
         return hashlib.blake2b(self._pickled(inputs), key=self.salt, digest_size=16).digest()
 
-    def record(self, record: object) -> str:
+    def reduce(self, record: object) -> tuple:
+        """`(str, (digest,))`: how a record stands in the pickle of a job's inputs."""
         known = self.records.get(id(record))
         if known is None:
-            digest = hashlib.blake2b(self._pickled(record), digest_size=16).hexdigest()
-            known = self.records[id(record)] = (digest, record)
+            # The record's own fields, its records among them standing in by digest.
+            fields = [getattr(record, f.name) for f in dataclasses.fields(record)]
+            pickled = self._pickled((type(record).__qualname__, fields))
+            digest = hashlib.blake2b(pickled, digest_size=16).hexdigest()
+            known = self.records[id(record)] = ((str, (digest,)), record)
         return known[0]
 
     def _pickled(self, value: object) -> bytes:
         buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
+        pickler.dispatch_table = self.reductions
         try:
-            _Pickler(buffer, self, value).dump(value)
+            pickler.dump(value)
         except (pickle.PicklingError, AttributeError, TypeError) as error:  # a function, say
             raise TypeError(f"a job's inputs must be plain data and records: {error}") from None
         return buffer.getvalue()
