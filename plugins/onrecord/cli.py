@@ -325,9 +325,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; `argv` None means this process's own command line."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        if argv is None and args.run is cmd_build:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # build() has written and activated everything: tearing down its objects would
+            # cost 0.3 s at 10,000 statements for nothing.
+            os._exit(code)
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -2,23 +2,33 @@
 or the settings change.
 
 Pelican's own autoreload watches neither `speakers/` nor YAML, so this polls the files
-itself. Each rebuild is an `onrecord build` in a fresh process (so a rebuild starts from
-a clean Pelican, and a crash cannot take the server down); a build that fails leaves the
-last good site served, and every page shows the build's messages until it is fixed.
+itself. Builds run in a warm builder process (onrecord.builder) that imports Pelican and the
+build once and forks a fresh child for each build: every build still starts from a clean
+Pelican and clean module state, and a crash takes only its child down, but a rebuild pays
+neither Python's start-up and imports nor the teardown of its objects at exit. When the
+builder itself has died, or onrecord's code has changed under it, the next build starts a
+new one. This process is never forked: it runs the web server's threads.
+
+A build that fails leaves the last good site served, and every page shows the build's
+messages until it is fixed.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 
 WATCHED_SUFFIXES = (".yaml", ".yml", ".html", ".xml", ".css", ".js", ".py", ".json", ".rst", ".md")
+# The builder holds this package's code as it was when the builder started.
+PACKAGE = Path(__file__).resolve().parent
 
 
 def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
@@ -41,25 +51,67 @@ def snapshot(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
     return seen
 
 
-def rebuild(settings_file: Path) -> tuple[bool, str]:
-    """Run `onrecord build`; (succeeded, what it printed)."""
-    done = subprocess.run(
+class Builder:
+    """The warm builder process, started at the first build and replaced when it has died
+    or `code` (onrecord's source) has changed since it started."""
+
+    def __init__(self, code: Path = PACKAGE) -> None:
+        self.code = code
+        self.process: subprocess.Popen | None = None
+        self.started_with: dict[str, tuple[int, int]] = {}
+
+    def build(self, settings_file: Path) -> tuple[bool, str]:
+        """Run `onrecord build --no-pagefind` in a fresh child; (succeeded, what it printed)."""
+        process = self._running()
         # The search service answers /search/ here: Pagefind's index (a full rebuild of it
         # on every edit) waits for `make html`.
-        [
-            sys.executable,
-            "-m",
-            "onrecord.cli",
-            "build",
-            "--no-pagefind",
-            "--settings",
-            str(settings_file),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.returncode == 0, (done.stdout + done.stderr).strip()
+        request = json.dumps({"settings": str(settings_file), "pagefind": False})
+        try:
+            process.stdin.write(request + "\n")
+            process.stdin.flush()
+            reply = process.stdout.readline()
+        except BrokenPipeError:
+            reply = ""
+        if not reply:
+            return False, (
+                f"devserver: the builder stopped during the build (exit {process.wait()}); "
+                "the next change starts a new one"
+            )
+        answer = json.loads(reply)
+        return answer["ok"], answer["printed"]
+
+    def close(self) -> None:
+        """End the builder (after the build it is running, if any)."""
+        if self.process is None:
+            return
+        with suppress(BrokenPipeError):  # a dead builder's pipe may hold a request unread
+            self.process.stdin.close()  # the builder ends when its requests do
+        self.process.wait()
+        self.process = None
+
+    def _running(self) -> subprocess.Popen:
+        why = self._why_replace()
+        if why:
+            print(f"devserver: {why}; starting a new builder", file=sys.stderr, flush=True)
+            self.close()
+        if self.process is None:
+            self.started_with = snapshot([self.code])
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "onrecord.builder"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        return self.process
+
+    def _why_replace(self) -> str | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is not None:
+            return f"the builder had stopped (exit {self.process.returncode})"
+        if snapshot([self.code]) != self.started_with:
+            return "onrecord's code changed"
+        return None
 
 
 def error_page(messages: str) -> bytes:
@@ -97,6 +149,14 @@ def with_build_errors(app: Callable, state: dict) -> Callable:
 
 
 def run(settings_file: Path, host: str, port: int, interval: float = 0.5) -> int:
+    builder = Builder()
+    try:
+        return _serve(builder, settings_file, host, port, interval)
+    finally:
+        builder.close()
+
+
+def _serve(builder: Builder, settings_file: Path, host: str, port: int, interval: float) -> int:
     from pelican.settings import read_settings
     from waitress import create_server
 
@@ -111,7 +171,7 @@ def run(settings_file: Path, host: str, port: int, interval: float = 0.5) -> int
         settings_file.resolve(),
     ]
     state: dict = {}
-    ok, printed = rebuild(settings_file)
+    ok, printed = builder.build(settings_file)
     print(printed)
     if not ok and not (Path(settings["OUTPUT_PATH"]) / "index.html").exists():
         print(
@@ -138,7 +198,7 @@ def run(settings_file: Path, host: str, port: int, interval: float = 0.5) -> int
                 continue
             before = now
             started = time.perf_counter()
-            ok, printed = rebuild(settings_file)
+            ok, printed = builder.build(settings_file)
             state["errors"] = None if ok else printed
             took = time.perf_counter() - started
             print(
