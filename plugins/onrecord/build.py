@@ -28,6 +28,7 @@ from pathlib import Path
 
 import jinja2
 from pelican import Pelican
+from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
 from . import pages, permalinks
@@ -122,7 +123,8 @@ def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, stag
         DELETE_OUTPUT_DIRECTORY=False,
     )
     try:
-        Pelican(settings).run()
+        with _pelican_console_quiet():
+            Pelican(settings).run()
     except pages.RenderError as error:
         raise BuildError(str(error)) from None
     except Exception as error:  # a mistake in a template: say where, not a traceback
@@ -132,6 +134,16 @@ def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, stag
         raise BuildError(f"{where or 'template'}: template error: {error}") from None
     plan.written.other_files = _other_files(staging, plan.written)
     return time.perf_counter() - started
+
+
+@contextmanager
+def _pelican_console_quiet() -> Iterator[None]:
+    """Pelican's own summary ("Processed 0 articles…") unsaid: it counts none of our pages."""
+    quiet, pelican_console.quiet = pelican_console.quiet, True
+    try:
+        yield
+    finally:
+        pelican_console.quiet = quiet
 
 
 def _commit(plan: pages.Plan, staging: Path, output: Path, archive, pagefind: bool) -> float:
