@@ -65,3 +65,64 @@ def test_outlet_x12_page_one_is_its_own(output):
 def test_page_numbers_sit_in_their_own_path_segment(output):
     assert not (output / "outlets" / "x12" / "page").exists()
     assert (output / "outlets" / "x1" / "page" / "2" / "index.html").is_file()
+
+
+# -- the timeline --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory) -> Path:
+    """The seed's timeline, three entries a page."""
+    root = copy_records(tmp_path_factory.mktemp("timeline"))
+    build(
+        REPO / "pelicanconf.py",
+        output=root / "output",
+        index_dir=root / "var" / "index",
+        ONRECORD_ROOT=str(root),
+        ONRECORD_TIMELINE_PER_PAGE=3,
+        ONRECORD_PAGEFIND=False,
+    )
+    return root / "output"
+
+
+def timeline_pages(output: Path) -> list[BeautifulSoup]:
+    found = [output / "timeline" / "index.html"]
+    found += sorted(
+        (output / "timeline" / "page").glob("*/index.html"), key=lambda p: int(p.parent.name)
+    )
+    return [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser") for p in found]
+
+
+def entries(soup: BeautifulSoup) -> list[str]:
+    return [a["href"] for a in soup.select("main li a[href*='statements/']")]
+
+
+def test_a_long_timeline_runs_over_pages_of_the_set_length(timeline):
+    counts = [len(entries(soup)) for soup in timeline_pages(timeline)]
+    assert counts[:-1] == [3] * (len(counts) - 1) and 1 <= counts[-1] <= 3
+    assert len(counts) > 1
+
+
+def test_the_timeline_pages_together_list_every_published_statement_once(timeline):
+    from onrecord.load import load_archive
+
+    listed = [href for soup in timeline_pages(timeline) for href in entries(soup)]
+    published = load_archive(REPO).chronological
+    assert len(listed) == len(set(listed)) == len(published)
+
+
+def test_every_timeline_page_links_every_year_to_the_page_it_starts_on(timeline):
+    pages = timeline_pages(timeline)
+    for number, soup in enumerate(pages, start=1):
+        links = {a.get_text(): a["href"] for a in soup.select("nav.years a")}
+        assert "2017" in links and "Date not stated" in links
+        # 2017 starts on page 1; the undated statement comes last, on the last page.
+        assert links["2017"].split("#")[1] == "y2017"
+        assert links["Date not stated"].endswith("#undated")
+        on_last = links["Date not stated"].startswith("#")
+        assert on_last == (number == len(pages))
+
+
+def test_every_timeline_page_has_a_pager(timeline):
+    for soup in timeline_pages(timeline):
+        assert soup.select_one("nav.pager[aria-label='Pages']") is not None

@@ -446,21 +446,43 @@ class ArchiveGenerator(Generator):
         return f"{page}#p{span.paragraph}{directive}"
 
     def _timeline(self) -> None:
-        years: dict[int, dict[int, list[Statement]]] = {}
+        """Newest year first, each year's months in order, then the undated statements.
+
+        A long timeline runs over several pages (`ONRECORD_TIMELINE_PER_PAGE` entries each),
+        with every year linked from every page: one page holding 100,000 entries would be
+        megabytes to load, and remade whenever any statement changed.
+        """
+        by_year: dict[int, list[Statement]] = {}
         undated = []
         for statement in self.archive.chronological:
             if statement.date:
-                years.setdefault(statement.date.year, {}).setdefault(
-                    statement.date.month, []
-                ).append(statement)
+                by_year.setdefault(statement.date.year, []).append(statement)
             else:
                 undated.append(statement)
-        self._listed_page(
-            urls.listing("timeline"),
-            "timeline",
-            years=sorted(years.items(), reverse=True),
-            undated=undated,
-        )
+        entries = [s for year in sorted(by_year, reverse=True) for s in by_year[year]]
+        entries += undated
+        per_page = int(self.settings.get("ONRECORD_TIMELINE_PER_PAGE", 500))
+        year_pages: dict[int | None, int] = {}
+        for position, statement in enumerate(entries):
+            year = statement.date.year if statement.date else None
+            year_pages.setdefault(year, position // per_page + 1)
+        base = urls.listing("timeline")
+        for number, count, chunk in pages_of(entries, per_page):
+            years: dict[int, dict[int, list[Statement]]] = {}
+            for statement in chunk:
+                if statement.date:
+                    year, month = statement.date.year, statement.date.month
+                    years.setdefault(year, {}).setdefault(month, []).append(statement)
+            self._listed_page(
+                urls.page(base, number),
+                "timeline",
+                years=list(years.items()),
+                undated=[s for s in chunk if not s.date],
+                year_pages=list(year_pages.items()),
+                page_number=number,
+                page_count=count,
+                page_base=base,
+            )
 
     def _feeds(self) -> None:
         archive = self.archive
