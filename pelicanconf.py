@@ -24,8 +24,8 @@ PLUGINS = ["onrecord"]
 ONRECORD_ROOT = ROOT
 ONRECORD_INDEX_DIR = os.path.join(ROOT, "var", "index")
 ONRECORD_PER_PAGE = 50
-# The timeline's entries are one line each: more to a page.
-ONRECORD_TIMELINE_PER_PAGE = 500
+# Pages of one-line entries (the timeline, a source's footnotes) hold more.
+ONRECORD_ENTRIES_PER_PAGE = 500
 # Search on a plain static host: `onrecord build` also indexes the statement pages with
 # Pagefind into output/pagefind/, which /search/ queries in the browser when no search
 # service answers there. Peak memory grows with the archive (1.6 GiB at 10,000 statements,

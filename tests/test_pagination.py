@@ -79,7 +79,7 @@ def timeline(tmp_path_factory) -> Path:
         output=root / "output",
         index_dir=root / "var" / "index",
         ONRECORD_ROOT=str(root),
-        ONRECORD_TIMELINE_PER_PAGE=3,
+        ONRECORD_ENTRIES_PER_PAGE=3,
         ONRECORD_PAGEFIND=False,
     )
     return root / "output"
@@ -126,3 +126,29 @@ def test_every_timeline_page_links_every_year_to_the_page_it_starts_on(timeline)
 def test_every_timeline_page_has_a_pager(timeline):
     for soup in timeline_pages(timeline):
         assert soup.select_one("nav.pager[aria-label='Pages']") is not None
+
+
+# -- a source's footnotes ------------------------------------------------------------------
+
+
+def test_a_long_source_runs_its_footnotes_over_pages(timeline):
+    first = BeautifulSoup(
+        (timeline / "sources" / "sochi-triumph-report" / "index.html").read_text("utf-8"),
+        "html.parser",
+    )
+    assert len(first.select("ol.footnotes > li")) == 3
+    assert first.select_one("nav.pager a[rel=next]") is not None
+
+
+def test_a_statements_footnote_link_finds_its_footnote_on_whichever_page(timeline):
+    linked = 0
+    for page in (timeline / "statements").glob("*/index.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select("a[href*='sources/'][href*='#fn']"):
+            path, anchor = link["href"].split("#")
+            target = (page.parent / path).resolve()
+            target = target / "index.html" if target.is_dir() else target
+            footnotes = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
+            assert footnotes.find(id=anchor) is not None, f"{page}: {link['href']}"
+            linked += 1
+    assert linked >= 5

@@ -20,7 +20,7 @@ from pelican.utils import get_relative_path, path_to_url
 
 from . import cite, export, jsonld, pages, permalinks, templating, urls
 from .load import claim_kinds, load_archive
-from .model import Archive, Claim, ClaimSpan, Speaker, Statement
+from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,8 @@ class ArchiveGenerator(Generator):
         archive = self.archive
         self.site_url = self.settings["SITEURL"].rstrip("/")
         self.per_page = int(self.settings.get("ONRECORD_PER_PAGE", 50))
+        # Pages of one-line entries: the timeline, a source's footnotes.
+        self.entries_per_page = int(self.settings.get("ONRECORD_ENTRIES_PER_PAGE", 500))
         self.directory = Directory.of(archive)
         self.jobs: list[pages.Job] = []
         self.statement_pages: dict[str, str] = {}  # job key → statement id
@@ -271,6 +273,9 @@ class ArchiveGenerator(Generator):
             "speaker": speakers[statement.speaker_id],
             "outlet": archive.outlets.get(statement.outlet_id or ""),
             "source": archive.sources[statement.source_id],
+            "footnote_page": self._footnote_page(
+                archive.sources[statement.source_id], statement.footnote
+            ),
             "themes": [archive.themes[t] for t in statement.theme_ids],
             "quotes_at": quotes_at,
             "quoted_by": [(p, speakers[p.speaker_id], paragraphs) for p, paragraphs in quoted_by],
@@ -398,13 +403,24 @@ class ArchiveGenerator(Generator):
                 (f, archive.by_footnote.get((source.id, f.number), [])) for f in source.footnotes
             ]
             unnumbered = [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
-            self._listed_page(
-                urls.record("source", source.id),
-                "source",
-                source=source,
-                footnotes=footnotes,
-                unnumbered=unnumbered,
-            )
+            base = urls.record("source", source.id)
+            for number, count, chunk in pages_of(footnotes, self.entries_per_page):
+                self._listed_page(
+                    urls.page(base, number),
+                    "source",
+                    source=source,
+                    footnotes=chunk,
+                    unnumbered=unnumbered if number == count else [],
+                    page_number=number,
+                    page_count=count,
+                    page_base=base,
+                )
+
+    def _footnote_page(self, source: Source, number: int | None) -> int:
+        """The page of `source`'s page that lists footnote `number` (see `_sources`)."""
+        numbers = [f.number for f in source.footnotes]
+        at = numbers.index(number) if number in numbers else 0
+        return at // self.entries_per_page + 1
 
     def _claims(self) -> None:
         archive = self.archive
@@ -448,7 +464,7 @@ class ArchiveGenerator(Generator):
     def _timeline(self) -> None:
         """Newest year first, each year's months in order, then the undated statements.
 
-        A long timeline runs over several pages (`ONRECORD_TIMELINE_PER_PAGE` entries each),
+        A long timeline runs over several pages (`ONRECORD_ENTRIES_PER_PAGE` entries each),
         with every year linked from every page: one page holding 100,000 entries would be
         megabytes to load, and remade whenever any statement changed.
         """
@@ -461,7 +477,7 @@ class ArchiveGenerator(Generator):
                 undated.append(statement)
         entries = [s for year in sorted(by_year, reverse=True) for s in by_year[year]]
         entries += undated
-        per_page = int(self.settings.get("ONRECORD_TIMELINE_PER_PAGE", 500))
+        per_page = self.entries_per_page
         year_pages: dict[int | None, int] = {}
         for position, statement in enumerate(entries):
             year = statement.date.year if statement.date else None
