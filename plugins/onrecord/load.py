@@ -30,11 +30,7 @@ from datetime import date
 from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
-from typing import BinaryIO
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.validators import extend
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import rules
 from .model import (
@@ -53,6 +49,10 @@ from .model import (
 )
 from .problems import Problem, RecordError
 from .yamlfile import Document, parse
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 # The schemas live at the repository root, beside the records editors point them at.
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
@@ -143,18 +143,25 @@ def _is_whole_number(checker, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-# JSON Schema counts 3.0 as an integer; a footnote or paragraph number written 3.0 is a typo,
-# and would reach the model as a float (and fail as a list index).
-_Validator = extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
-)
-_FORMATS = FormatChecker()
+@cache
+def _format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker  # see _validator
+
+    return FormatChecker()
 
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
-    return _Validator(schema(kind), format_checker=_FORMATS)
+    # Imported here: most loads find every record in the cache or passing the quick check,
+    # and never need jsonschema (a tenth of a rebuild's start-up).
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    # JSON Schema counts 3.0 as an integer; a footnote or paragraph number written 3.0 is a
+    # typo, and would reach the model as a float (and fail as a list index).
+    checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number)
+    validator = extend(Draft202012Validator, type_checker=checker)
+    return validator(schema(kind), format_checker=_format_checker())
 
 
 # -- the quick schema check ---------------------------------------------------------------------
@@ -310,7 +317,8 @@ def _simple(name: str, value: object) -> Check:
         search = re.compile(value).search
         return lambda v: type(v) is not str or search(v) is not None
     if name == "format" and isinstance(value, str):
-        return lambda v: _FORMATS.conforms(v, value)
+        formats = _format_checker()
+        return lambda v: formats.conforms(v, value)
     if name in ("minLength", "minItems") and type(value) is int:
         measured = str if name == "minLength" else list
         return lambda v: type(v) is not measured or len(v) >= value
@@ -784,6 +792,8 @@ def _union_branch(error: ValidationError) -> list[ValidationError]:
     branches = error.validator_value
     relevant = [e for e in error.context if branches[e.relative_schema_path[0]] != {"type": "null"}]
     if len({e.relative_schema_path[0] for e in relevant}) > 1:
+        from jsonschema.exceptions import best_match  # see _validator
+
         return [best_match(relevant)]
     return relevant
 
