@@ -316,9 +316,20 @@ def _same_bytes(new: Path, old: Path) -> bool:
     try:
         if new.stat().st_size != old.stat().st_size:
             return False
-        return new.read_bytes() == old.read_bytes()
+        with open(new, "rb") as one, open(old, "rb") as other:
+            # Chunk by chunk: a changed database differs in its first page (its change
+            # counter), and is not read whole twice to find that out.
+            while True:
+                chunk = one.read(_CHUNK)
+                if chunk != other.read(_CHUNK):
+                    return False
+                if not chunk:
+                    return True
     except OSError:
         return False
+
+
+_CHUNK = 1 << 16
 
 
 def _remove_empty_parents(folder: Path, top: Path) -> None:
