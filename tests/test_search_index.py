@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 
 from onrecord.load import load_archive
 from onrecord.model import Archive
@@ -172,11 +176,8 @@ def term_stats(reader, name: str, term: bytes) -> tuple:
     )
 
 
-# The default holds every posting in memory here; 5,000 writes six run files, with
-# terms whose postings span several runs and blocks that straddle them.
-@pytest.mark.parametrize("spill_postings", [search_index.SPILL_POSTINGS, 5000])
-def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path, monkeypatch, spill_postings):
-    monkeypatch.setattr(search_index, "SPILL_POSTINGS", spill_postings)
+def bigger(archive: Archive) -> Archive:
+    """Copies of the seed statements, and odd words: terms whose postings span many blocks."""
     statement = archive.statements["jafari-press-conference"]
     odd = dataclasses.replace(
         statement,
@@ -193,14 +194,89 @@ def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path, monkeypatch, 
         for n in range(20)
         for s in [*archive.chronological, odd]
     ]
-    bigger = with_statements(archive, {s.id: s for s in copies})
-    built = build_index(bigger, tmp_path / "ours")
-    whoosh_built = tmp_path / "whoosh"
-    whoosh_built.mkdir()
-    with whoosh_index.create_in(str(whoosh_built), schema()).writer() as writer:
-        for s in bigger.chronological:
-            writer.add_document(**document(bigger, s))
+    return with_statements(archive, {s.id: s for s in copies})
+
+
+def whoosh_build(archive: Archive, folder: Path, **codec) -> Path:
+    """The index Whoosh's own writer makes of the archive (with its codec's `codec` options)."""
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema())
+    with ix.writer(codec=W3Codec(**codec)) as writer:
+        for s in archive.chronological:
+            writer.add_document(**document(archive, s))
+    return folder
+
+
+# The default holds every posting in memory here; 5,000 writes six run files, with
+# terms whose postings span several runs and blocks that straddle them.
+@pytest.mark.parametrize("spill_postings", [search_index.SPILL_POSTINGS, 5000])
+def test_index_is_what_whoosh_own_writer_writes(archive, tmp_path, monkeypatch, spill_postings):
+    monkeypatch.setattr(search_index, "SPILL_POSTINGS", spill_postings)
+    monkeypatch.setattr(search_index, "BLOCK_POSTINGS", 32)  # many blocks to a term
+    built = build_index(bigger(archive), tmp_path / "ours")
+    whoosh_built = whoosh_build(bigger(archive), tmp_path / "whoosh")
     assert index_contents(built) == index_contents(whoosh_built)
+
+
+def block_headers(build: Path) -> list[tuple]:
+    """Every block's header as a reader sees it: postings, last id, best weight, lengths.
+
+    What Whoosh's top-N search skips blocks by (block_quality): they must be exact.
+    """
+    found = []
+    with open_build(build).reader() as reader:
+        for name, term in reader.all_terms():
+            matcher = reader.postings(name, term)
+            while True:
+                header = (matcher._blocklength, matcher._maxid, matcher._maxweight)
+                found.append((name, term, *header, matcher._minlength, matcher._maxlength))
+                if matcher._lastblock:
+                    break
+                matcher._next_block()
+    return found
+
+
+def block_data(build: Path) -> Iterator[tuple[bytes, bool]]:
+    """Every block's stored data, and whether it is compressed."""
+    with open_build(build).reader() as reader:
+        for name, term in reader.all_terms():
+            matcher = reader.postings(name, term)
+            while True:
+                size = matcher._nextoffset - matcher._dataoffset
+                yield matcher._postfile.get(matcher._dataoffset, size), bool(matcher._compression)
+                if matcher._lastblock:
+                    break
+                matcher._next_block()
+
+
+@pytest.mark.parametrize("block_postings", [32, search_index.BLOCK_POSTINGS])
+def test_blocks_carry_the_statistics_whoosh_writes(archive, tmp_path, monkeypatch, block_postings):
+    monkeypatch.setattr(search_index, "BLOCK_POSTINGS", block_postings)
+    built = build_index(bigger(archive), tmp_path / "ours")
+    # Whoosh's own writer, with blocks as big.
+    whoosh_built = whoosh_build(bigger(archive), tmp_path / "whoosh", blocklimit=block_postings)
+    assert block_headers(built) == block_headers(whoosh_built)
+
+
+def test_block_ids_and_weights_read_without_positions(archive, tmp_path):
+    blocks = list(block_data(build_index(bigger(archive), tmp_path)))
+    assert len(blocks) > 1000
+    for data, compressed in blocks:
+        whole = pickle.loads(zlib.decompress(data) if compressed else data)
+        assert search_index.ids_and_weights(data, compressed) == whole[:2]
+
+
+def test_blocks_whoosh_writes_are_read_whole(archive, tmp_path):
+    for data, compressed in block_data(whoosh_build(bigger(archive), tmp_path / "whoosh")):
+        assert search_index.ids_and_weights(data, compressed) is None
+
+
+def test_block_of_many_positions_is_read_whole():
+    # A pickle past one frame (64 KB) carries no note: the search reads it whole.
+    ids, weights, values = tuple(range(128)), None, tuple(bytes([n]) * 1000 for n in range(128))
+    data = search_index.block_pickle(ids, weights, values)
+    assert pickle.loads(data) == (ids, weights, values)
+    assert search_index.ids_and_weights(data, compressed=False) is None
 
 
 def test_rebuild_after_changes_counts_words_like_a_full_build(archive, tmp_path, monkeypatch):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from onrecord import synth
 from onrecord.load import load_archive
 from onrecord.model import Archive
 from onrecord.search import build_index, search
@@ -402,3 +405,185 @@ def test_cached_searcher_picks_up_a_new_build(archive, tmp_path):
     assert "javan-basij-editorial" not in find(tmp_path, "Basij")
     build_index(archive, tmp_path)
     assert "javan-basij-editorial" in find(tmp_path, "Basij")
+
+
+# -- answering from the postings ---------------------------------------------------------------
+#
+# Most queries are answered from the postings, not by Whoosh's search; the answers must be
+# Whoosh's to the last hit, score, snippet and count. A synthetic archive gives terms long
+# enough to span many blocks, words in several fields, and the spellings that bite.
+
+SYNTHETIC_STATEMENTS = 1500
+WORDS = [word for word in synth.VOCABULARY[40:2000] if len(word) > 3]
+COMMON, FREQUENT, RARE, OTHER = "resistance", "régime", WORDS[500], WORDS[1500]
+DIRECT_QUERIES = [
+    COMMON,
+    RARE,
+    f"{COMMON} {RARE}",
+    f"{COMMON} council",
+    f"{COMMON} OR {RARE}",
+    f"{FREQUENT} OR {OTHER} OR council",
+    f"{COMMON} -{RARE}",
+    f"{FREQUENT} -{COMMON} -council",
+    f"({COMMON} OR threat) -{FREQUENT}",
+    f'"{COMMON} forces"',
+    f'"the {COMMON} forces"',
+    f'"{RARE} {OTHER}" OR {COMMON}',
+    "vis-à-vis",
+    "Sha'bi",
+    "Qur’an",
+    "Ñúñez",
+    "speaker:nunez",
+    f"headline:{COMMON} text:council",
+    f"year:2019 {COMMON}",
+    "theme:syria",
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("synthetic")
+    synth.write(SYNTHETIC_STATEMENTS, root / "archive")
+    build_index(load_archive(root / "archive"), root / "index")
+    return root / "index"
+
+
+def whoosh_search(index_dir: Path, q: str, **params) -> dict:
+    """The answer of Whoosh's own search, which the direct path must give."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(query_module, "_direct", lambda *args, **kwargs: None)
+        return search(index_dir, q, **params)
+
+
+def direct_search(index_dir: Path, q: str, **params) -> dict:
+    """The answer of the direct path; an error answer where it hands the query to Whoosh."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(query_module, "_through_whoosh", None)
+        return search(index_dir, q, **params)
+
+
+@pytest.mark.parametrize("q", DIRECT_QUERIES)
+def test_direct_answer_is_whoosh_answer(synthetic, q):
+    answer = direct_search(synthetic, q)
+    assert answer["total"] and answer == whoosh_search(synthetic, q)
+
+
+@pytest.mark.parametrize("q", [COMMON, f"{COMMON} OR {RARE}", '"vis-à-vis"', f"{COMMON} -{RARE}"])
+def test_direct_pages_are_whoosh_pages(synthetic, q):
+    pages = math.ceil(whoosh_search(synthetic, q)["total"] / 7)
+    for page in (2, 3, pages // 2, pages, pages + 1):
+        answer = direct_search(synthetic, q, page=page, per_page=7)
+        assert answer == whoosh_search(synthetic, q, page=page, per_page=7)
+
+
+@pytest.mark.parametrize(
+    "filters", [{"year": 2019}, {"theme": "syria"}, {"date_from": "2018-01-01"}]
+)
+def test_direct_answer_with_filters_is_whoosh_answer(synthetic, filters):
+    answer = direct_search(synthetic, COMMON, **filters)
+    assert answer["total"] and answer == whoosh_search(synthetic, COMMON, **filters)
+
+
+@pytest.mark.parametrize("q", [COMMON, "vis-à-vis", f"{COMMON} OR {RARE}", f"{COMMON} -council"])
+def test_top_page_through_bounds_is_the_page_of_scoring_every_hit(synthetic, monkeypatch, q):
+    bounded = []
+    original = query_module._SegmentMatches.bounded_union
+
+    def spy(self, subqueries):
+        found = original(self, subqueries)
+        bounded.append(found is not None)
+        return found
+
+    monkeypatch.setattr(query_module, "BOUND_FROM", 1)
+    monkeypatch.setattr(query_module._SegmentMatches, "bounded_union", spy)
+    for page in (1, 2):
+        assert direct_search(synthetic, q, page=page) == whoosh_search(synthetic, q, page=page)
+    assert any(bounded) or q == "vis-à-vis"  # an OR of phrases holds no term at a bound
+
+
+def test_facets_of_many_hits_count_like_whoosh(synthetic, monkeypatch):
+    monkeypatch.setattr(query_module, "FACET_TABLES_FROM", 1)
+    whoosh_search(synthetic, COMMON)  # the tables are made from a searcher's second search
+    for q in (COMMON, f"{COMMON} OR {RARE}", "Sha'bi"):
+        assert direct_search(synthetic, q)["facets"] == whoosh_search(synthetic, q)["facets"]
+    assert query_module._searcher(synthetic).facets is not None
+
+
+def test_scores_worked_out_on_the_matcher_tree_are_whoosh_scores(synthetic):
+    opened = query_module._searcher(synthetic)
+    # A context with the current match needed makes Whoosh build unions even in small
+    # segments, the tree `_Sums` reads (for others, Whoosh's walk is the fallback).
+    context = opened.searcher.context(needs_current=True)
+    for text in DIRECT_QUERIES:
+        q = query_module._parse(
+            opened.searcher, query_module._minus_as_not(text), query_module.DEFAULT_FIELDS
+        )
+        matched = query_module._matched(opened, q, [], terms=True)
+        for evaluation in matched.evaluations:
+            docnums = sorted(matched.scores)
+            sums = query_module._Sums(evaluation)
+            worked_out = [sums.score(q.matcher(opened.searcher, context), d) for d in docnums]
+            walked = query_module._walked_scores(q.matcher(opened.searcher, context), docnums)
+            assert worked_out == [walked[d] for d in docnums]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "resis*",  # words by wildcard
+        # Whoosh records a NOT phrase's words where its matchers stop: on hits, maybe.
+        f'{FREQUENT} -"{COMMON} forces"',
+    ],
+)
+def test_query_the_direct_path_leaves_aside_is_answered_by_whoosh(synthetic, q):
+    answer = search(synthetic, q)
+    assert answer["total"] and answer == whoosh_search(synthetic, q)
+    assert "error" in direct_search(synthetic, q)
+
+
+def test_index_of_several_segments_with_deletions_answers_like_whoosh(archive, tmp_path):
+    build_index(archive, tmp_path)
+    edited = dataclasses.replace(
+        archive.statements["javan-basij-editorial"], paragraphs=("Basij resistance, again.",)
+    )
+    build_index(with_statements(archive, {**archive.statements, edited.id: edited}), tmp_path)
+    assert len(query_module._searcher(tmp_path).segments) > 1
+    for q in ("Basij", "resistance", "Basij -Israel", '"Basij resistance"', "Basij OR Israel"):
+        assert direct_search(tmp_path, q) == whoosh_search(tmp_path, q)
+
+
+# Texts the highlighter's fragmenter treats apart: a word longer than a fragment, a text
+# past Whoosh's character limit, matches close enough to share a fragment and far apart.
+HIGHLIGHTED = {
+    "long-word": "Zyxalpha " + "z" * 300 + " zyxalpha once more, then zyxalpha.",
+    "past-limit": "Filler words here. " * 2000 + "Zyxalpha at the end. " * 3,
+    "crowded": "Zyxalpha, zyxalpha; zyxalpha's zyxalpha’s! " * 40,
+    "sparse": ("Zyxalpha starts. " + "Nothing to see in this part of the text. " * 30) * 3,
+}
+
+
+def test_snippets_are_whoosh_highlights(archive, tmp_path):
+    statement = archive.statements["javan-basij-editorial"]
+    texts = {
+        key: dataclasses.replace(statement, id=key, paragraphs=(text,))
+        for key, text in HIGHLIGHTED.items()
+    }
+    build_index(with_statements(archive, {**archive.statements, **texts}), tmp_path)
+    for q in ("zyxalpha", '"zyxalpha zyxalpha"', "zyxalpha -nothing", "zyxalpha OR filler"):
+        answer = direct_search(tmp_path, q, per_page=100)
+        assert answer["hits"] and answer == whoosh_search(tmp_path, q, per_page=100)
+
+
+def test_facet_counted_by_codes_or_bit_sets_is_counted_as_by_keys(synthetic):
+    opened = query_module._searcher(synthetic)
+    size = opened.searcher.doc_count_all()
+    rng = random.Random(7)
+    for name, keys in opened.facet_keys.items():
+        facet = query_module._facet(keys, size)
+        several = name in query_module.LIST_FACETS
+        for count in (1, 50, size // 2, size):
+            docs = rng.sample(range(size), count)
+            by_keys = list(query_module._counts(keys, docs, several).items())
+            by_codes = query_module._code_counts(facet, docs, several)
+            by_bits = query_module._bit_counts(facet.bits, query_module._bit_set(docs, size))
+            assert list(by_codes.items()) == list(by_bits.items()) == by_keys
