@@ -35,13 +35,18 @@ def output(tmp_path_factory) -> Path:
         set_outlet(root, statement_id, "x1")
     for statement_id in X12:
         set_outlet(root, statement_id, "x12")
+    return built(root, ONRECORD_PER_PAGE=1)
+
+
+def built(root: Path, **settings) -> Path:
+    """`root`'s records built with `settings`; the output folder."""
     build(
         REPO / "pelicanconf.py",
         output=root / "output",
         index_dir=root / "var" / "index",
         ONRECORD_ROOT=str(root),
-        ONRECORD_PER_PAGE=1,
         ONRECORD_PAGEFIND=False,
+        **settings,
     )
     return root / "output"
 
@@ -73,16 +78,7 @@ def test_page_numbers_sit_in_their_own_path_segment(output):
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory) -> Path:
     """The seed's timeline, three entries a page."""
-    root = copy_records(tmp_path_factory.mktemp("timeline"))
-    build(
-        REPO / "pelicanconf.py",
-        output=root / "output",
-        index_dir=root / "var" / "index",
-        ONRECORD_ROOT=str(root),
-        ONRECORD_ENTRIES_PER_PAGE=3,
-        ONRECORD_PAGEFIND=False,
-    )
-    return root / "output"
+    return built(copy_records(tmp_path_factory.mktemp("timeline")), ONRECORD_ENTRIES_PER_PAGE=3)
 
 
 def timeline_pages(output: Path) -> list[BeautifulSoup]:

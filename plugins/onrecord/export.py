@@ -877,17 +877,22 @@ def update_json(
     lines = _json_lines_by_id(previous)
     if lines is None:
         return False
-    references = _References(archive, site_url)
-    _write_json_lines(
-        (
-            lines[s.id]
-            if s.id in lines and s.id not in changed
-            else _json_line(_statement_data(s, archive, references))
-            for s in archive.chronological
-        ),
-        path,
-    )
+    _write_json_lines(_kept_or_made(archive, site_url, lines, changed, _json_line), path)
     return True
+
+
+def _kept_or_made(
+    archive: Archive,
+    site_url: str,
+    kept: dict[str, str],
+    changed: set[str],
+    make: Callable[[dict], str],
+) -> Iterator[str]:
+    """Each published statement's entry, in list order: as `kept` has it, or made anew."""
+    references = _References(archive, site_url)
+    for statement in archive.chronological:
+        entry = None if statement.id in changed else kept.get(statement.id)
+        yield entry if entry is not None else make(_statement_data(statement, archive, references))
 
 
 def _json_lines_by_id(path: Path) -> dict[str, str] | None:
@@ -917,17 +922,14 @@ def update_csv(
     rows = _csv_rows_by_id(previous)
     if rows is None:
         return False
-    references = _References(archive, site_url)
 
     def write(temporary: Path) -> None:
         with temporary.open("w", encoding="utf-8-sig", newline="") as file:
             file.write(_csv_text([CSV_COLUMNS]))
-            file.writelines(
-                rows[s.id]
-                if s.id in rows and s.id not in changed
-                else _csv_text([csv_row(_statement_data(s, archive, references))])
-                for s in archive.chronological
+            made = _kept_or_made(
+                archive, site_url, rows, changed, lambda d: _csv_text([csv_row(d)])
             )
+            file.writelines(made)
 
     _replace_atomically(path, write)
     return True
