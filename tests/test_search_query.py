@@ -14,7 +14,9 @@ import pytest
 from onrecord import synth
 from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.search import answers as answers_module
 from onrecord.search import build_index, search
+from onrecord.search import postings as postings_module
 from onrecord.search import query as query_module
 from onrecord.search.query import labels, snippet_as_text
 
@@ -487,22 +489,22 @@ def test_direct_answer_with_filters_is_whoosh_answer(synthetic, filters):
 @pytest.mark.parametrize("q", [COMMON, "vis-à-vis", f"{COMMON} OR {RARE}", f"{COMMON} -council"])
 def test_top_page_through_bounds_is_the_page_of_scoring_every_hit(synthetic, monkeypatch, q):
     bounded = []
-    original = query_module._SegmentMatches.bounded_union
+    original = postings_module._SegmentMatches.bounded_union
 
     def spy(self, subqueries):
         found = original(self, subqueries)
         bounded.append(found is not None)
         return found
 
-    monkeypatch.setattr(query_module, "BOUND_FROM", 1)
-    monkeypatch.setattr(query_module._SegmentMatches, "bounded_union", spy)
+    monkeypatch.setattr(postings_module, "BOUND_FROM", 1)
+    monkeypatch.setattr(postings_module._SegmentMatches, "bounded_union", spy)
     for page in (1, 2):
         assert direct_search(synthetic, q, page=page) == whoosh_search(synthetic, q, page=page)
     assert any(bounded) or q == "vis-à-vis"  # an OR of phrases holds no term at a bound
 
 
 def test_facets_of_many_hits_count_like_whoosh(synthetic, monkeypatch):
-    monkeypatch.setattr(query_module, "FACET_TABLES_FROM", 1)
+    monkeypatch.setattr(postings_module, "FACET_TABLES_FROM", 1)
     whoosh_search(synthetic, COMMON)  # the tables are made from a searcher's second search
     for q in (COMMON, f"{COMMON} OR {RARE}", "Sha'bi"):
         assert direct_search(synthetic, q)["facets"] == whoosh_search(synthetic, q)["facets"]
@@ -518,12 +520,12 @@ def test_scores_worked_out_on_the_matcher_tree_are_whoosh_scores(synthetic):
         q = query_module._parse(
             opened.searcher, query_module._minus_as_not(text), query_module.DEFAULT_FIELDS
         )
-        matched = query_module._matched(opened, q, [], terms=True)
+        matched = postings_module._matched(opened, q, [], terms=True)
         for evaluation in matched.evaluations:
             docnums = sorted(matched.scores)
-            sums = query_module._Sums(evaluation)
+            sums = postings_module._Sums(evaluation)
             worked_out = [sums.score(q.matcher(opened.searcher, context), d) for d in docnums]
-            walked = query_module._walked_scores(q.matcher(opened.searcher, context), docnums)
+            walked = postings_module._walked_scores(q.matcher(opened.searcher, context), docnums)
             assert worked_out == [walked[d] for d in docnums]
 
 
@@ -579,11 +581,11 @@ def test_facet_counted_by_codes_or_bit_sets_is_counted_as_by_keys(synthetic):
     size = opened.searcher.doc_count_all()
     rng = random.Random(7)
     for name, keys in opened.facet_keys.items():
-        facet = query_module._facet(keys, size)
+        facet = postings_module._facet(keys, size)
         several = name in query_module.LIST_FACETS
         for count in (1, 50, size // 2, size):
             docs = rng.sample(range(size), count)
-            by_keys = list(query_module._counts(keys, docs, several).items())
-            by_codes = query_module._code_counts(facet, docs, several)
-            by_bits = query_module._bit_counts(facet.bits, query_module._bit_set(docs, size))
+            by_keys = list(answers_module._counts(keys, docs, several).items())
+            by_codes = postings_module._code_counts(facet, docs, several)
+            by_bits = postings_module._bit_counts(facet.bits, postings_module._bit_set(docs, size))
             assert list(by_codes.items()) == list(by_bits.items()) == by_keys
