@@ -11,7 +11,6 @@ reads surprisingly (`010` is 8) are refused with a `Problem` pointing at the spo
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -83,12 +82,6 @@ class Document:
     ) -> Problem:
         line, column = self.key_mark(path) if at_key else self.mark(path)
         return Problem(self.path, line, column, message, hint)
-
-
-# Embeddings and overrides (U+202A–U+202E) reorder what follows them on screen: a record
-# holding one can show a name or a quote other than the one it stores. Isolates (U+2066–
-# U+2069) only keep a phrase's direction to itself, and stay allowed.
-_DIRECTION_CONTROL = re.compile("[\u202a-\u202e]")
 
 
 class _Refused(Exception):
@@ -278,15 +271,6 @@ def _refuse_key(key_node: yaml.Node) -> NoReturn:
 def _scalar(node: yaml.ScalarNode, path: Path_, document: Document) -> object:
     tag = node.tag
     if tag == _STR:
-        found = _DIRECTION_CONTROL.search(node.value)
-        if found:
-            raise _Refused(
-                node,
-                f"character U+{ord(found[0]):04X} ({unicodedata.name(found[0])}) would change "
-                "the order in which the text is shown",
-                "remove it: pages set each text's direction from its language, and an "
-                "override can make displayed words read otherwise than they are written",
-            )
         return node.value
     if tag not in _SCALAR_TAGS:
         raise _Refused(
