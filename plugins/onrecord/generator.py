@@ -142,6 +142,7 @@ class ArchiveGenerator(Generator):
         self.directory = Directory.of(archive)
         self.jobs: list[pages.Job] = []
         self.statement_pages: dict[str, str] = {}  # job key → statement id
+        self.footnote_pages: dict[str, dict[int, int]] = {}  # source id → footnote → page
         self.sitemap: list[tuple[str, date | None]] = []
         self._exports()  # the longest job: first, so a worker starts on it at once
         self._home()
@@ -418,9 +419,12 @@ class ArchiveGenerator(Generator):
 
     def _footnote_page(self, source: Source, number: int | None) -> int:
         """The page of `source`'s page that lists footnote `number` (see `_sources`)."""
-        numbers = [f.number for f in source.footnotes]
-        at = numbers.index(number) if number in numbers else 0
-        return at // self.entries_per_page + 1
+        pages = self.footnote_pages.get(source.id)
+        if pages is None:  # once a source, not once a statement
+            per_page = self.entries_per_page
+            pages = {f.number: at // per_page + 1 for at, f in enumerate(source.footnotes)}
+            self.footnote_pages[source.id] = pages
+        return pages.get(number, 1)
 
     def _claims(self) -> None:
         archive = self.archive
