@@ -11,6 +11,7 @@ one and deletes the ones no job makes any more (an incremental build).
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 import hashlib
 import io
 import json
@@ -314,22 +315,11 @@ def commit(staging: Path, output: Path, obsolete: Iterable[str]) -> int:
 
 def _same_bytes(new: Path, old: Path) -> bool:
     try:
-        if new.stat().st_size != old.stat().st_size:
-            return False
-        with open(new, "rb") as one, open(old, "rb") as other:
-            # Chunk by chunk: a changed database differs in its first page (its change
-            # counter), and is not read whole twice to find that out.
-            while True:
-                chunk = one.read(_CHUNK)
-                if chunk != other.read(_CHUNK):
-                    return False
-                if not chunk:
-                    return True
+        # Sizes first, then chunk by chunk: a changed database differs in its first page
+        # (its change counter), and is not read whole twice to find that out.
+        return filecmp.cmp(new, old, shallow=False)
     except OSError:
         return False
-
-
-_CHUNK = 1 << 16
 
 
 def _remove_empty_parents(folder: Path, top: Path) -> None:
