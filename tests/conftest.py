@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The archive the tests build from: a frozen copy of the seed report's records (content/,
+# speakers/, permalinks.txt), so an editor's new records never change what a test expects.
+# The committed records get content-agnostic checks only (test_content.py).
+SEED = REPO / "tests" / "fixtures" / "seed"
 SEED_REPORT = REPO.parent / "shared" / "seed" / "000_cb427fd12526e9cd.txt"
 
 
-def copy_records(target: Path) -> Path:
-    """A copy of the committed records (content/ and speakers/) under `target`."""
-    shutil.copytree(REPO / "content", target / "content")
-    shutil.copytree(REPO / "speakers", target / "speakers")
+def copy_records(target: Path, source: Path = SEED) -> Path:
+    """A copy of an archive's records (content/ and speakers/; the seed's by default)."""
+    shutil.copytree(source / "content", target / "content")
+    shutil.copytree(source / "speakers", target / "speakers")
     return target
 
 
@@ -55,7 +59,12 @@ def built_site(tmp_path_factory) -> Path:
     from onrecord.build import build
 
     base = tmp_path_factory.mktemp("site")
-    build(REPO / "pelicanconf.py", output=base / "output", index_dir=base / "var" / "index")
+    build(
+        REPO / "pelicanconf.py",
+        output=base / "output",
+        index_dir=base / "var" / "index",
+        ONRECORD_ROOT=str(SEED),
+    )
     return base
 
 

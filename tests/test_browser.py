@@ -8,18 +8,17 @@ never skip), so a machine that cannot run them is noticed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from conftest import SEED
 from playwright.sync_api import expect
 
 from onrecord.load import load_archive
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
 STATEMENT = "jafari-press-conference"
 STATEMENT_PATH = f"/statements/{STATEMENT}/"
 # One page of every kind a reader lands on.
@@ -37,7 +36,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def archive():
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from test_bad_fixtures import CASES, GOOD, archive_with
 
 from onrecord import cli
 
-REPO = Path(__file__).resolve().parents[1]
 WHERE = re.compile(r"^\S+:\d+:\d+: ", re.MULTILINE)
 
 
@@ -35,7 +35,7 @@ def settings_file(folder: Path, root: Path, output: Path, index_dir: Path, **ext
     at a copy of the records and at its own output and index folders.
     """
     values = {
-        "PATH": str(REPO / "content"),  # Pelican wants it to exist; its pages/ are the repo's
+        "PATH": str(root / "content"),  # Pelican wants it to exist
         "ONRECORD_ROOT": str(root),
         "OUTPUT_PATH": str(output),
         "ONRECORD_INDEX_DIR": str(index_dir),

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import SEED
+
 from onrecord.load import load_archive
 
-REPO = Path(__file__).resolve().parents[1]
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 COUNTS = re.compile(
     r"ok: \d+ statements?, \d+ speakers?, \d+ outlets?, \d+ themes?, \d+ sources?, \d+ claims?"
@@ -40,21 +41,21 @@ def broken_copy(tmp_path: Path) -> Path:
     return root
 
 
-def test_committed_records_pass_with_the_counts_line():
-    result = onrecord("--root", str(REPO), "check")
+def test_seed_records_pass_with_the_counts_line():
+    result = onrecord("--root", str(SEED), "check")
     assert (result.returncode, result.stderr) == (0, "")
     assert COUNTS.fullmatch(result.stdout.strip())
 
 
 def test_counts_line_matches_the_loaded_archive():
-    counts = load_archive(REPO).counts()
-    result = onrecord("--root", str(REPO), "check")
+    counts = load_archive(SEED).counts()
+    result = onrecord("--root", str(SEED), "check")
     assert f"{counts['statements']} statements" in result.stdout
     assert f"{counts['speakers']} speakers" in result.stdout
 
 
 def test_root_defaults_to_the_current_folder():
-    result = onrecord("check", cwd=REPO)
+    result = onrecord("check", cwd=SEED)
     assert result.returncode == 0
     assert COUNTS.fullmatch(result.stdout.strip())
 

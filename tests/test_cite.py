@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import SEED
 
 from onrecord import cite
 from onrecord.load import load_archive
 from onrecord.model import Archive
 
-REPO = Path(__file__).resolve().parents[1]
 SITE = "https://onrecord.example"
 HOSTILE = "</script><script>alert(1)</script>"
 
@@ -25,7 +25,7 @@ def permalink(statement_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def item_of(archive: Archive, statement_id: str) -> dict:
@@ -35,7 +35,7 @@ def item_of(archive: Archive, statement_id: str) -> dict:
 def edited_archive(tmp_path: Path, path: str, field: str, value: str) -> Archive:
     """The seed records copied to `tmp_path`, with one top-level field of one file changed."""
     for folder in ("content", "speakers"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
+        shutil.copytree(SEED / folder, tmp_path / folder)
     record = tmp_path / path
     text = record.read_text(encoding="utf-8")
     # A JSON string is a valid YAML double-quoted scalar, whatever it holds.

@@ -12,12 +12,12 @@ import itertools
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from onrecord import cite, citestyles, synth, urls
 from onrecord.citestyles import UnsupportedItem
 from onrecord.load import load_archive
 
-REPO = Path(__file__).resolve().parents[1]
 SITE = "https://onrecord.example"
 SYNTHETIC_STATEMENTS = 300
 
@@ -213,7 +213,7 @@ def test_render_gives_the_styles_of_cite_in_their_order():
 
 
 def test_every_committed_statement_renders_as_citeproc_renders_it():
-    items = archive_items(REPO)
+    items = archive_items(SEED)
     assert items
     assert differences(items) == []
 

@@ -18,6 +18,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import REPO, SEED
 from playwright.sync_api import expect
 
 from onrecord import cli, jsonld, permalinks, urls
@@ -30,7 +31,6 @@ from onrecord.problems import RecordError
 from onrecord.search.query import search
 from onrecord.serve import create_app
 
-REPO = Path(__file__).resolve().parents[1]
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 SPEECH = "khamenei-ahl-al-bayt-speech"
 CLAIM_FILE = "content/claims/test-claim.yaml"
@@ -41,7 +41,7 @@ JAFARI_WORDS = "every new war will cause the eradication of the Zionist regime"
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def page(output: Path, path: str) -> BeautifulSoup:
@@ -140,15 +140,15 @@ def test_an_appearance_in_a_withdrawn_statement_is_refused(tmp_path):
     ]
 
 
-def test_committed_claims_pass_the_check(capsys):
-    assert cli.main(["--root", str(REPO), "check"]) == 0
+def test_seed_claims_pass_the_check(capsys):
+    assert cli.main(["--root", str(SEED), "check"]) == 0
     assert capsys.readouterr().err == ""
 
 
-def test_committed_claims_are_tidy(capsys):
-    paths = [str(path) for path in sorted((REPO / "content" / "claims").glob("*.yaml"))]
+def test_seed_claims_are_tidy(capsys):
+    paths = [str(path) for path in sorted((SEED / "content" / "claims").glob("*.yaml"))]
     assert paths
-    assert cli.main(["--root", str(REPO), "fmt", "--check", *paths]) == 0
+    assert cli.main(["--root", str(SEED), "fmt", "--check", *paths]) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -316,7 +316,7 @@ def test_claim_pages_are_in_the_sitemap(output, archive):
 def test_claim_pages_are_permalinks(archive):
     produced = permalinks.produced(archive)
     assert {f"/claims/{claim_id}/" for claim_id in archive.claims} <= produced
-    assert permalinks.unlisted(permalinks.read(REPO / permalinks.FILE_NAME), archive) == []
+    assert permalinks.unlisted(permalinks.read(SEED / permalinks.FILE_NAME), archive) == []
 
 
 # -- structured data ---------------------------------------------------------------------------
@@ -427,7 +427,7 @@ def test_search_filters_statements_by_claim_kind(index_dir, archive):
 
 
 def test_search_command_takes_a_claim_kind(index_dir, archive, capsys):
-    args = ["--root", str(REPO), "search", "--index", str(index_dir), "--json"]
+    args = ["--root", str(SEED), "search", "--index", str(index_dir), "--json"]
     assert cli.main([*args, "--claim", "accusation", "Israel"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     unfiltered = {hit["id"] for hit in search(index_dir, "Israel", per_page=100)["hits"]}

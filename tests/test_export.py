@@ -16,13 +16,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import database_content
+from conftest import SEED, database_content
 
 from onrecord import export
 from onrecord.load import load_archive
 from onrecord.model import Archive, Statement
 
-REPO = Path(__file__).resolve().parents[1]
 SITE = "https://archive.example.org"
 SEED_IDS = {
     "fatemiyoun-communique",
@@ -39,7 +38,7 @@ SEED_IDS = {
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture(scope="module")

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SEED, copy_records
 
 from onrecord import cli, fmt
 from onrecord.load import Layout, build, load_archive, read_record
 from onrecord.yamlfile import Document, parse
 
-REPO = Path(__file__).resolve().parents[1]
-COMMITTED = [path for _, path in Layout(REPO).files()]
-KIND_OF = {path: kind for kind, path in Layout(REPO).files()}
-
-
-def copy_records(target: Path) -> Path:
-    """A copy of the committed records (content/ and speakers/) under `target`."""
-    shutil.copytree(REPO / "content", target / "content")
-    shutil.copytree(REPO / "speakers", target / "speakers")
-    return target
+COMMITTED = [path for _, path in Layout(SEED).files()]
+KIND_OF = {path: kind for kind, path in Layout(SEED).files()}
 
 
 MESSY = """\
@@ -93,28 +85,28 @@ def messed_up(data: dict) -> str:
     )
 
 
-# -- the committed records ---------------------------------------------------------------------
+# -- the seed fixture's records ------------------------------------------------------------
 
 
-def test_committed_records_are_in_canonical_layout(capsys):
-    code, out, err = fmt_run(REPO, capsys, "--check")
+def test_seed_records_are_in_canonical_layout(capsys):
+    code, out, err = fmt_run(SEED, capsys, "--check")
     assert (code, err) == (0, "")
     assert f"{len(COMMITTED)} records already tidy" in out
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(REPO)))
-def test_committed_record_is_its_own_canonical_text(path: Path):
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(SEED)))
+def test_seed_record_is_its_own_canonical_text(path: Path):
     kind = KIND_OF[path]
     data = document(kind, path, path.read_bytes()).data
-    text = fmt.canonical_text(data, kind, fmt.schema_comment(REPO, kind, path))
+    text = fmt.canonical_text(data, kind, fmt.schema_comment(SEED, kind, path))
     assert text == path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(SEED)))
 def test_messed_up_committed_record_comes_back_exactly(tmp_path: Path, capsys, path: Path):
     root = copy_records(tmp_path)
     kind = KIND_OF[path]
-    copy = root / path.relative_to(REPO)
+    copy = root / path.relative_to(SEED)
     before = document(kind, path, path.read_bytes())
     copy.write_text(messed_up(before.data), encoding="utf-8")
     assert fmt_run(root, capsys, str(copy))[0] == 0
@@ -338,14 +330,14 @@ def test_fresh_scaffold_is_already_tidy(root: Path, capsys, args: list[str]):
 # -- the installed command -------------------------------------------------------------------
 
 
-def test_installed_command_checks_the_committed_records():
+def test_installed_command_checks_the_current_folder():
     script = Path(sys.executable).with_name("onrecord")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "onrecord.cli"]
     result = subprocess.run(
         [*command, "fmt", "--check"],
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=SEED,
         stdin=subprocess.DEVNULL,
         timeout=60,
         check=False,
@@ -381,5 +373,5 @@ def test_byte_order_mark_and_crlf_are_rewritten(root: Path, capsys):
     isis.write_bytes(isis.read_bytes().replace(b"\n", b"\r\n"))
     assert fmt_run(root, capsys, "--check")[0] == 1
     assert fmt_run(root, capsys)[0] == 0
-    assert iraq.read_bytes() == (REPO / "content/themes/iraq.yaml").read_bytes()
-    assert isis.read_bytes() == (REPO / "content/themes/isis.yaml").read_bytes()
+    assert iraq.read_bytes() == (SEED / "content/themes/iraq.yaml").read_bytes()
+    assert isis.read_bytes() == (SEED / "content/themes/isis.yaml").read_bytes()

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, copy_records, database_content
+from conftest import REPO, SEED, copy_records, database_content
 
 from onrecord import pages
 from onrecord.build import build
@@ -29,7 +29,7 @@ class Archive:
 
     def __init__(self, base: Path) -> None:
         self.root = copy_records(base)
-        shutil.copy(REPO / "permalinks.txt", base / "permalinks.txt")
+        shutil.copy(SEED / "permalinks.txt", base / "permalinks.txt")
         self.output = base / "output"
         self.index = base / "var" / "index"
 
@@ -260,7 +260,7 @@ def test_pagefind_is_left_alone_when_no_statement_page_changed(archive):
 
 @pytest.fixture(scope="module")
 def statements():
-    return list(load_archive(REPO).statements.values())
+    return list(load_archive(SEED).statements.values())
 
 
 def test_records_that_differ_in_one_field_have_different_fingerprints(statements):

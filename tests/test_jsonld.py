@@ -8,20 +8,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 from jinja2 import Environment
 
 from onrecord import jsonld
 from onrecord.load import load_archive
 from onrecord.model import Archive
 
-REPO = Path(__file__).resolve().parents[1]
 SITE = "https://onrecord.example"
 HOSTILE = "</script><script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def statement_data(archive: Archive, statement_id: str, site_url: str = SITE) -> dict:
@@ -32,7 +32,7 @@ def statement_data(archive: Archive, statement_id: str, site_url: str = SITE) ->
 def edited_archive(tmp_path: Path, path: str, field: str, value: str) -> Archive:
     """The seed records copied to `tmp_path`, with one top-level field of one file changed."""
     for folder in ("content", "speakers"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
+        shutil.copytree(SEED / folder, tmp_path / folder)
     record = tmp_path / path
     text = record.read_text(encoding="utf-8")
     # A JSON string is a valid YAML double-quoted scalar, whatever it holds.

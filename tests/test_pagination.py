@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, copy_records
+from conftest import REPO, SEED, copy_records
 
 from onrecord.build import build
 
@@ -103,7 +103,7 @@ def test_the_timeline_pages_together_list_every_published_statement_once(timelin
     from onrecord.load import load_archive
 
     listed = [href for soup in timeline_pages(timeline) for href in entries(soup)]
-    published = load_archive(REPO).chronological
+    published = load_archive(SEED).chronological
     assert len(listed) == len(set(listed)) == len(published)
 
 

@@ -25,7 +25,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import REPO, copy_records, serving
+from conftest import REPO, SEED, copy_records, serving
 from test_build_atomic import run_build, settings_file, tree_digest
 
 from onrecord import cli
@@ -35,7 +35,7 @@ from onrecord.load import load_archive
 from onrecord.search.query import search
 from onrecord.serve import create_app
 
-PERMALINKS = REPO / "permalinks.txt"
+PERMALINKS = SEED / "permalinks.txt"
 STATEMENTS = Path("content/statements/2017")
 RECORD_FOLDERS = {
     "speakers": Path("speakers"),
@@ -116,17 +116,17 @@ def seed_urls() -> set[str]:
             if quote.get("nested"):
                 yield from statement_ids(quote["nested"])
 
-    for path in (REPO / STATEMENTS.parent).rglob("*.yaml"):
+    for path in (SEED / STATEMENTS.parent).rglob("*.yaml"):
         record = yaml.safe_load(path.read_text(encoding="utf-8"))
         urls |= {f"/statements/{i}/" for i in statement_ids(record)}
     for kind, folder in RECORD_FOLDERS.items():
-        urls |= {f"/{kind}/{path.stem}/" for path in (REPO / folder).glob("*.yaml")}
+        urls |= {f"/{kind}/{path.stem}/" for path in (SEED / folder).glob("*.yaml")}
     return urls
 
 
 def test_permalinks_file_is_current():
     done = subprocess.run(
-        [sys.executable, "-m", "onrecord.cli", "--root", str(REPO), "permalinks"],
+        [sys.executable, "-m", "onrecord.cli", "--root", str(SEED), "permalinks"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -137,7 +137,7 @@ def test_permalinks_file_is_current():
 
 
 def test_permalinks_file_is_sorted():
-    lines = listed(REPO)
+    lines = listed(SEED)
     assert lines == sorted(lines)
     assert len(lines) == len(set(lines))
 
@@ -145,7 +145,7 @@ def test_permalinks_file_is_sorted():
 def test_permalinks_file_lists_every_record_page_of_the_seed():
     urls = seed_urls()
     assert len([u for u in urls if u.startswith("/statements/")]) == 9
-    assert urls <= set(listed(REPO))
+    assert urls <= set(listed(SEED))
 
 
 def permalinks_cli(root: Path, capsys, *args: str) -> tuple[int, str, str]:
@@ -334,7 +334,7 @@ def test_withdrawn_statement_keeps_a_tombstone_page_saying_why_and_when(withdraw
 def test_withdrawn_statements_page_does_not_show_its_text(withdrawn):
     output, _ = withdrawn
     text = soup_of(output / WITHDRAWN_PATH / "index.html").get_text()
-    for paragraph in load_archive(REPO).statements[WITHDRAWN].paragraphs:
+    for paragraph in load_archive(SEED).statements[WITHDRAWN].paragraphs:
         assert paragraph[:40] not in text
 
 
@@ -416,7 +416,7 @@ def test_withdrawn_statement_is_not_found_by_search(withdrawn):
 
 @pytest.fixture(scope="module")
 def seed_history():
-    return with_history(load_archive(REPO), REPO)
+    return with_history(load_archive(SEED), SEED)
 
 
 def test_statement_page_shows_its_content_hash_and_last_change(output, seed_history):

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from onrecord import cli
 from onrecord.load import load_archive
 from onrecord.yamlfile import Document, parse
-
-REPO = Path(__file__).resolve().parents[1]
 
 KHAMENEI = [
     "--speaker",
@@ -31,9 +30,9 @@ KHAMENEI = [
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """A copy of the committed archive's records."""
-    shutil.copytree(REPO / "content", tmp_path / "content")
-    shutil.copytree(REPO / "speakers", tmp_path / "speakers")
+    """A copy of the seed fixture's records."""
+    shutil.copytree(SEED / "content", tmp_path / "content")
+    shutil.copytree(SEED / "speakers", tmp_path / "speakers")
     return tmp_path
 
 

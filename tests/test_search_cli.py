@@ -7,23 +7,22 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from onrecord.cli import main
 from onrecord.load import load_archive
 from onrecord.search import DEFAULT_INDEX_DIR, build_index
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def seed_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("index")
-    build_index(load_archive(REPO), index_dir)
+    build_index(load_archive(SEED), index_dir)
     return index_dir
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["--root", str(REPO), "search", *argv])
+    code = main(["--root", str(SEED), "search", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 

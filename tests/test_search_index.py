@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 
@@ -27,12 +28,10 @@ from onrecord.search import (
 from onrecord.search import index as search_index
 from onrecord.search.index import current_build, document, open_build, read_spellings, schema
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def with_statements(archive: Archive, statements: dict) -> Archive:

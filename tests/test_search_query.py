@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from onrecord import synth
 from onrecord.load import load_archive
@@ -20,7 +21,6 @@ from onrecord.search import postings as postings_module
 from onrecord.search import query as query_module
 from onrecord.search.query import labels, snippet_as_text
 
-REPO = Path(__file__).resolve().parents[1]
 ANSWER_KEYS = {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
 HIT_KEYS = {"id", "url", "speaker", "date", "score", "snippet"}
 JAFARI = {"jafari-basij-conference", "jafari-press-conference"}
@@ -28,7 +28,7 @@ JAFARI = {"jafari-basij-conference", "jafari-press-conference"}
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture(scope="module")

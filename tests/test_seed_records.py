@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from conftest import REPO, SEED
 
 from onrecord.load import load_archive
 from onrecord.model import Archive
 
-REPO = Path(__file__).resolve().parents[1]
 SEED_REPORT = REPO.parent / "shared" / "seed" / "000_cb427fd12526e9cd.txt"
 
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture(scope="module")

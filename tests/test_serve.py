@@ -19,13 +19,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import REPO, SEED
 
 from onrecord.cli import main
 from onrecord.load import load_archive
 from onrecord.model import Archive
 from onrecord.search import build_index
 
-REPO = Path(__file__).resolve().parents[1]
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
 SERVER_START_S = 20
 
@@ -110,7 +110,7 @@ def hit_ids(page: Reply) -> set[str]:
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture(scope="module")

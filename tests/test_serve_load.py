@@ -11,16 +11,15 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from conftest import SEED
 from test_serve import archive_with, fetch, running_server
 
 from onrecord.load import load_archive
 from onrecord.model import Archive
 from onrecord.search import build_index
 
-REPO = Path(__file__).resolve().parents[1]
 REQUESTS = 2_000
 CONCURRENCY = 16
 # A fixed mix: every kind of search answer (hits, facets, filters, suggestion, listing, API)
@@ -106,7 +105,7 @@ def report(title: str, latencies: list[float], seconds: float) -> None:
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture

@@ -14,16 +14,16 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import SEED
 
 from onrecord.load import load_archive
 
-REPO = Path(__file__).resolve().parents[1]
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
 def archive():
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def page(output: Path, path: str) -> BeautifulSoup:

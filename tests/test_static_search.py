@@ -22,7 +22,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, copy_records
+from conftest import REPO, SEED, copy_records
 from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
@@ -56,7 +56,7 @@ AGREED_QUERIES = [
 
 @pytest.fixture(scope="module")
 def archive():
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 def html_of(path: Path) -> BeautifulSoup:

@@ -8,12 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from onrecord import cli, stats
 from onrecord.load import load_archive
 from onrecord.model import Archive
-
-REPO = Path(__file__).resolve().parents[1]
 
 UNFINISHED = """\
 # yaml-language-server: $schema=../../../schema/statement.schema.json
@@ -40,7 +39,7 @@ kind: "person"
 
 @pytest.fixture(scope="module")
 def archive() -> Archive:
-    return load_archive(REPO)
+    return load_archive(SEED)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +49,8 @@ def report(archive: Archive) -> dict:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "content", tmp_path / "content")
-    shutil.copytree(REPO / "speakers", tmp_path / "speakers")
+    shutil.copytree(SEED / "content", tmp_path / "content")
+    shutil.copytree(SEED / "speakers", tmp_path / "speakers")
     (tmp_path / "content/statements/undated").mkdir()
     (tmp_path / "content/statements/undated/unfinished-statement.yaml").write_text(UNFINISHED)
     (tmp_path / "speakers/bare-speaker.yaml").write_text(BARE_SPEAKER)
