@@ -43,9 +43,10 @@ html: $(STAMP)
 serve: html
 	$(BIN)/onrecord serve --host $(HOST) --port $(PORT)
 
-# Debian's chromium for the browser tests; never a browser downloaded by Playwright.
+# Debian's chromium for the browser tests (never a browser downloaded by Playwright) and a
+# Java runtime for the Nu HTML checker; the script returns at once when both are there.
 browser:
-	@test -x /usr/bin/chromium || sh scripts/install-chromium.sh
+	@sh scripts/install-test-tools.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check plugins tests
