@@ -1,0 +1,81 @@
+"""An editor adds a second source by the README's steps, and the content checks still pass.
+
+The committed records are copied as they are today (whatever they hold), then a source is
+added the way the README tells an editor to: `onrecord new` for a source, a new speaker and
+two undated statements without headline or footnote, a YAML edit giving an existing speaker
+another spelling, `onrecord permalinks --update`. Every check `make test` runs on the
+committed records must pass on the result.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from content_checks import build_site, onrecord, record_problems, site_problems
+
+
+def new_record(root: Path, kind: str, *flags: str) -> Path:
+    result = onrecord(root, "new", kind, *flags)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / result.stdout.strip().splitlines()[-1]
+
+
+def add_spelling(speaker_file: Path, spelling: str) -> None:
+    """What an editor does by hand: one more line under the speaker's `other_names`."""
+    text = speaker_file.read_text(encoding="utf-8")
+    entry = f'- "{spelling}"'
+    if "\nother_names: []\n" in text:
+        text = text.replace("\nother_names: []\n", f"\nother_names:\n{entry}\n")
+    else:
+        text = text.replace("\nother_names:\n", f"\nother_names:\n{entry}\n", 1)
+    speaker_file.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory) -> Path:
+    """The committed records plus a second source added by the README's steps."""
+    root = tmp_path_factory.mktemp("grown")
+    for folder in ("content", "speakers"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
+
+    new_record(root, "source", "--id", "daily-press-review", "--title", "Daily Press Review")
+    new_record(
+        root, "speaker", "--id", "new-speaker", "--name", "A New Speaker", "--kind", "person"
+    )
+    existing = sorted(p for p in (root / "speakers").glob("*.yaml") if p.stem != "new-speaker")[0]
+    add_spelling(existing, "A Spelling Only This Review Uses")
+    for speaker, words in (("new-speaker", "First words."), (existing.stem, "Second words.")):
+        path = new_record(
+            root,
+            "statement",
+            "--speaker",
+            speaker,
+            "--source",
+            "daily-press-review",
+            "--text",
+            words,
+        )
+        assert path.parent.name == "undated"
+    result = onrecord(root, "permalinks", "--update")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_records_added_by_the_readme_steps_pass_check_fmt_and_permalinks(grown: Path):
+    assert record_problems(grown) == []
+
+
+def test_the_grown_archive_builds_and_its_site_passes_every_content_check(
+    grown: Path, tmp_path_factory
+):
+    output = build_site(grown, tmp_path_factory.mktemp("grown-site"))
+    added = sorted((grown / "content" / "statements" / "undated").glob("*.yaml"))
+    assert len(added) >= 2
+    for path in added:
+        assert (output / "statements" / path.stem / "index.html").is_file()
+    assert (output / "sources" / "daily-press-review" / "index.html").is_file()
+    assert site_problems(grown, output) == []
