@@ -51,7 +51,7 @@ def report(archive: Archive) -> dict:
 def root(tmp_path: Path) -> Path:
     shutil.copytree(SEED / "content", tmp_path / "content")
     shutil.copytree(SEED / "speakers", tmp_path / "speakers")
-    (tmp_path / "content/statements/undated").mkdir()
+    (tmp_path / "content/statements/undated").mkdir(exist_ok=True)
     (tmp_path / "content/statements/undated/unfinished-statement.yaml").write_text(UNFINISHED)
     (tmp_path / "speakers/bare-speaker.yaml").write_text(BARE_SPEAKER)
     return tmp_path
