@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -54,8 +55,10 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, FormatChecker
     from jsonschema.exceptions import ValidationError
 
-# The schemas live at the repository root, beside the records editors point them at.
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+# The schemas live at the repository root, beside the records editors point them at, and
+# ship inside the package (`onrecord/schema` links to them; setuptools copies the files into
+# the wheel), so an installed `onrecord` checks records with no repository beside it.
+SCHEMA_DIR = resources.files(__package__).joinpath("schema")
 KINDS = ("statement", "speaker", "outlet", "theme", "source", "claim")
 DATE_FIELDS = frozenset({"date", "published", "withdrawn_on"})
 

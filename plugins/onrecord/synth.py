@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib import resources
 from itertools import accumulate
 from pathlib import Path
 
@@ -615,7 +616,8 @@ def write(n: int, out: Path, seed: int = 0) -> Plan:
         raise FileExistsError(f"{out} is not empty: synth writes into a new or empty folder")
     the_plan = plan(n, seed)
     writer = Writer(out)
-    shutil.copytree(SCHEMA_DIR, out / "schema", dirs_exist_ok=True)
+    with resources.as_file(SCHEMA_DIR) as schemas:
+        shutil.copytree(schemas, out / "schema", dirs_exist_ok=True)
     for kind, records in (
         ("speaker", speakers(the_plan)),
         ("outlet", outlets(the_plan)),
