@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
+from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
@@ -190,9 +191,17 @@ class ArchiveGenerator(Generator):
 
         def make(folder: Path) -> list[str]:
             write_text(folder / save_as, self._render(path, template, variables, relative))
+            self._written(folder / save_as, variables)
             return [save_as]
 
         self.jobs.append(pages.Job(save_as, (template, path, relative, variables), make))
+
+    def _written(self, page: Path, variables: dict) -> None:
+        """Pelican's own writer sends `content_written` for each page it writes; so do we, so
+        that any Pelican plugin that post-processes pages sees the archive's too. (With no
+        receiver, nothing is made: the merged context would cost a few µs a page.)"""
+        if page.suffix == ".html" and signals.content_written.receivers:
+            signals.content_written.send(str(page), context={**self.context, **variables})
 
     def _listed_page(self, path: str, template: str, **variables) -> None:
         """A page that sitemap.xml lists (redirects, tombstones, search and 404 are not)."""
@@ -312,6 +321,7 @@ class ArchiveGenerator(Generator):
             }
             for name, text in files.items():
                 write_text(folder / name, text)
+            self._written(folder / urls.save_as(path), variables)
             return list(files)
 
         self.jobs.append(pages.Job(urls.save_as(path), (template, inputs), make))
