@@ -31,7 +31,7 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import pages, permalinks
+from . import buildstate, pages, permalinks
 from .history import with_history
 from .load import load_archive
 from .problems import RecordError
@@ -66,6 +66,16 @@ def build(
     index_dir = Path(index_dir or settings["ONRECORD_INDEX_DIR"]).resolve()
     # Caches of derived data (parsed records, citations) live beside the index, outside output/.
     cache_dir = Path(override.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
+    pagefind = settings.get("ONRECORD_PAGEFIND", True)
+    # Read before anything else: a file saved while this build runs makes the next one work.
+    inputs = inputs_key(settings, root, output, index_dir, pagefind)
+    state = buildstate.read(cache_dir)
+    if buildstate.unchanged(state, inputs, pages.folder_id(output), _index_build(index_dir)):
+        return (
+            {**state["figures"], "full": False, "rendered": 0, "unchanged": True}
+            | {key: 0.0 for key in ("load_s", "render_s", "pagefind_s", "index_s")}
+            | {"total_s": time.perf_counter() - started}
+        )
     archive = with_history(load_archive(root, cache_file=cache_dir / "records.pickle"), root)
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
@@ -77,7 +87,6 @@ def build(
     plan = pages.Plan(previous=pages.read_manifest(manifest_file, output))
     plan.full = not plan.previous.jobs
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
-    pagefind = settings.get("ONRECORD_PAGEFIND", True)
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)
         logging.getLogger("onrecord").setLevel(logging.WARNING)
@@ -98,9 +107,10 @@ def build(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return {
+    figures = {
         "statements": len(archive.statements),
         "full": plan.full,
+        "unchanged": False,
         "jobs": len(plan.written.jobs),
         "rendered": len(plan.rendered),
         "load_s": loaded - started,
@@ -109,6 +119,25 @@ def build(
         "index_s": index_s,  # in its own process, while the pages were rendered
         "total_s": time.perf_counter() - started,
     }
+    buildstate.write(cache_dir, inputs, plan.written.output_id, _index_build(index_dir), figures)
+    return figures
+
+
+def inputs_key(settings: dict, root: Path, output: Path, index_dir: Path, pagefind: bool) -> str:
+    """The key of everything a build with `settings` reads (buildstate.py)."""
+    from .generator import VOLATILE_SETTINGS
+
+    folders = [Path(__file__).parent, Path(settings["THEME"], "templates")]
+    digest = pages.site_digest(settings, folders, VOLATILE_SETTINGS)
+    where = {"root": str(root), "output": str(output), "index": str(index_dir)}
+    return buildstate.inputs_key(root, digest, {**where, "pagefind": bool(pagefind)})
+
+
+def _index_build(index_dir: Path) -> str | None:
+    try:
+        return str(search_index.current_build(index_dir))
+    except search_index.IndexMissing:
+        return None
 
 
 def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, staging: Path) -> float:
@@ -318,6 +347,12 @@ def main(settings_file: str, *, pagefind: bool = True) -> int:
     except BuildError as error:
         print(f"build stopped: {error}; output/ and the index are unchanged", file=sys.stderr)
         return 1
+    if figures["unchanged"]:
+        print(
+            f"nothing changed since the last build ({figures['statements']} statements; "
+            f"checked in {figures['total_s']:.2f} s)"
+        )
+        return 0
     print(
         f"built {figures['statements']} statements in {figures['total_s']:.2f} s "
         f"(load {figures['load_s']:.2f}, render {figures['render_s']:.2f}, "
