@@ -6,9 +6,12 @@ No assertion on any time: the figures depend on the machine and on what else it 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import REPO
 
 from onrecord import bench
 
@@ -35,6 +38,7 @@ def test_a_tiny_benchmark_run_writes_every_figure(tmp_path: Path):
     assert all(value > 0 for value in numbers.values()), numbers
     assert figures["files"] > figures["statement_files"]
     assert figures["baseline_files"] >= 200
+    assert figures["baseline_hugo_files"] >= 200  # a page per statement, and the lists
     # The table names the size it measured.
     assert "200" in result.stdout
 
@@ -43,3 +47,26 @@ def test_the_query_list_is_fixed_and_200_long():
     plan = bench.synth.plan(1000)
     assert bench.queries(plan) == bench.queries(plan)
     assert len(bench.queries(plan)) == 200
+
+
+def test_every_figure_is_documented_in_the_bench_readme():
+    documented = set(re.findall(r"`(\w+)`", (REPO / "bench" / "README.md").read_text("utf-8")))
+    assert [key for key in bench.KEYS if key not in documented] == []
+
+
+def test_the_readme_table_is_made_from_the_results_file():
+    results = json.loads((REPO / "bench" / "results.json").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert bench.with_table(readme, results) == readme, (
+        "README.md's Performance table is out of date: python -m onrecord.bench --readme-only"
+    )
+
+
+def test_the_table_shows_what_a_run_measured_and_a_dash_for_what_it_did_not():
+    row = dict.fromkeys(bench.KEYS) | {"n": 10_000, "cold_s": 14.44, "commit": "abcdef123"}
+    row |= {"baseline_hugo_s": 2.0, "ratio_vs_hugo": 7.22, "peak_rss_mb": 1300.0}
+    table = bench.markdown_table([row])
+    (line,) = [line for line in table.splitlines() if line.startswith("| 10,000")]
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert cells[:7] == ["10,000", "`abcdef1`", "14.4 s", "-", "-", "2.0 s", "7.2"]
+    assert "1.27 GiB" in cells

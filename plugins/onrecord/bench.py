@@ -4,13 +4,11 @@ For each size, in one run, in `bench/work/n<N>/`: write a synthetic archive (`sy
 build it cold, rebuild it unchanged, after editing one statement, after adding one,
 after renaming a speaker; build the index on its own; time `onrecord search` from process
 start to answer and the search service's warm latency over 200 fixed queries; and build
-the same statements as plain Markdown articles with stock Pelican (the baseline).
+the same statements as plain Markdown with its peers, stock Pelican and Hugo
+(`benchpeers.py`).
 
-Every measured build is its own subprocess, waited for with `os.wait4`, so wall time, CPU
-time and peak memory belong to that build alone; CPU time includes any worker processes
-the build waited for. `peak_rss_mb` is the largest single process of the tree (ru_maxrss:
-with Pagefind on, that is Pagefind's binary); `main_rss_mb` is the build's own Python
-process (its VmHWM, read until it exits); `tree_rss_mb` sums the tree, polled.
+Every measured build is its own subprocess (`benchmeasure.py`): wall time, CPU time and
+peak memory belong to that build alone (with Pagefind on, `peak_rss_mb` is Pagefind's).
 The results go to `bench/results.json` (a list, one object per size) and a table.
 """
 
@@ -28,16 +26,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from . import synth
+from . import benchpeers, synth
+from .benchmeasure import MB, BenchError, Run, measured, status_kib, tree_size
 from .build import pagefind_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +44,6 @@ DEFAULT_SIZES = (1000, 10_000)
 LARGE_SIZE = 100_000
 QUERY_COUNT, CLI_RUNS, WARM_UP = 200, 5, 20
 CLI_WORD = "resistance"
-MB = 1_000_000  # output sizes in MB (10^6 bytes), memory in MiB as the kernel counts it
 # Every key each size's object holds; None only where a part was switched off (--no-baseline).
 KEYS = (
     "n",
@@ -87,95 +83,17 @@ KEYS = (
     "baseline_output_mb",
     "baseline_files",
     "ratio_vs_pelican",
+    "baseline_hugo_s",
+    "baseline_hugo_cpu_s",
+    "baseline_hugo_rss_mb",
+    "baseline_hugo_output_mb",
+    "baseline_hugo_files",
+    "ratio_vs_hugo",
     "cpu_count",
     "commit",
     "python",
     "measured_at",
 )
-
-
-class BenchError(Exception):
-    """A step of the benchmark failed; the message says which and shows its error output."""
-
-
-# -- measuring one subprocess --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    wall_s: float
-    cpu_s: float
-    peak_rss_mb: float  # ru_maxrss: the largest single process of the tree
-    main_rss_mb: float  # the started process's own high-water mark (VmHWM), polled
-    tree_rss_mb: float  # the largest polled sum of RSS over the process and its descendants
-    stdout: str
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        found.extend(int(child) for child in children)
-        todo.extend(int(child) for child in children)
-    return found
-
-
-def _status_kib(pid: int, field: str = "VmRSS") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _poll_memory(pid: int, done: threading.Event, peak: dict[str, int]) -> None:
-    while not done.wait(0.05):
-        tree = sum(_status_kib(p) for p in (pid, *_descendants(pid)))
-        peak["tree"] = max(peak["tree"], tree)
-        # VmHWM only grows: the last reading before the process ends is its peak.
-        peak["main"] = max(peak["main"], _status_kib(pid, "VmHWM"))
-
-
-def measured(command: Sequence[str], *, cwd: Path | None = None, what: str = "") -> Run:
-    """Run `command` to its end; its wall and CPU time and memory. BenchError when it fails."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        # Output goes to files, not pipes: nobody reads a pipe while wait4 blocks.
-        process = subprocess.Popen(
-            list(command), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err
-        )
-        done, peak = threading.Event(), {"tree": 0, "main": 0}
-        poller = threading.Thread(target=_poll_memory, args=(process.pid, done, peak))
-        poller.start()
-        # wait4, not getrusage(RUSAGE_CHILDREN): the figures of this one child, not a running sum.
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        done.set()
-        poller.join()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-    if process.returncode != 0:
-        raise BenchError(
-            f"{what or command[0]} failed (exit {process.returncode}): "
-            f"{' '.join(map(str, command))}\n{stderr[-3000:]}"
-        )
-    return Run(
-        wall_s=wall,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
-        main_rss_mb=peak["main"] / 1024,
-        tree_rss_mb=peak["tree"] / 1024,
-        stdout=stdout,
-    )
 
 
 def onrecord_command() -> list[str]:
@@ -277,17 +195,6 @@ def index_alone(root: Path, index_root: Path) -> tuple[float, Run]:
     code = "import sys; from onrecord.bench import index_only; index_only(*sys.argv[1:])"
     run = measured([sys.executable, "-c", code, str(root), str(index_root)], what="index build")
     return float(run.stdout.strip().splitlines()[-1]), run
-
-
-def tree_size(folder: Path) -> tuple[int, int]:
-    """(bytes, files) under `folder`, symlinks not followed."""
-    total = count = 0
-    for base, _, names in os.walk(folder):
-        for name in names:
-            stat = os.lstat(os.path.join(base, name))
-            total += stat.st_size
-            count += 1
-    return total, count
 
 
 # -- search ----------------------------------------------------------------------------------------
@@ -401,7 +308,7 @@ def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
             _get(connection, params)
         times = sorted(_get(connection, params) * 1000 for params in fixed)
         connection.close()
-        memory = _status_kib(server.pid, "VmHWM") / 1024
+        memory = status_kib(server.pid, "VmHWM") / 1024
     return {
         "query_p50_ms": statistics.median(times),
         "query_p99_ms": times[min(len(times) - 1, round(0.99 * len(times)) - 1)],
@@ -428,80 +335,6 @@ def devserver_edit_s(root: Path, settings: Path) -> float:
 def _page_text(connection: http.client.HTTPConnection, path: str) -> str:
     connection.request("GET", path)
     return connection.getresponse().read().decode("utf-8", "replace")
-
-
-# -- the baseline: stock Pelican, one Markdown article per statement -------------------------------
-
-BASELINE_CONF = '''"""The benchmark's baseline: stock Pelican, default theme (onrecord.bench)."""
-
-AUTHOR = "Benchmark"
-SITENAME = "Baseline"
-SITEURL = ""
-PATH = "content"
-TIMEZONE = "UTC"
-DEFAULT_LANG = "en"
-DEFAULT_DATE = (2015, 1, 1)  # the undated statements
-DEFAULT_PAGINATION = 50  # as the archive's ONRECORD_PER_PAGE
-# Pelican's default `{name}{number}` makes category x1 page 12 collide with x12 page 1.
-PAGINATION_PATTERNS = (
-    (1, "{url}", "{save_as}"),
-    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
-)
-# Author and category feeds share one default file pattern: a speaker and an outlet with
-# the same name would collide. Feeds stay on, as the archive writes them too.
-AUTHOR_FEED_ATOM = "feeds/author/{slug}.atom.xml"
-AUTHOR_FEED_RSS = "feeds/author/{slug}.rss.xml"
-CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
-'''
-
-
-def _markdown(record: dict, names: dict[str, dict[str, str]]) -> str:
-    speaker = names["speaker"][record["speaker"]]
-    title = record["headline"] or f"{speaker}: statement {record['id']}"
-    meta = [
-        f"Title: {title}",
-        f"Slug: {record['id']}",
-        f"Author: {speaker}",
-    ]
-    if record["date"]:
-        meta.append(f"Date: {record['date']}")
-    if record["outlet"]:
-        meta.append(f"Category: {names['outlet'][record['outlet']]}")
-    if record["themes"]:
-        meta.append("Tags: " + ", ".join(names["theme"][t] for t in record["themes"]))
-    return "\n".join(meta) + "\n\n" + "\n\n".join(record["text"]) + "\n"
-
-
-def write_baseline(folder: Path, plan: synth.Plan) -> int:
-    """The same statements (nested ones included) as Markdown articles, and a conf.py."""
-    content = folder / "content"
-    content.mkdir(parents=True)
-    names = {
-        "speaker": {s["id"]: s["name"] for s in synth.speakers(plan)},
-        "outlet": {o["id"]: o["name"] for o in synth.outlets(plan)},
-        "theme": {t["id"]: t["name"] for t in synth.themes(plan)},
-    }
-    count = 0
-    for top in synth.statements(plan):
-        for record in synth.flattened(top):
-            (content / f"{record['id']}.md").write_text(_markdown(record, names), encoding="utf-8")
-            count += 1
-    (folder / "conf.py").write_text(BASELINE_CONF, encoding="utf-8")
-    return count
-
-
-def baseline(folder: Path, plan: synth.Plan) -> dict[str, float]:
-    write_baseline(folder, plan)
-    command = [sys.executable, "-m", "pelican", "content", "-s", "conf.py", "-o", "out", "-q"]
-    run = measured(command, cwd=folder, what="stock Pelican")
-    size, files = tree_size(folder / "out")
-    return {
-        "baseline_pelican_s": run.wall_s,
-        "baseline_cpu_s": run.cpu_s,
-        "baseline_rss_mb": run.peak_rss_mb,
-        "baseline_output_mb": size / MB,
-        "baseline_files": files,
-    }
 
 
 # -- one size, all sizes ---------------------------------------------------------------------------
@@ -569,8 +402,12 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     result.update({**empty, "baseline_files": None, "ratio_vs_pelican": None})
     if with_baseline:
         progress(f"n={n}: stock Pelican baseline")
-        result.update(baseline(folder / "baseline", plan))
+        result.update(benchpeers.pelican(folder / "baseline", plan))
         result["ratio_vs_pelican"] = result["cold_s"] / result["baseline_pelican_s"]
+    # Hugo always runs (a minute at 100,000, where stock Pelican takes a quarter of an hour).
+    progress(f"n={n}: Hugo baseline")
+    result.update(benchpeers.hugo(folder / "hugo", plan))
+    result["ratio_vs_hugo"] = result["cold_s"] / result["baseline_hugo_s"]
     result.update(
         cpu_count=os.cpu_count(),
         commit=commit(),
@@ -601,6 +438,8 @@ COLUMNS = (
     ("files", "files", "{:d}"),
     ("baseline_pelican_s", "pelican s", "{:.1f}"),
     ("ratio_vs_pelican", "ratio", "{:.2f}"),
+    ("baseline_hugo_s", "hugo s", "{:.1f}"),
+    ("ratio_vs_hugo", "ratio", "{:.1f}"),
 )
 
 
@@ -617,6 +456,69 @@ def table(results: list[dict]) -> str:
     return "\n".join(
         "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows
     )
+
+
+# The README's Performance table is made from bench/results.json, never typed.
+README = REPO / "README.md"
+TABLE_START, TABLE_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+
+
+def _figure(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
+
+
+def _memory(mib: float | None) -> str:
+    if mib is None:
+        return "-"
+    return f"{mib / 1024:.2f} GiB" if mib >= 1024 else f"{mib:.0f} MiB"
+
+
+def markdown_table(results: list[dict]) -> str:
+    """The README's table of `results`: one row per size, with the commit it measured."""
+    head = (
+        "| statements | commit | cold build (site + index) | stock Pelican | ratio | Hugo | ratio "
+        "| no-op rebuild | edit one | add one | rename a speaker | devserver: edit to page "
+        "| index alone | search p50 / p99 (service) | peak RSS | Pagefind | output |"
+    )
+    rows = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in results:
+        seconds = {key: _figure(r.get(key), "{:.1f} s") for key in KEYS if key.endswith("_s")}
+        cells = [
+            f"{r['n']:,}",
+            f"`{(r.get('commit') or '-')[:7]}`",
+            seconds["cold_s"],
+            seconds["baseline_pelican_s"],
+            _figure(r.get("ratio_vs_pelican"), "{:.2f}"),
+            seconds["baseline_hugo_s"],
+            _figure(r.get("ratio_vs_hugo"), "{:.1f}"),
+            seconds["noop_s"],
+            seconds["edit_one_s"],
+            seconds["add_one_s"],
+            seconds["rename_speaker_s"],
+            seconds["devserver_edit_s"],
+            seconds["index_s"],
+            f"{_figure(r.get('query_p50_ms'), '{:.1f}')} / "
+            f"{_figure(r.get('query_p99_ms'), '{:.1f}')} ms",
+            _memory(r.get("peak_rss_mb")),
+            f"{seconds['pagefind_s']}, {_memory(r.get('pagefind_peak_rss_mb'))}",
+            f"{_figure(r.get('output_mb'), '{:,.0f}')} MB, {_figure(r.get('files'), '{:,}')} files",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def with_table(readme: str, results: list[dict]) -> str:
+    """`readme` with the text between the table's markers made from `results`."""
+    before, start, rest = readme.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not (start and end):
+        raise BenchError(f"README.md has no {TABLE_START} … {TABLE_END} markers")
+    return f"{before}{start}\n{markdown_table(results)}\n{end}{after}"
+
+
+def write_readme_table(results_file: Path, readme: Path = README) -> None:
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    readme.write_text(with_table(readme.read_text(encoding="utf-8"), results), encoding="utf-8")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -641,13 +543,23 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--large", action="store_true", help=f"add {LARGE_SIZE:,} statements")
     top.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the results file (JSON)")
     top.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where the corpora go")
-    top.add_argument("--no-baseline", action="store_true", help="skip the stock Pelican build")
+    top.add_argument(
+        "--no-baseline", action="store_true", help="skip the stock Pelican build (Hugo still runs)"
+    )
     top.add_argument("--seed", type=int, default=0, help="the synthetic archive's seed")
+    top.add_argument(
+        "--readme-only",
+        action="store_true",
+        help="measure nothing: remake README.md's Performance table from the results file",
+    )
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.readme_only:
+        write_readme_table(args.out)
+        return 0
     sizes = sorted(set(args.sizes + ([LARGE_SIZE] if args.large else [])))
     results: list[dict] = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
