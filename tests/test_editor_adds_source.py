@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from conftest import REPO
@@ -34,48 +35,46 @@ def add_spelling(speaker_file: Path, spelling: str) -> None:
     speaker_file.write_text(text, encoding="utf-8")
 
 
+class Grown(NamedTuple):
+    root: Path
+    source: str  # the new source's id
+    statements: tuple[str, ...]  # the new statements' ids
+
+
 @pytest.fixture(scope="module")
-def grown(tmp_path_factory) -> Path:
+def grown(tmp_path_factory) -> Grown:
     """The committed records plus a second source added by the README's steps."""
     root = tmp_path_factory.mktemp("grown")
     for folder in ("content", "speakers"):
         shutil.copytree(REPO / folder, root / folder)
     shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
 
-    new_record(root, "source", "--id", "daily-press-review", "--title", "Daily Press Review")
-    new_record(
-        root, "speaker", "--id", "new-speaker", "--name", "A New Speaker", "--kind", "person"
-    )
-    existing = sorted(p for p in (root / "speakers").glob("*.yaml") if p.stem != "new-speaker")[0]
-    add_spelling(existing, "A Spelling Only This Review Uses")
-    for speaker, words in (("new-speaker", "First words."), (existing.stem, "Second words.")):
-        path = new_record(
-            root,
-            "statement",
-            "--speaker",
-            speaker,
-            "--source",
-            "daily-press-review",
-            "--text",
-            words,
-        )
+    # Names no record holds yet, whatever the committed records hold; ids are handed out.
+    taken = " ".join(p.read_text(encoding="utf-8") for p in (root / "speakers").glob("*.yaml"))
+    name = next(f"Speaker {n} Of The Review" for n in range(1000) if f"Speaker {n} " not in taken)
+    existing = sorted((root / "speakers").glob("*.yaml"))[0]
+    source = new_record(root, "source", "--title", "Daily Press Review").stem
+    speaker = new_record(root, "speaker", "--name", name, "--kind", "person").stem
+    add_spelling(existing, f"{name}, another spelling")
+    statements = []
+    for who, words in ((speaker, "First words."), (existing.stem, "Second words.")):
+        path = new_record(root, "statement", "--speaker", who, "--source", source, "--text", words)
         assert path.parent.name == "undated"
+        statements.append(path.stem)
     result = onrecord(root, "permalinks", "--update")
     assert result.returncode == 0, result.stderr
-    return root
+    return Grown(root, source, tuple(statements))
 
 
-def test_records_added_by_the_readme_steps_pass_check_fmt_and_permalinks(grown: Path):
-    assert record_problems(grown) == []
+def test_records_added_by_the_readme_steps_pass_check_fmt_and_permalinks(grown: Grown):
+    assert record_problems(grown.root) == []
 
 
 def test_the_grown_archive_builds_and_its_site_passes_every_content_check(
-    grown: Path, tmp_path_factory
+    grown: Grown, tmp_path_factory
 ):
-    output = build_site(grown, tmp_path_factory.mktemp("grown-site"))
-    added = sorted((grown / "content" / "statements" / "undated").glob("*.yaml"))
-    assert len(added) >= 2
-    for path in added:
-        assert (output / "statements" / path.stem / "index.html").is_file()
-    assert (output / "sources" / "daily-press-review" / "index.html").is_file()
-    assert site_problems(grown, output) == []
+    output = build_site(grown.root, tmp_path_factory.mktemp("grown-site"))
+    for statement in grown.statements:
+        assert (output / "statements" / statement / "index.html").is_file()
+    assert (output / "sources" / grown.source / "index.html").is_file()
+    assert site_problems(grown.root, output) == []
