@@ -19,6 +19,7 @@ from onrecord.search import answers as answers_module
 from onrecord.search import build_index, search
 from onrecord.search import postings as postings_module
 from onrecord.search import query as query_module
+from onrecord.search.opened import bit_set, facet_table, opened_index
 from onrecord.search.query import labels, snippet_as_text
 
 ANSWER_KEYS = {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
@@ -453,7 +454,7 @@ def synthetic(tmp_path_factory) -> Path:
 def whoosh_search(index_dir: Path, q: str, **params) -> dict:
     """The answer of Whoosh's own search, which the direct path must give."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(query_module, "_direct", lambda *args, **kwargs: None)
+        patch.setattr(query_module, "direct", lambda *args, **kwargs: None)
         return search(index_dir, q, **params)
 
 
@@ -508,11 +509,11 @@ def test_facets_of_many_hits_count_like_whoosh(synthetic, monkeypatch):
     whoosh_search(synthetic, COMMON)  # the tables are made from a searcher's second search
     for q in (COMMON, f"{COMMON} OR {RARE}", "Sha'bi"):
         assert direct_search(synthetic, q)["facets"] == whoosh_search(synthetic, q)["facets"]
-    assert query_module._searcher(synthetic).facets is not None
+    assert opened_index(synthetic).has_facet_tables
 
 
 def test_scores_worked_out_on_the_matcher_tree_are_whoosh_scores(synthetic):
-    opened = query_module._searcher(synthetic)
+    opened = opened_index(synthetic)
     # A context with the current match needed makes Whoosh build unions even in small
     # segments, the tree `_Sums` reads (for others, Whoosh's walk is the fallback).
     context = opened.searcher.context(needs_current=True)
@@ -549,7 +550,7 @@ def test_index_of_several_segments_with_deletions_answers_like_whoosh(archive, t
         archive.statements["javan-basij-editorial"], paragraphs=("Basij resistance, again.",)
     )
     build_index(with_statements(archive, {**archive.statements, edited.id: edited}), tmp_path)
-    assert len(query_module._searcher(tmp_path).segments) > 1
+    assert len(opened_index(tmp_path).segments) > 1
     for q in ("Basij", "resistance", "Basij -Israel", '"Basij resistance"', "Basij OR Israel"):
         assert direct_search(tmp_path, q) == whoosh_search(tmp_path, q)
 
@@ -577,15 +578,15 @@ def test_snippets_are_whoosh_highlights(archive, tmp_path):
 
 
 def test_facet_counted_by_codes_or_bit_sets_is_counted_as_by_keys(synthetic):
-    opened = query_module._searcher(synthetic)
+    opened = opened_index(synthetic)
     size = opened.searcher.doc_count_all()
     rng = random.Random(7)
     for name, keys in opened.facet_keys.items():
-        facet = postings_module._facet(keys, size)
-        several = name in query_module.LIST_FACETS
+        facet = facet_table(keys, size)
+        several = name in answers_module.LIST_FACETS
         for count in (1, 50, size // 2, size):
             docs = rng.sample(range(size), count)
             by_keys = list(answers_module._counts(keys, docs, several).items())
             by_codes = postings_module._code_counts(facet, docs, several)
-            by_bits = postings_module._bit_counts(facet.bits, postings_module._bit_set(docs, size))
+            by_bits = postings_module._bit_counts(facet.bits, bit_set(docs, size))
             assert list(by_codes.items()) == list(by_bits.items()) == by_keys

@@ -1,7 +1,7 @@
 """What an answer is made of, however it was found: the facets it counts and its hits.
 
 Shared by both ways of answering a query, Whoosh's own search (`query`) and the direct
-path from the postings (`postings`), and by the snippets: `_Unsupported` is how the
+path from the postings (`postings`), and by the snippets: `Unsupported` is how the
 direct path and the snippets hand a query they cannot answer as Whoosh does to Whoosh.
 """
 
@@ -24,14 +24,14 @@ FACET_FIELDS = {
 LIST_FACETS = {"theme": "theme_ids", "claim": "claim_kinds"}
 
 # A page as `query._run` shows it: the total, the page's hits, the facet counts.
-_Found = tuple[int, list[dict], dict[str, dict]]
+Found = tuple[int, list[dict], dict[str, dict]]
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """The direct path does not answer this query the way Whoosh does: Whoosh answers it."""
 
 
-def _facet_counts(facet_keys: dict[str, list], docs: set[int]) -> dict[str, dict]:
+def facet_counts(facet_keys: dict[str, list], docs: set[int]) -> dict[str, dict]:
     """Counts over every matching statement, not just the page, biggest first."""
     return {name: _counts(facet_keys[name], docs, name in LIST_FACETS) for name in FACET_FIELDS}
 
@@ -44,7 +44,7 @@ def _counts(keys: list, docs: set[int], several: bool) -> dict:
     return dict(sorted(shown.items(), key=lambda item: (-item[1], str(item[0]))))
 
 
-def _answer_hit(fields: dict, score: float | None, snippet: str, site_url: str) -> dict:
+def answer_hit(fields: dict, score: float | None, snippet: str, site_url: str) -> dict:
     """A hit as the answer shows it, from its stored fields."""
     statement_id = fields["id"]
     return {

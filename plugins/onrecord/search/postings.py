@@ -9,7 +9,7 @@ So words, phrases, AND, OR and NOT are answered here. Each term's postings are r
 block at a time (_read_postings), every hit gets its terms' scores from a table by
 (weight, length) and their sum (_SegmentMatches), the page's hits are ranked by Whoosh's
 exact scores, worked out on Whoosh's own matcher tree (_page, _Sums), and their snippets
-are Whoosh's highlights (_Highlighter). Anything else, Whoosh answers (query._through_whoosh).
+are Whoosh's highlights (Highlighter). Anything else, Whoosh answers (query._through_whoosh).
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ from __future__ import annotations
 import pickle
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from heapq import nlargest
 from itertools import accumulate, chain, compress, repeat
 from operator import add, contains, itemgetter, mul
-from typing import TYPE_CHECKING
 
 from whoosh import query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import (
     ArrayUnionMatcher,
     FilterMatcher,
@@ -42,12 +41,10 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .answers import FACET_FIELDS, LIST_FACETS, _answer_hit, _facet_counts, _Found, _Unsupported
+from .answers import FACET_FIELDS, LIST_FACETS, Found, Unsupported, answer_hit, facet_counts
 from .index import ids_and_weights
-from .snippets import SNIPPET_FIELDS, _Highlighter
-
-if TYPE_CHECKING:
-    from .query import _OpenSearcher
+from .opened import Facet, OpenedIndex, Segment, bit_set
+from .snippets import SNIPPET_FIELDS, Highlighter
 
 
 class _Unbounded(Exception):
@@ -59,43 +56,6 @@ BOUND_FROM = 5000
 
 
 @dataclass
-class _Segment:
-    """One segment of the index as the direct path reads it."""
-
-    searcher: Searcher  # the segment's own searcher (the index's, for a one-segment index)
-    offset: int  # the number of its first document in the whole index
-    count: int  # its documents, deleted ones included
-    deleted: frozenset[int]
-    lengths: dict[str, bytes] = field(default_factory=dict)  # see `length_bytes`
-
-    def length_bytes(self, fieldname: str) -> bytes:
-        """Each document's length in the field, as the byte Whoosh stores (0: no words)."""
-        found = self.lengths.get(fieldname)
-        if found is None:
-            found = self.lengths[fieldname] = _length_column(self, fieldname)
-        return found
-
-
-def _segments(searcher: Searcher) -> list[_Segment]:
-    return [
-        _Segment(leaf, offset, leaf.doc_count_all(), leaf.reader().deleted_docs_set)
-        for leaf, offset in searcher.leaf_searchers()
-    ]
-
-
-def _length_column(segment: _Segment, fieldname: str) -> bytes:
-    # Whoosh reads one document's length a call; the column is one read. Whoosh-reloaded
-    # 2.7.5 (pinned) keeps it in the per-document reader, one byte a document, cut short
-    # after the last document with words in the field.
-    perdoc = segment.searcher.reader()._perdoc
-    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return bytes(segment.count)
-    stored = bytes(column._dbfile.get(column._basepos, column._count))
-    return stored + bytes(segment.count - len(stored))
-
-
-@dataclass
 class _Postings:
     """One term's postings in one segment, in document order, deleted documents included."""
 
@@ -104,7 +64,7 @@ class _Postings:
     values: list[bytes]  # the encoded positions, when asked for
 
 
-def _read_postings(segment: _Segment, fieldname: str, btext: bytes, values: bool) -> _Postings:
+def _read_postings(segment: Segment, fieldname: str, btext: bytes, values: bool) -> _Postings:
     """The term's postings; their encoded positions too when `values` (phrases need them)."""
     reader = segment.searcher.reader()
     if (fieldname, btext) not in reader:
@@ -193,7 +153,7 @@ class _SegmentMatches:
     may differ, and `_page` settles the order with Whoosh's own scores.
     """
 
-    def __init__(self, segment: _Segment, weighting, need: int = 0) -> None:
+    def __init__(self, segment: Segment, weighting, need: int = 0) -> None:
         self.segment = segment
         self.weighting = weighting
         self.read: dict[tuple[str, bytes, bool], _Postings] = {}  # (field, term, values)
@@ -213,7 +173,7 @@ class _SegmentMatches:
         """The hits of `q` (the whole query when `top`) with their scores, less `shift`."""
         kind = type(q)
         if q.boost != 1.0:
-            raise _Unsupported
+            raise Unsupported
         if kind is query.Term:
             return self.term(q)
         if kind is query.Phrase:
@@ -225,7 +185,7 @@ class _SegmentMatches:
             return found
         if kind is query.And:
             return self.intersection(q.subqueries, top=top)
-        raise _Unsupported
+        raise Unsupported
 
     def postings(self, fieldname: str, btext: bytes, *, values: bool = False) -> _Postings:
         """The term's postings in the segment, read once per query."""
@@ -252,7 +212,7 @@ class _SegmentMatches:
             )
         if type(scorer) is WeightScorer:  # fields without lengths score their weights
             return weights
-        raise _Unsupported
+        raise Unsupported
 
     def term(self, q: query.Term) -> dict[int, float]:
         btext = _term_bytes(self.segment.searcher, q.fieldname, q.text)
@@ -268,12 +228,12 @@ class _SegmentMatches:
     def phrase(self, q: query.Phrase) -> dict[int, float]:
         schema = self.segment.searcher.schema
         if q.slop != 1 or not q.words:
-            raise _Unsupported
+            raise Unsupported
         if q.fieldname not in schema:
             return {}
         form = schema[q.fieldname].format
         if not form or not form.supports("positions"):
-            raise _Unsupported  # Whoosh's error, which the caller reports
+            raise Unsupported  # Whoosh's error, which the caller reports
         searcher = self.segment.searcher
         btexts = tuple(_term_bytes(searcher, q.fieldname, word) for word in q.words)
         if None in btexts:
@@ -403,7 +363,7 @@ class _SegmentMatches:
         required = [sub for sub in subqueries if type(sub) is not query.Not]
         excluded = [sub.query for sub in subqueries if type(sub) is query.Not]
         if not required:
-            raise _Unsupported  # everything but: Whoosh walks the whole index for it
+            raise Unsupported  # everything but: Whoosh walks the whole index for it
         # One required part ranks the hits alone: held at bounds as the whole query's OR.
         alone = top and len(required) == 1
         parts = sorted((self.matches(sub, top=alone) for sub in required), key=len)
@@ -533,7 +493,7 @@ class _Matched:
 
 
 def _matched(
-    opened: _OpenSearcher,
+    opened: OpenedIndex,
     q: query.Query,
     filters: list[query.Query],
     *,
@@ -554,7 +514,7 @@ def _matched(
         for docnum in segment.deleted:
             scores.pop(docnum, None)
             pool.pop(docnum, None)
-        if filters:  # no bounds with filters (see _direct)
+        if filters:  # no bounds with filters (see direct)
             scores = pool = _filtered(scores, _allowed(evaluation, filters))
         if terms:
             _record(evaluation, scores, found)
@@ -614,8 +574,8 @@ def _filtered(scores: dict[int, float], allowed: set[int]) -> dict[int, float]:
     return {docnum: s for docnum, s in scores.items() if docnum in allowed}
 
 
-def _direct(
-    opened: _OpenSearcher,
+def direct(
+    opened: OpenedIndex,
     q: query.Query,
     filters: list[query.Query],
     page: int,
@@ -623,7 +583,7 @@ def _direct(
     site: str,
     *,
     terms: bool,
-) -> _Found | None:
+) -> Found | None:
     """The page answered from the postings, or None for a query Whoosh must answer."""
     try:
         start, stop = (page - 1) * per_page, page * per_page
@@ -637,25 +597,25 @@ def _direct(
         scores = matched.scores
         stored = [opened.searcher.stored_fields(docnum) for docnum, _ in ranked]
         snippets = _snippets(opened, q, matched, stored, terms)
-    except _Unsupported:
+    except Unsupported:
         return None
     hits = [
-        _answer_hit(fields, score, snippet, site)
+        answer_hit(fields, score, snippet, site)
         for (_, score), fields, snippet in zip(ranked, stored, snippets, strict=True)
     ]
     return len(scores), hits, _facets(opened, scores)
 
 
 def _snippets(
-    opened: _OpenSearcher, q: query.Query, matched: _Matched, stored: list[dict], terms: bool
+    opened: OpenedIndex, q: query.Query, matched: _Matched, stored: list[dict], terms: bool
 ) -> list[str]:
     def snippets(recorded: set[tuple[str, bytes]]) -> list[str]:
-        highlighter = _Highlighter(opened, _words(opened, q, recorded, terms=terms))
+        highlighter = Highlighter(opened, _words(opened, q, recorded, terms=terms))
         return [highlighter.snippet(fields) for fields in stored]
 
     try:
         return snippets(matched.recorded | _stranded(opened, q, matched, terms))
-    except _Unsupported:  # unsure words Whoosh may or may not record: do they matter?
+    except Unsupported:  # unsure words Whoosh may or may not record: do they matter?
         found = snippets(matched.recorded)
         if found != snippets(matched.recorded | matched.unsure):
             raise
@@ -663,14 +623,14 @@ def _snippets(
 
 
 def _stranded(
-    opened: _OpenSearcher, q: query.Query, matched: _Matched, terms: bool
+    opened: OpenedIndex, q: query.Query, matched: _Matched, terms: bool
 ) -> set[tuple[str, bytes]]:
     """The unsure words (see `_record`) that Whoosh's term recording does report.
 
     In an OR of phrases Whoosh moves a phrase's matcher only on to its next match, so
     where its word matchers stop is where they stop walking the phrase alone; a word is
     recorded for a hit it stopped on. Elsewhere the walk depends on the rest of the query
-    (_Unsupported): `_snippets` then sends the query to Whoosh, unless the page's snippets
+    (Unsupported): `_snippets` then sends the query to Whoosh, unless the page's snippets
     are the same whether or not the unsure words count.
     """
     if not matched.unsure:
@@ -680,7 +640,7 @@ def _stranded(
         phrases = [sub for sub in q.subqueries if type(sub) is query.Phrase]
         phrases = None if len(phrases) + len(_term_leaves(q)) < len(q.subqueries) else phrases
     if phrases is None:
-        raise _Unsupported
+        raise Unsupported
     context = opened.searcher.context(needs_current=terms)
     unsure_fields = {fieldname for fieldname, _ in matched.unsure}
     found = set()
@@ -693,7 +653,7 @@ def _stranded(
             if m is NullMatcher:
                 continue
             if type(m) is not SpanNear2.SpanNear2Matcher:
-                raise _Unsupported
+                raise Unsupported
             while m.is_active():  # Whoosh's walk of the phrase, to its end
                 m.next()
             for word in map(_unwrapped, m.ms):
@@ -707,7 +667,7 @@ def _term_leaves(q: query.Or) -> list[query.Term]:
 
 
 def _page(
-    opened: _OpenSearcher,
+    opened: OpenedIndex,
     q: query.Query,
     matched: _Matched,
     start: int,
@@ -782,7 +742,7 @@ def _close_scores(candidates: list[tuple[float, int]]) -> Iterable[dict[int, flo
 
 
 def _whoosh_scores(
-    opened: _OpenSearcher, matched: _Matched, q: query.Query, approximate: dict, terms: bool
+    opened: OpenedIndex, matched: _Matched, q: query.Query, approximate: dict, terms: bool
 ) -> dict[int, float]:
     """Whoosh's score of each hit, on the matcher tree its search would use."""
     # The context the search's collector gives the query: terms=True asks for matchers
@@ -801,14 +761,14 @@ def _whoosh_scores(
             scores = dict(
                 zip(mine, map(partial(_Sums(evaluation).score, matcher), mine), strict=True)
             )
-        except _Unsupported:  # a matcher _Sums does not know: walk Whoosh's matcher
+        except Unsupported:  # a matcher _Sums does not know: walk Whoosh's matcher
             scores = _walked_scores(matcher, mine)
         for docnum, score in scores.items():
             if score is None:  # not a hit for Whoosh: never seen, but Whoosh decides
-                raise _Unsupported
+                raise Unsupported
             exact[segment.offset + docnum] = score
             if abs(score - approximate[segment.offset + docnum]) > _rounding(score) / 4:
-                raise _Unsupported
+                raise Unsupported
     return exact
 
 
@@ -869,7 +829,7 @@ class _Sums:
             return self.array_sum(m, docnum)
         if m is NullMatcher:
             return None
-        raise _Unsupported
+        raise Unsupported
 
     def array_sum(self, m: ArrayUnionMatcher, docnum: int) -> float | None:
         # ArrayUnionMatcher adds each submatcher's score times the boost, in order, to 0.0
@@ -898,7 +858,7 @@ class _Sums:
             return scorer._score(weight, byte_to_length(length))
         if type(scorer) is WeightScorer:
             return weight
-        raise _Unsupported
+        raise Unsupported
 
 
 def _unwrapped(m):
@@ -911,7 +871,7 @@ def _holds(docnums: list[int], docnum: int) -> bool:
 
 
 def _words(
-    opened: _OpenSearcher, q: query.Query, recorded: set[tuple[str, bytes]], *, terms: bool
+    opened: OpenedIndex, q: query.Query, recorded: set[tuple[str, bytes]], *, terms: bool
 ) -> dict[str, frozenset[str]]:
     """The words a snippet marks in each field, as Whoosh's highlighter collects them."""
     searcher = opened.searcher
@@ -931,85 +891,39 @@ def _words(
 FACET_TABLES_FROM = 1000
 
 
-@dataclass
-class _Facet:
-    """One facet as many hits are counted: each value's number, and each value's bit set."""
-
-    names: list  # number → the value, as facet_keys holds it
-    codes: bytes | array | list  # by document: its value's number (several: bytes of them)
-    bits: dict  # value → a bit set of its documents; no entry for None and ""
-
-
-def _facets(opened: _OpenSearcher, scores: dict[int, float]) -> dict[str, dict]:
-    """Counts over every hit, biggest first (as `_facet_counts`).
+def _facets(opened: OpenedIndex, scores: dict[int, float]) -> dict[str, dict]:
+    """Counts over every hit, biggest first (as `facet_counts`).
 
     Counting the hits' values by number costs some 30 ns a value; AND-ing the hits' bit
     set with each value's costs some 5 µs a value at 100,000 statements, in proportion to
     the index's size. Each facet is counted the cheaper way.
     """
-    # The tables take a fifth of a second at 100,000 statements: worth it for a searcher
-    # that answers many queries, not for `onrecord search`'s one.
-    if len(scores) < FACET_TABLES_FROM or (opened.facets is None and opened.searches < 2):
-        return _facet_counts(opened.facet_keys, scores.keys())
+    # The tables are worth it for a searcher that answers many queries, not for `onrecord
+    # search`'s one (OpenedIndex.facet_tables).
+    if len(scores) < FACET_TABLES_FROM or (not opened.has_facet_tables and opened.searches < 2):
+        return facet_counts(opened.facet_keys, scores.keys())
     size = opened.searcher.doc_count_all()
-    if opened.facets is None:
-        opened.facets = {name: _facet(keys, size) for name, keys in opened.facet_keys.items()}
+    tables = opened.facet_tables()
     hits = None
     found = {}
     for name in FACET_FIELDS:
-        facet = opened.facets[name]
+        facet = tables[name]
         per_hit = 100 if name in LIST_FACETS else 30  # ns
         if len(facet.bits) * size // 20 < len(scores) * per_hit:
-            hits = _bit_set(scores, size) if hits is None else hits
+            hits = bit_set(scores, size) if hits is None else hits
             found[name] = _bit_counts(facet.bits, hits)
         else:
             found[name] = _code_counts(facet, scores.keys(), name in LIST_FACETS)
     return found
 
 
-def _facet(keys: list, size: int) -> _Facet:
-    several = bool(keys) and isinstance(keys[0], list)
-    names = sorted({*chain.from_iterable(keys)} if several else set(keys), key=repr)
-    number = {name: i for i, name in enumerate(names)}
-    if several:
-        codes: bytes | array | list = [bytes(map(number.__getitem__, each)) for each in keys]
-        if len(names) > 256:
-            codes = [array("I", map(number.__getitem__, each)) for each in keys]
-    elif len(names) <= 256:
-        codes = bytes(map(number.__getitem__, keys))
-    else:
-        codes = array("I", map(number.__getitem__, keys))
-    docnums = defaultdict(list)
-    for docnum, key in enumerate(keys):
-        for each in key if several else (key,):
-            docnums[each].append(docnum)
-    # No group for statements without the value, as in _counts.
-    bits = {key: _bit_set(found, size) for key, found in docnums.items() if key not in (None, "")}
-    return _Facet(names, codes, bits)
-
-
-def _code_counts(facet: _Facet, docs: Iterable[int], several: bool) -> dict:
+def _code_counts(facet: Facet, docs: Iterable[int], several: bool) -> dict:
     """As `_counts`, counting the values' numbers (small ints) rather than the values."""
     found = map(facet.codes.__getitem__, docs)
     counts = Counter(chain.from_iterable(found) if several else found)
     names = facet.names
     shown = {names[code]: n for code, n in counts.items() if names[code] not in (None, "")}
     return dict(sorted(shown.items(), key=lambda item: (-item[1], str(item[0]))))
-
-
-# Bit j of a byte set for value 1: to pack one byte per document into one bit.
-_BIT_TABLES = [bytes.maketrans(b"\x00\x01", bytes((0, 1 << j))) for j in range(8)]
-
-
-def _bit_set(docnums: Iterable[int], size: int) -> int:
-    """An int with bit d set for each document number d."""
-    # One byte a document first (set in C), then packed eight to a byte with slices.
-    flags = bytearray(size + -size % 8)
-    deque(map(flags.__setitem__, docnums, repeat(1)), maxlen=0)
-    packed = 0
-    for j, table in enumerate(_BIT_TABLES):
-        packed |= int.from_bytes(flags[j::8].translate(table), "little")
-    return packed
 
 
 def _bit_counts(values: dict[str, int], hits: int) -> dict:

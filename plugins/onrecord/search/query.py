@@ -14,10 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-import os
 import re
-import threading
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -25,16 +22,13 @@ from whoosh import highlight, qparser, query, sorting, spelling
 from whoosh.fields import TEXT, Schema
 from whoosh.searching import Searcher
 
-from .answers import FACET_FIELDS, LIST_FACETS, _answer_hit, _facet_counts, _Found
+from .answers import FACET_FIELDS, Found, answer_hit, facet_counts
 from .index import (
-    current_build,
     name_analyzer,
-    open_build,
-    read_labels,
-    read_spellings,
 )
-from .postings import _direct, _Facet, _Segment, _segments
-from .snippets import SNIPPET_CHARS, MarkFormatter, _Analysed, _snippet
+from .opened import OpenedIndex, opened_index
+from .postings import direct
+from .snippets import SNIPPET_CHARS, MarkFormatter, whoosh_snippet
 
 log = logging.getLogger(__name__)
 
@@ -75,79 +69,6 @@ _MINUS = re.compile(r'"[^"]*"?|(?:^|(?<=[\s(]))-(?=[^\s\-])')
 _WILDCARD_WORD = re.compile(r'"[^"]*"?|[^\s()"]*[*?][^\s()"]*')
 
 
-@dataclass
-class _OpenSearcher:
-    """A searcher on one build, with what is worth computing once per build."""
-
-    target: str  # the build folder `current` pointed to when this searcher was opened
-    searcher: Searcher
-    spellings: dict[str, int]  # every word, sorted, with the statements using it
-    # Facet values by document number: one key per statement, a list for LIST_FACETS.
-    facet_keys: dict[str, list]
-    labels: dict[str, dict[str, str]]  # facet value → display name
-    segments: list[_Segment]  # what the direct path reads
-    # Whoosh searchers read through shared file objects, so one thread at a time; queries
-    # are pure Python under the GIL anyway, so the lock costs no throughput.
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    # The facets as `_facets` counts many hits, made by the first query with many hits.
-    facets: dict[str, _Facet] | None = None
-    # By analyzer, each word as written → the term its highlighter compares (see _Highlighter).
-    analysed: dict[int, _Analysed] = field(default_factory=dict)
-    searches: int = 0  # answered so far
-
-    @classmethod
-    def open(cls, target: str) -> _OpenSearcher:
-        searcher = open_build(Path(target)).searcher()
-        build = Path(target)
-        return cls(
-            target,
-            searcher,
-            read_spellings(build),
-            _facet_keys(searcher),
-            read_labels(build),
-            _segments(searcher),
-        )
-
-
-def _facet_keys(searcher: Searcher) -> dict[str, list]:
-    # Grouping through Whoosh asks its categorizers for every hit's keys on every query
-    # (most of the time of a query matching half the archive); they only change with
-    # the build, so each facet's keys are read once here and counted per query.
-    return {
-        name: _keys_of(searcher, fieldname) if name in LIST_FACETS else _key_of(searcher, fieldname)
-        for name, fieldname in FACET_FIELDS.items()
-    }
-
-
-def _key_of(searcher: Searcher, fieldname: str) -> list:
-    # The keys Whoosh's FieldFacet groups by, so counts stay what grouping gave.
-    facet = sorting.FieldFacet(fieldname)
-    categorizer = facet.categorizer(searcher)
-    key_of: list = [None] * searcher.doc_count_all()
-    for leaf, offset in searcher.leaf_searchers():
-        categorizer.set_searcher(leaf, offset)
-        for docnum in range(leaf.doc_count_all()):
-            key = categorizer.key_for(None, docnum)
-            key_of[offset + docnum] = categorizer.key_to_name(key)
-    return key_of
-
-
-def _keys_of(searcher: Searcher, fieldname: str) -> list[list[str]]:
-    reader = searcher.reader()
-    keys_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
-    if fieldname not in reader.schema:
-        return keys_of
-    for term in reader.lexicon(fieldname):
-        key = term.decode("utf-8")
-        for docnum in reader.postings(fieldname, term).all_ids():
-            keys_of[docnum].append(key)
-    return keys_of
-
-
-_open_searchers: dict[str, _OpenSearcher] = {}
-_open_searchers_lock = threading.Lock()
-
-
 def search(
     index_dir: Path,
     q: str,
@@ -184,9 +105,9 @@ def search(
         filters = _filters(speaker, outlet, theme, year, date_from, date_to, claim)
     except ValueError as error:
         return answer | {"error": str(error)}
-    opened = _searcher(index_dir)
+    opened = opened_index(index_dir)
     with opened.lock:
-        opened.searches += 1
+        opened.note_search()
         try:
             return _run(opened, text, filters, page, per_page, site_url)
         except Exception:  # a query Whoosh chokes on must not take the caller down
@@ -196,12 +117,12 @@ def search(
 
 def labels(index_dir: Path) -> dict[str, dict[str, str]]:
     """Display names for facet values: `{"speaker": {id: name}, "outlet": …, "theme": …}`."""
-    return _searcher(index_dir).labels
+    return opened_index(index_dir).labels
 
 
 def headlines(index_dir: Path, statement_ids: list[str]) -> dict[str, str]:
     """The stored headline of each of `statement_ids` that has one (result titles)."""
-    opened = _searcher(index_dir)
+    opened = opened_index(index_dir)
     with opened.lock:
         stored = [opened.searcher.document(id=statement_id) for statement_id in statement_ids]
     return {fields["id"]: fields["headline"] for fields in stored if fields and fields["headline"]}
@@ -236,23 +157,6 @@ def _empty_answer(text: str, page: int) -> dict:
         "facets": {name: {} for name in FACET_FIELDS},
         "suggestion": None,
     }
-
-
-def _searcher(index_dir: Path) -> _OpenSearcher:
-    """The cached searcher for `index_dir`, reopened when `current` points to a new build.
-
-    Whoosh's `up_to_date()` cannot see a symlink swap (the new index has the same
-    generation), so the symlink's target is compared instead.
-    """
-    key = os.path.abspath(index_dir)
-    target = str(current_build(Path(index_dir)))
-    with _open_searchers_lock:
-        cached = _open_searchers.get(key)
-        if cached is None or cached.target != target:
-            # The old searcher is dropped, not closed: a query still running on it keeps it
-            # alive, and its files are released when that query lets go of it.
-            cached = _open_searchers[key] = _OpenSearcher.open(target)
-        return cached
 
 
 def _filters(
@@ -351,7 +255,7 @@ def _walk(q: query.Query):
 
 
 def _run(
-    opened: _OpenSearcher,
+    opened: OpenedIndex,
     text: str,
     filters: list[query.Query],
     page: int,
@@ -365,7 +269,7 @@ def _run(
         except ValueError as error:
             return answer | {"error": str(error)}
         terms = not _plain_words(q)
-        found = _direct(opened, q, filters, page, per_page, site, terms=terms)
+        found = direct(opened, q, filters, page, per_page, site, terms=terms)
         if found is None:
             found = _through_whoosh(opened, q, filters, page, per_page, site, terms=terms)
     else:
@@ -382,7 +286,7 @@ def _run(
 
 
 def _through_whoosh(
-    opened: _OpenSearcher,
+    opened: OpenedIndex,
     q: query.Query,
     filters: list[query.Query],
     page: int,
@@ -391,7 +295,7 @@ def _through_whoosh(
     sortedby: list | None = None,
     *,
     terms: bool = False,
-) -> _Found:
+) -> Found:
     """Whoosh's own search: every query the direct path leaves aside, and listings by date."""
     searcher = opened.searcher
     results = searcher.search(
@@ -411,7 +315,7 @@ def _through_whoosh(
         _hit(hit, site, scored=sortedby is None)
         for hit in results[(page - 1) * per_page : page * per_page]
     ]
-    return len(docs), hits, _facet_counts(opened.facet_keys, docs)
+    return len(docs), hits, facet_counts(opened.facet_keys, docs)
 
 
 def _plain_words(q: query.Query) -> bool:
@@ -441,7 +345,7 @@ def _excluded_words(q: query.Query) -> bool:
 def _hit(hit, site_url: str, *, scored: bool) -> dict:
     # A listing sorted by date has no relevance; Whoosh would give the sort key here.
     score = hit.score if scored else None
-    return _answer_hit(hit.fields(), score, _snippet(hit, marked=scored), site_url)
+    return answer_hit(hit.fields(), score, whoosh_snippet(hit, marked=scored), site_url)
 
 
 def _spelling_parser() -> qparser.QueryParser:
@@ -454,7 +358,7 @@ def _spelling_parser() -> qparser.QueryParser:
 
 
 def _suggestion(
-    opened: _OpenSearcher, text: str, filters: list[query.Query], total: int
+    opened: OpenedIndex, text: str, filters: list[query.Query], total: int
 ) -> str | None:
     """A corrected query string that finds more than `text` does, or None."""
     text = _minus_as_not(text)

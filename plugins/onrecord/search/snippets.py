@@ -1,8 +1,8 @@
 """Snippets: a hit's text, escaped, with the words it matched in <mark>.
 
-For the direct path `_Highlighter` transcribes Whoosh's highlighting (ContextFragmenter,
+For the direct path `Highlighter` transcribes Whoosh's highlighting (ContextFragmenter,
 MarkFormatter) so that it gives Whoosh's snippets at a fraction of the cost; for Whoosh's
-own search `_snippet` takes the hit's highlights. A hit with no marked word gets the
+own search `whoosh_snippet` takes the hit's highlights. A hit with no marked word gets the
 start of its text (`_plain_snippet`).
 """
 
@@ -12,43 +12,19 @@ import html
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress
-from typing import TYPE_CHECKING
 
 from whoosh import highlight
 from whoosh.analysis import Token
 
-from .answers import _Unsupported
+from .answers import Unsupported
 from .index import WORD_PATTERN
-
-if TYPE_CHECKING:
-    from .query import _OpenSearcher
+from .opened import Analysed, OpenedIndex
 
 SNIPPET_CHARS = 240
 SNIPPET_FIELDS = ("text", "headline")  # the first with a marked word gives the snippet
 
 
-class _Analysed(dict):
-    """Each word as written → the term an analyzer makes of it in a highlighter's call."""
-
-    def __init__(self, analyzer) -> None:
-        super().__init__()
-        self.analyzer = analyzer
-
-    def __missing__(self, word: str) -> str:
-        # The analyzer's filters each act on one token, so a word analyses alike in any text.
-        tokens = [
-            token.text
-            for token in self.analyzer(
-                word, positions=True, chars=True, mode="index", removestops=False
-            )
-        ]
-        if len(tokens) != 1:
-            raise _Unsupported
-        self[word] = tokens[0]
-        return tokens[0]
-
-
-class _Highlighter:
+class Highlighter:
     """Whoosh's highlighting of a hit (ContextFragmenter, MarkFormatter), without its costs.
 
     Whoosh runs every word of the hit's text through the analyzer's chain of generators
@@ -57,14 +33,14 @@ class _Highlighter:
     (`_fragments`) steps only through the tokens of fragments.
     """
 
-    def __init__(self, opened: _OpenSearcher, words: dict[str, frozenset[str]]) -> None:
+    def __init__(self, opened: OpenedIndex, words: dict[str, frozenset[str]]) -> None:
         self.opened = opened
         self.words = words
 
     def snippet(self, fields: dict) -> str:
         for fieldname in SNIPPET_FIELDS:
             if fieldname not in fields:
-                raise _Unsupported  # Whoosh's KeyError for a field not stored
+                raise Unsupported  # Whoosh's KeyError for a field not stored
             snippet = self.highlight(fieldname, fields[fieldname])
             if snippet:
                 return snippet
@@ -75,10 +51,7 @@ class _Highlighter:
         if not words:
             return ""
         analyzer = self.opened.searcher.schema[fieldname].analyzer
-        analysed = self.opened.analysed.get(id(analyzer))
-        if analysed is None:
-            analysed = self.opened.analysed[id(analyzer)] = _Analysed(analyzer)
-        tokens = _Tokens(text, analysed, words)
+        tokens = _Tokens(text, self.opened.analysed(analyzer), words)
         if not tokens.matched:
             return ""
         best = highlight.top_fragments(_fragments(tokens), 2, _FRAGMENT_SCORER, highlight.FIRST)
@@ -95,7 +68,7 @@ _WORD_SPLIT = re.compile("(" + WORD_PATTERN.replace("+", "++").replace(")*", ")*
 class _Tokens:
     """A text's words as the highlighter's analyzer tokenizes them: where each is, which match."""
 
-    def __init__(self, text: str, analysed: _Analysed, words: frozenset[str]) -> None:
+    def __init__(self, text: str, analysed: Analysed, words: frozenset[str]) -> None:
         self.text = text
         self.analysed = analysed
         # Gaps and words alternate: [gap, word, gap, ..., word, gap].
@@ -173,7 +146,7 @@ def _fragments(tokens: _Tokens) -> list[highlight.Fragment]:
     return fragments
 
 
-def _snippet(hit, *, marked: bool) -> str:
+def whoosh_snippet(hit, *, marked: bool) -> str:
     """An HTML fragment: the record's text escaped, the matched words in <mark>."""
     for fieldname in ("text", "headline") if marked else ():
         snippet = hit.highlights(fieldname, top=2)

@@ -1,0 +1,261 @@
+"""The opened index: one object per index build, made here and nowhere else.
+
+`opened_index(index_dir)` gives the `OpenedIndex` of the build `current` points to (one
+per build, reopened when `current` moves). It holds what is worth computing once per
+build: the searcher and its segments as the direct path reads them (`Segment`), each
+facet's values by document, the spellings and labels, and, made on first need by its own
+methods, the facets' count tables (`Facet`) and the highlighter's analysed words
+(`Analysed`). The Whoosh path (`query`), the direct path (`postings`) and the snippets
+(`snippets`) read it; none of them assigns to it.
+
+Whoosh-reloaded 2.7.5 internals read here (the version is pinned; the parity tests in
+test_search_query.py fail if they change): a segment's per-document reader
+(`reader()._perdoc`, `_cached_reader`) and its length column's file, start and count
+(`_dbfile`, `_basepos`, `_count`), to read a field's lengths in one read instead of one
+call a document.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from array import array
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from pathlib import Path
+
+from whoosh import sorting
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.searching import Searcher
+
+from .answers import FACET_FIELDS, LIST_FACETS, Unsupported
+from .index import current_build, open_build, read_labels, read_spellings
+
+
+@dataclass
+class OpenedIndex:
+    """A searcher on one build, with what is worth computing once per build."""
+
+    target: str  # the build folder `current` pointed to when this searcher was opened
+    searcher: Searcher
+    spellings: dict[str, int]  # every word, sorted, with the statements using it
+    # Facet values by document number: one key per statement, a list for LIST_FACETS.
+    facet_keys: dict[str, list]
+    labels: dict[str, dict[str, str]]  # facet value → display name
+    segments: list[Segment]  # what the direct path reads
+    # Whoosh searchers read through shared file objects, so one thread at a time; queries
+    # are pure Python under the GIL anyway, so the lock costs no throughput.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # What is made on first need and kept for the build, by this object alone (the readers
+    # call the methods below; none assigns to these).
+    _facet_tables: dict[str, Facet] | None = None
+    # By analyzer, each word as written → the term its highlighter compares (Highlighter).
+    _analysed: dict[int, Analysed] = field(default_factory=dict)
+    _searches: int = 0
+
+    @classmethod
+    def open(cls, target: str) -> OpenedIndex:
+        searcher = open_build(Path(target)).searcher()
+        build = Path(target)
+        return cls(
+            target,
+            searcher,
+            read_spellings(build),
+            _facet_keys(searcher),
+            read_labels(build),
+            segments(searcher),
+        )
+
+    @property
+    def searches(self) -> int:
+        """The queries answered so far (`note_search`)."""
+        return self._searches
+
+    def note_search(self) -> None:
+        """Count one more query (callers hold `lock`)."""
+        self._searches += 1
+
+    @property
+    def has_facet_tables(self) -> bool:
+        return self._facet_tables is not None
+
+    def facet_tables(self) -> dict[str, Facet]:
+        """Each facet's codes and bit sets (`facet_table`), made on the first call.
+
+        They take a fifth of a second at 100,000 statements: worth it for a searcher that
+        answers many queries, which is why the direct path asks only from the second one.
+        """
+        if self._facet_tables is None:
+            size = self.searcher.doc_count_all()
+            self._facet_tables = {
+                name: facet_table(keys, size) for name, keys in self.facet_keys.items()
+            }
+        return self._facet_tables
+
+    def analysed(self, analyzer) -> Analysed:
+        """The words `analyzer` has analysed for highlighting in this build, as a cache."""
+        found = self._analysed.get(id(analyzer))
+        if found is None:
+            found = self._analysed[id(analyzer)] = Analysed(analyzer)
+        return found
+
+
+def _facet_keys(searcher: Searcher) -> dict[str, list]:
+    # Grouping through Whoosh asks its categorizers for every hit's keys on every query
+    # (most of the time of a query matching half the archive); they only change with
+    # the build, so each facet's keys are read once here and counted per query.
+    return {
+        name: _keys_of(searcher, fieldname) if name in LIST_FACETS else _key_of(searcher, fieldname)
+        for name, fieldname in FACET_FIELDS.items()
+    }
+
+
+def _key_of(searcher: Searcher, fieldname: str) -> list:
+    # The keys Whoosh's FieldFacet groups by, so counts stay what grouping gave.
+    facet = sorting.FieldFacet(fieldname)
+    categorizer = facet.categorizer(searcher)
+    key_of: list = [None] * searcher.doc_count_all()
+    for leaf, offset in searcher.leaf_searchers():
+        categorizer.set_searcher(leaf, offset)
+        for docnum in range(leaf.doc_count_all()):
+            key = categorizer.key_for(None, docnum)
+            key_of[offset + docnum] = categorizer.key_to_name(key)
+    return key_of
+
+
+def _keys_of(searcher: Searcher, fieldname: str) -> list[list[str]]:
+    reader = searcher.reader()
+    keys_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
+    if fieldname not in reader.schema:
+        return keys_of
+    for term in reader.lexicon(fieldname):
+        key = term.decode("utf-8")
+        for docnum in reader.postings(fieldname, term).all_ids():
+            keys_of[docnum].append(key)
+    return keys_of
+
+
+_open_searchers: dict[str, OpenedIndex] = {}
+_open_searchers_lock = threading.Lock()
+
+
+def opened_index(index_dir: Path) -> OpenedIndex:
+    """The cached searcher for `index_dir`, reopened when `current` points to a new build.
+
+    Whoosh's `up_to_date()` cannot see a symlink swap (the new index has the same
+    generation), so the symlink's target is compared instead.
+    """
+    key = os.path.abspath(index_dir)
+    target = str(current_build(Path(index_dir)))
+    with _open_searchers_lock:
+        cached = _open_searchers.get(key)
+        if cached is None or cached.target != target:
+            # The old searcher is dropped, not closed: a query still running on it keeps it
+            # alive, and its files are released when that query lets go of it.
+            cached = _open_searchers[key] = OpenedIndex.open(target)
+        return cached
+
+
+@dataclass
+class Segment:
+    """One segment of the index as the direct path reads it."""
+
+    searcher: Searcher  # the segment's own searcher (the index's, for a one-segment index)
+    offset: int  # the number of its first document in the whole index
+    count: int  # its documents, deleted ones included
+    deleted: frozenset[int]
+    lengths: dict[str, bytes] = field(default_factory=dict)  # see `length_bytes`
+
+    def length_bytes(self, fieldname: str) -> bytes:
+        """Each document's length in the field, as the byte Whoosh stores (0: no words)."""
+        found = self.lengths.get(fieldname)
+        if found is None:
+            found = self.lengths[fieldname] = _length_column(self, fieldname)
+        return found
+
+
+def segments(searcher: Searcher) -> list[Segment]:
+    return [
+        Segment(leaf, offset, leaf.doc_count_all(), leaf.reader().deleted_docs_set)
+        for leaf, offset in searcher.leaf_searchers()
+    ]
+
+
+def _length_column(segment: Segment, fieldname: str) -> bytes:
+    # Whoosh reads one document's length a call; the column is one read. Whoosh-reloaded
+    # 2.7.5 (pinned) keeps it in the per-document reader, one byte a document, cut short
+    # after the last document with words in the field.
+    perdoc = segment.searcher.reader()._perdoc
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(segment.count)
+    stored = bytes(column._dbfile.get(column._basepos, column._count))
+    return stored + bytes(segment.count - len(stored))
+
+
+@dataclass
+class Facet:
+    """One facet as many hits are counted: each value's number, and each value's bit set."""
+
+    names: list  # number → the value, as facet_keys holds it
+    codes: bytes | array | list  # by document: its value's number (several: bytes of them)
+    bits: dict  # value → a bit set of its documents; no entry for None and ""
+
+
+def facet_table(keys: list, size: int) -> Facet:
+    several = bool(keys) and isinstance(keys[0], list)
+    names = sorted({*chain.from_iterable(keys)} if several else set(keys), key=repr)
+    number = {name: i for i, name in enumerate(names)}
+    if several:
+        codes: bytes | array | list = [bytes(map(number.__getitem__, each)) for each in keys]
+        if len(names) > 256:
+            codes = [array("I", map(number.__getitem__, each)) for each in keys]
+    elif len(names) <= 256:
+        codes = bytes(map(number.__getitem__, keys))
+    else:
+        codes = array("I", map(number.__getitem__, keys))
+    docnums = defaultdict(list)
+    for docnum, key in enumerate(keys):
+        for each in key if several else (key,):
+            docnums[each].append(docnum)
+    # No group for statements without the value, as in _counts.
+    bits = {key: bit_set(found, size) for key, found in docnums.items() if key not in (None, "")}
+    return Facet(names, codes, bits)
+
+
+# Bit j of a byte set for value 1: to pack one byte per document into one bit.
+_BIT_TABLES = [bytes.maketrans(b"\x00\x01", bytes((0, 1 << j))) for j in range(8)]
+
+
+def bit_set(docnums: Iterable[int], size: int) -> int:
+    """An int with bit d set for each document number d."""
+    # One byte a document first (set in C), then packed eight to a byte with slices.
+    flags = bytearray(size + -size % 8)
+    deque(map(flags.__setitem__, docnums, repeat(1)), maxlen=0)
+    packed = 0
+    for j, table in enumerate(_BIT_TABLES):
+        packed |= int.from_bytes(flags[j::8].translate(table), "little")
+    return packed
+
+
+class Analysed(dict):
+    """Each word as written → the term an analyzer makes of it in a highlighter's call."""
+
+    def __init__(self, analyzer) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+
+    def __missing__(self, word: str) -> str:
+        # The analyzer's filters each act on one token, so a word analyses alike in any text.
+        tokens = [
+            token.text
+            for token in self.analyzer(
+                word, positions=True, chars=True, mode="index", removestops=False
+            )
+        ]
+        if len(tokens) != 1:
+            raise Unsupported
+        self[word] = tokens[0]
+        return tokens[0]
