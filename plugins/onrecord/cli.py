@@ -180,7 +180,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f" (page {answer['page']} of {answer['pages']})" if answer["pages"] > 1 else "")
     first = (answer["page"] - 1) * per_page + 1
     for number, hit in enumerate(answer["hits"], start=first):
-        print(f"\n{number}. {hit['date'] or 'undated'}  {hit['speaker']}")
+        print(f"\n{number}. {hit['date'] or 'undated'}  {hit['title'] or hit['speaker']}")
         print(f"   {snippet_as_text(hit['snippet'])}")
         print(f"   {hit['url']}")
     facets = [

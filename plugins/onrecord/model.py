@@ -151,6 +151,32 @@ class Statement:
         return self.date.year if self.date else None
 
 
+# A statement the source prints without a headline is named by its opening words: enough of
+# them to tell two statements of one speaker apart, few enough for a title.
+TITLE_WORDS = 10
+
+
+def opening_words(text: str, words: int) -> str:
+    """The first `words` words of `text`, with " …" where it was cut."""
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+
+
+def untitled_name(statement: Statement) -> str:
+    """`“Opening words …”`: what names a statement the source gives no headline."""
+    return f"“{opening_words(statement.paragraphs[0], TITLE_WORDS)}”"
+
+
+def statement_title(statement: Statement, speaker: Speaker) -> str:
+    """The statement's title wherever it is named (page, lists, feeds, search hits).
+
+    The source's headline when it prints one; otherwise the speaker and the opening words,
+    which tell apart two undated statements of one speaker in one source, where the
+    speaker's name, venue or date alone would not.
+    """
+    return statement.headline or f"{speaker.name}: {untitled_name(statement)}"
+
+
 def _chronological(statement: Statement) -> tuple[date, str]:
     return (statement.date or date.min, statement.id)
 

@@ -168,16 +168,14 @@ def create_app(output_dir: Path, index_dir: Path, templates_dir: Path, settings:
         try:
             answer = run_search(index_dir, params)
             labels = search_query.labels(index_dir)
-            titles = search_query.headlines(index_dir, [hit["id"] for hit in answer["hits"]])
             index_ready = True
         except IndexMissing:
-            answer, labels, titles, index_ready = unavailable(params), {}, {}, False
+            answer, labels, index_ready = unavailable(params), {}, False
         html = env.get_template("search.html").render(
             results=answer,
             query=answer["query"],
             params=params,
             labels=labels,
-            headlines=titles,
             narrowing=NARROWING,
             per_page=PER_PAGE,
             link=lambda **change: link(params, **change),

@@ -7,6 +7,7 @@ from datetime import date
 import jinja2
 
 from . import urls
+from .model import opening_words, statement_title
 
 MONTHS = (
     "January",
@@ -30,8 +31,7 @@ def human_date(value: date | None) -> str:
 
 
 def excerpt(text: str, words: int = 40) -> str:
-    parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+    return opening_words(text, words)
 
 
 def install(env: jinja2.Environment, *, link_index: bool) -> None:
@@ -51,4 +51,11 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
     def paged(base: str, number: int) -> str:
         return finish(urls.page(base, number))
 
-    env.globals.update(url=url, paged=paged, human_date=human_date, excerpt=excerpt, months=MONTHS)
+    env.globals.update(
+        url=url,
+        paged=paged,
+        human_date=human_date,
+        excerpt=excerpt,
+        months=MONTHS,
+        statement_title=statement_title,
+    )

@@ -50,6 +50,7 @@ def answer_hit(fields: dict, score: float | None, snippet: str, site_url: str) -
     return {
         "id": statement_id,
         "url": urls.absolute(site_url, urls.record("statement", statement_id)),
+        "title": fields.get("title"),
         "speaker": fields.get("speaker_name"),
         "date": fields.get("date"),
         "score": None if score is None else round(score, 4),

@@ -55,7 +55,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..load import collector_paused
-from ..model import Archive, Statement
+from ..model import Archive, Statement, statement_title
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
 CURRENT = "current"
@@ -132,6 +132,7 @@ def schema() -> Schema:
         speaker=_text(names, stored=True, field_boost=1.5),  # name and every other spelling
         speaker_id=ID(stored=True, sortable=True),
         speaker_name=STORED(),
+        title=STORED(),  # model.statement_title: what a hit is shown as
         role=_text(text),
         venue=_text(text),
         outlet=_text(names, stored=True),
@@ -161,6 +162,7 @@ def _speaker_names(archive: Archive, speaker_id: str) -> list[str]:
 def document(archive: Archive, statement: Statement) -> dict:
     """The fields Whoosh indexes and stores for one statement."""
     speaker_names = _speaker_names(archive, statement.speaker_id)
+    speaker = archive.speakers.get(statement.speaker_id)
     outlet = archive.outlets.get(statement.outlet_id) if statement.outlet_id else None
     themes = [archive.themes[t].name for t in statement.theme_ids if t in archive.themes]
     quoted_speakers = []
@@ -176,6 +178,7 @@ def document(archive: Archive, statement: Statement) -> dict:
         "speaker": "\n".join(speaker_names),
         "speaker_id": statement.speaker_id,
         "speaker_name": speaker_names[0],
+        "title": statement_title(statement, speaker) if speaker else statement.id,
         "role": statement.role or "",
         "venue": statement.venue or "",
         "outlet": outlet.name if outlet else "",

@@ -120,14 +120,6 @@ def labels(index_dir: Path) -> dict[str, dict[str, str]]:
     return opened_index(index_dir).labels
 
 
-def headlines(index_dir: Path, statement_ids: list[str]) -> dict[str, str]:
-    """The stored headline of each of `statement_ids` that has one (result titles)."""
-    opened = opened_index(index_dir)
-    with opened.lock:
-        stored = [opened.searcher.document(id=statement_id) for statement_id in statement_ids]
-    return {fields["id"]: fields["headline"] for fields in stored if fields and fields["headline"]}
-
-
 def snippet_as_text(snippet: str, mark: str = "**") -> str:
     """A snippet as plain text for a terminal: <mark>x</mark> becomes **x**, entities decode."""
     # Real <mark> tags go first: escaped record text cannot contain one until unescaped.
