@@ -138,6 +138,8 @@ def feed_problems(output: Path) -> list[str]:
             problems.append(f"{name}: does not parse: {feed.bozo_exception}")
         if not feed.feed.get("title"):
             problems.append(f"{name}: no title")
+        if feed.feed.get("updated", "").startswith("1970"):
+            problems.append(f"{name}: updated in 1970, a date nobody wrote")
         for entry in feed.entries:
             if not (entry.get("title") and entry.get("link") and entry.get("updated")):
                 problems.append(f"{name}: entry {entry.get('id')!r} lacks title, link or date")

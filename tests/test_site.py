@@ -224,14 +224,33 @@ def test_timeline_groups_by_year_and_month(output):
     assert soup.find(id="y2017-11") is not None
 
 
-def test_all_statements_feed_is_atom_with_an_entry_per_dated_statement(output, archive):
+def test_all_statements_feed_is_atom_with_an_entry_per_statement_dated_or_not(output, archive):
     root = ET.parse(output / "feeds" / "all.atom.xml").getroot()
     assert root.tag == f"{ATOM}feed"
     entries = root.findall(f"{ATOM}entry")
-    assert len(entries) == len([s for s in archive.chronological if s.date])
+    assert len(entries) == len(archive.chronological)
+    assert any(not s.date for s in archive.chronological)  # the fixture holds undated ones
     for entry in entries:
         assert entry.find(f"{ATOM}id").text.startswith("http")
         assert entry.find(f"{ATOM}updated") is not None
+
+
+def test_an_undated_statement_is_in_its_feeds_updated_when_its_record_last_changed(output, archive):
+    undated = next(s for s in archive.chronological if not s.date)
+    page = BeautifulSoup(
+        (output / "statements" / undated.id / "index.html").read_bytes(), "html.parser"
+    )
+    changed = page.select_one("p.version time")["datetime"]
+    feed = output / "feeds" / "speakers" / f"{undated.speaker_id}.atom.xml"
+    root = ET.parse(feed).getroot()
+    (entry,) = [
+        e
+        for e in root.findall(f"{ATOM}entry")
+        if e.find(f"{ATOM}id").text.endswith(f"/{undated.id}/")
+    ]
+    assert entry.find(f"{ATOM}updated").text == f"{changed}T00:00:00Z"
+    assert entry.find(f"{ATOM}published") is None  # no date is invented
+    assert not root.find(f"{ATOM}updated").text.startswith("1970")
 
 
 def test_speaker_feed_holds_only_that_speakers_statements(output):

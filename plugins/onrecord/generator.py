@@ -525,8 +525,11 @@ class ArchiveGenerator(Generator):
                 (urls.feed(kind, r.id), r.name, urls.record(kind, r.id), lookup.get(r.id, []))
                 for r in records.values()
             ]
+        # An archive with no statement still has a last change: its newest record's.
+        newest = max((feed_updated(s) for s in archive.statements.values()), default=None)
         for path, title, page, statements in feeds:
-            latest = [s for s in statements if s.date][-50:][::-1]
+            # What changed last comes first, dated or not: a feed says what is new.
+            latest = sorted(statements, key=feed_order, reverse=True)[:FEED_ENTRIES]
             self._page(
                 path,
                 "feed.xml",
@@ -536,7 +539,7 @@ class ArchiveGenerator(Generator):
                 title=title,
                 page_path=page,
                 entries=latest,
-                updated=latest[0].date if latest else date(1970, 1, 1),
+                updated=feed_updated(latest[0]) if latest else newest or date.today(),
             )
 
     def _redirects(self) -> None:
@@ -623,6 +626,18 @@ class ArchiveGenerator(Generator):
             for path, lastmod in [*self.sitemap, *content_pages]
         ]
         self._text("sitemap.xml", sitemap_xml(entries))
+
+
+FEED_ENTRIES = 50
+
+
+def feed_updated(statement: Statement) -> date | None:
+    """When a feed entry last changed: its record's last change, else its own date."""
+    return statement.last_changed or statement.date
+
+
+def feed_order(statement: Statement) -> tuple:
+    return (feed_updated(statement) or date.min, statement.date or date.min, statement.id)
 
 
 def sitemap_xml(entries: list[tuple[str, date | None]]) -> str:
