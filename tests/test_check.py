@@ -85,3 +85,54 @@ def test_folder_without_records_is_an_error(tmp_path):
     assert result.returncode == 1
     assert "no records under" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_dropped_published_url_fails_the_check_at_its_line_in_permalinks(tmp_path: Path):
+    # A URL listed as published that no record answers any more (its record was deleted or
+    # renamed without an alias): `check` says so, as the build would.
+    root = tmp_path / "archive"
+    shutil.copytree(SEED, root)
+    listed = (root / "permalinks.txt").read_text(encoding="utf-8").splitlines()
+    listed.insert(3, "/statements/a-deleted-statement/")
+    (root / "permalinks.txt").write_text("\n".join(listed) + "\n", encoding="utf-8")
+    result = onrecord("--root", str(root), "check")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith(
+        "permalinks.txt:4:1: /statements/a-deleted-statement/ was published but would no longer"
+    )
+    assert "`aliases`" in result.stderr
+    assert result.stderr.splitlines()[-1] == "1 problem found"
+
+
+def test_new_urls_not_yet_listed_are_a_note_not_a_failure(tmp_path: Path):
+    root = tmp_path / "archive"
+    shutil.copytree(SEED, root)
+    lines = (root / "permalinks.txt").read_text(encoding="utf-8").splitlines()
+    (root / "permalinks.txt").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    result = onrecord("--root", str(root), "check")
+    assert result.returncode == 0
+    assert "note: 1 new URL is not in permalinks.txt yet" in result.stderr
+
+
+def test_every_problem_is_told_in_one_run_field_and_rule_together(tmp_path: Path):
+    # A bad `withdrawn_on` and a missing `attribution_note` in one file: both at once,
+    # not the second only after the first is fixed.
+    root = tmp_path / "archive"
+    shutil.copytree(SEED, root)
+    statement = sorted((root / "content" / "statements").rglob("*.yaml"))[0]
+    text = statement.read_text(encoding="utf-8")
+    text = re.sub(
+        r"^attribution: .*$", 'attribution: "withdrawn"\nwithdrawn_on: "9 Jan."', text, flags=re.M
+    )
+    statement.write_text(text, encoding="utf-8")
+    result = onrecord("--root", str(root), "check")
+    assert result.returncode == 1
+    own = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith(f"content/statements/{statement.parent.name}/{statement.name}")
+    ]
+    assert any("`withdrawn_on` is not a real date" in line for line in own)
+    assert any("needs an `attribution_note`" in line for line in own)
+    # Nothing said twice about the field that failed: no "needs `withdrawn_on`" as well.
+    assert not any("needs `withdrawn_on`" in line for line in own)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import scaffold
+from . import permalinks, scaffold
 from .load import KINDS, Layout, claim_kinds, load_archive
 from .problems import RecordError
 
@@ -39,6 +39,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         archive = load_archive(args.root)
     except RecordError as error:
         return _report(error)
+    # A URL once published must keep answering: the build refuses one that would not, and
+    # so does the check, so that `make check` and pre-commit catch it before the build.
+    listed_file = Path(args.root) / permalinks.FILE_NAME
+    lost = permalinks.problems(listed_file, archive)
+    if lost:
+        return _report(RecordError(lost))
+    new = permalinks.unlisted(permalinks.read(listed_file), archive)
+    if new and listed_file.exists():
+        print(
+            f"note: {len(new)} new URL{'s are' if len(new) != 1 else ' is'} not in "
+            f"{permalinks.FILE_NAME} yet (run onrecord permalinks --update before publishing)",
+            file=sys.stderr,
+        )
     counts = archive.counts()
     print("ok: " + ", ".join(f"{n} {kind if n != 1 else kind[:-1]}" for kind, n in counts.items()))
     return 0

@@ -375,6 +375,10 @@ class _Checked:
     records: Records = ()
     problems: tuple[Problem, ...] = ()
     failed_id: str | None = None  # the id a failed record gives, if any
+    # A statement with problems in some fields still meets the cross-record rules with those
+    # fields left empty, so that one run lists every problem; the rules' problems about the
+    # fields it left empty are not told (the file's own problem about them is).
+    emptied: frozenset[str] = frozenset()
 
 
 def load_archive(
@@ -501,6 +505,11 @@ def _check_file(kind: str, shown: str, raw: bytes) -> _Checked:
     if document is None:
         return _Checked(problems=tuple(found))
     if found:
+        salvaged = _salvaged(kind, document)
+        if salvaged is not None:
+            emptied = frozenset(k for k, v in salvaged.data.items() if v != document.data[k])
+            records = ((build(kind, salvaged), ()), *nested_statements(salvaged.data, shown))
+            return _Checked(records, tuple(found), emptied=emptied)
         data = document.data
         failed_id = data.get("id") if isinstance(data, dict) else None
         return _Checked(
@@ -510,6 +519,30 @@ def _check_file(kind: str, shown: str, raw: bytes) -> _Checked:
     if kind != "statement":
         return _Checked(((record, ()),))
     return _Checked(((record, ()), *nested_statements(document.data, document.path)))
+
+
+def _salvaged(kind: str, document: Document) -> Document | None:
+    """A statement with its failing top-level fields emptied, if that is a valid record.
+
+    Only for statements (the rules check most about them), and only where every problem
+    lies in an optional field: an id, speaker or text that fails leaves nothing to check.
+    """
+    data = document.data
+    if kind != "statement" or not isinstance(data, dict):
+        return None
+    failing = {
+        error.absolute_path[0]
+        for error in _validator(kind).iter_errors(data)
+        if error.absolute_path
+    }
+    failing |= {path[0] for path in document.timestamps if path and path[-1] not in DATE_FIELDS}
+    required = set(schema(kind).get("required", ()))
+    if not failing or failing & required or failing - data.keys():
+        return None
+    emptied = {key: (None if key in failing else value) for key, value in data.items()}
+    if any(True for _ in _validator(kind).iter_errors(emptied)):
+        return None
+    return dataclasses.replace(document, data=emptied, timestamps=set(), booleans=set())
 
 
 def _assemble(checked: list[tuple[_File, _Checked]], today: date) -> Archive:
@@ -526,11 +559,11 @@ def _assemble(checked: list[tuple[_File, _Checked]], today: date) -> Archive:
             failed[kind].add(outcome.failed_id)
         if not outcome.records:
             continue
-        document = _Reread(shown, path)
+        document = _Reread(shown, path, outcome.emptied)
         records[kind].append((outcome.records[0][0], document))
         if kind == "statement":
             statements.extend((record, document, base) for record, base in outcome.records)
-    problems.extend(rules.check(records, statements, today, failed))
+    problems.extend(p for p in rules.check(records, statements, today, failed) if p is not None)
     if problems:
         raise RecordError(problems)
     return Archive.of(
@@ -548,16 +581,23 @@ class _Reread:
     in it. Positions are not kept for every file: the few files a rule finds a problem in
     are parsed again to place it."""
 
-    __slots__ = ("path", "_file", "_document")
+    __slots__ = ("path", "_file", "_document", "_emptied")
 
-    def __init__(self, path: str, file: str):
+    def __init__(self, path: str, file: str, emptied: frozenset[str] = frozenset()):
         self.path = path
         self._file = file
         self._document: Document | None = None
+        self._emptied = emptied  # fields left empty for the rules (see _Checked.emptied)
 
     def problem(
         self, path: tuple, message: str, hint: str = "", *, at_key: bool = False
-    ) -> Problem:
+    ) -> Problem | None:
+        """The problem at `path`; None for one about a field the file's own problems name."""
+        if self._emptied and (
+            (path and path[0] in self._emptied)
+            or any(f"`{name}`" in message for name in self._emptied)
+        ):
+            return None
         if self._document is None:
             self._document = self._parsed()
         return self._document.problem(path, message, hint, at_key=at_key)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import urls
 from .model import Archive
+from .problems import Problem
 
 FILE_NAME = "permalinks.txt"
 
@@ -62,6 +63,20 @@ def explain(url: str) -> str:
             else ""
         )
     )
+
+
+def problems(path: Path, archive: Archive) -> list[Problem]:
+    """Each listed URL the archive would no longer answer, at its line of `path`."""
+    if not path.exists():
+        return []
+    answered = produced(archive) | redirects(archive).keys()
+    shown = path.name
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        url = line.strip()
+        if url and not url.startswith("#") and url not in answered:
+            found.append(Problem(shown, number, 1, explain(url)))
+    return found
 
 
 def unlisted(listed: list[str], archive: Archive) -> list[str]:

@@ -34,7 +34,7 @@ class Located(Protocol):
 
     def problem(
         self, path: tuple, message: str, hint: str = "", *, at_key: bool = False
-    ) -> Problem: ...
+    ) -> Problem | None: ...
 
 
 StatementEntry = tuple[Statement, Located, tuple]  # a statement, its file, its path in that file
@@ -148,7 +148,8 @@ def _file_name(kind: str, record, document: Located) -> Iterator[Problem]:
         if folder != expected:
             yield document.problem(
                 ("date",) if record.date else ("id",),
-                f"statement is in folder {folder!r} but belongs in {expected!r}",
+                f"statement is in folder {folder!r} but belongs in {expected!r}"
+                + ("" if record.date else " (its `date` is empty)"),
                 f"move it to content/statements/{expected}/",
             )
 
