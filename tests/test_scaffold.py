@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED
 
-from onrecord import cli
-from onrecord.load import load_archive
+from onrecord import cli, scaffold
+from onrecord.load import Layout, load_archive
 from onrecord.yamlfile import Document, parse
 
 KHAMENEI = [
@@ -175,3 +175,86 @@ def test_non_number_footnote_exits_1_with_a_message(root, capsys):
     with pytest.raises(SystemExit) as stopped:
         new(root, capsys, "statement", *KHAMENEI, "--footnote", "three")
     assert "'three' is not a whole number" in str(stopped.value.code)
+
+
+# -- editing that cannot go wrong quietly ---------------------------------------------------
+
+
+def a_speaker(root: Path) -> dict:
+    return record(str(sorted((root / "speakers").glob("*.yaml"))[0]))
+
+
+@pytest.mark.parametrize("which", ["name", "spelling", "spelling in other case and accents"])
+def test_new_speaker_with_a_name_another_speaker_has_is_refused(root, capsys, which):
+    existing = a_speaker(root)
+    spelling = existing["other_names"][0] if existing["other_names"] else existing["name"]
+    name = {
+        "name": existing["name"],
+        "spelling": spelling,
+        "spelling in other case and accents": spelling.upper().replace("A", "Á", 1),
+    }[which]
+    before = sorted(p.name for p in (root / "speakers").iterdir())
+    code, out, err = new(root, capsys, "speaker", "--name", name, "--kind", "person")
+    assert (code, out) == (1, "")
+    assert f"speaker {existing['id']!r} (speakers/{existing['id']}.yaml)" in err
+    assert "`other_names`" in err and "--force" in err
+    assert sorted(p.name for p in (root / "speakers").iterdir()) == before
+
+
+def test_forced_speaker_of_a_shared_name_is_written_and_check_warns(root, capsys):
+    existing = a_speaker(root)
+    code, out, _ = new(
+        root, capsys, "speaker", "--name", existing["name"], "--kind", "person", "--force"
+    )
+    assert code == 0 and Path(out).is_file()
+    code = cli.main(["--root", str(root), "check"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: 2 speakers share the name or spelling" in err
+    assert f"speakers/{existing['id']}.yaml" in err and Path(out).name in err
+
+
+def test_new_never_hands_out_a_former_id(root, capsys):
+    # The id `new statement` would make is already another statement's alias.
+    statement = sorted((root / "content" / "statements").rglob("*.yaml"))[0]
+    text = statement.read_text(encoding="utf-8")
+    alias = "ali-khamenei-undated"
+    if "\naliases: []\n" in text:
+        text = text.replace("\naliases: []\n", f'\naliases:\n- "{alias}"\n')
+    else:
+        text = text.replace("\nspeaker:", f'\naliases:\n- "{alias}"\nspeaker:', 1)
+    statement.write_text(text, encoding="utf-8")
+    check_passes(root, capsys)
+    code, out, _ = new(
+        root,
+        capsys,
+        "statement",
+        "--speaker",
+        "ali-khamenei",
+        "--source",
+        "sochi-triumph-report",
+        "--text",
+        "Words.",
+    )
+    assert code == 0
+    assert Path(out).stem == f"{alias}-2"
+    check_passes(root, capsys)
+
+
+def test_new_never_hands_out_a_nested_statements_id(root):
+    # A nested statement has no file of its own: its id is in its quoting statement's file.
+    nested = next(s for s in load_archive(root).statements.values() if s.quoted_in)
+    assert not list((root / "content").rglob(f"{nested.id}.yaml"))
+    assert scaffold.free_id(Layout(root), "statement", nested.id) == f"{nested.id}-2"
+
+
+def test_each_kind_has_its_own_help(root, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["new", "speaker", "--help"])
+    speaker_help = capsys.readouterr().out
+    assert "--other-names" in speaker_help and "--force" in speaker_help
+    assert "--footnote" not in speaker_help and "--publisher" not in speaker_help
+    with pytest.raises(SystemExit):
+        cli.main(["new", "source", "--help"])
+    source_help = capsys.readouterr().out
+    assert "--publisher" in source_help and "--other-names" not in source_help

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import permalinks, scaffold
 from .load import KINDS, Layout, claim_kinds, load_archive
+from .model import shared_names
 from .problems import RecordError
 
 
@@ -50,6 +51,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(
             f"note: {len(new)} new URL{'s are' if len(new) != 1 else ' is'} not in "
             f"{permalinks.FILE_NAME} yet (run onrecord permalinks --update before publishing)",
+            file=sys.stderr,
+        )
+    for key, speakers in shared_names(archive):
+        files = ", ".join(speaker.path for speaker in speakers)
+        print(
+            f"warning: {len(speakers)} speakers share the name or spelling {key!r} ({files}): "
+            "if they are one person, keep one record and list the other's id in `aliases`",
             file=sys.stderr,
         )
     counts = archive.counts()
@@ -96,6 +104,18 @@ def cmd_new(args: argparse.Namespace) -> int:
         values[name] = _value(
             fields[name], [answer] if fields[name].get("type") == "array" else answer
         )
+    if args.record_kind == "speaker" and not args.force:
+        for name in [values.get("name"), *(values.get("other_names") or [])]:
+            holder = scaffold.speaker_named(layout, str(name or ""))
+            if holder is not None:
+                print(
+                    f"onrecord new speaker: {name!r} is already a name or spelling of speaker "
+                    f"{holder.id!r} ({holder.path}): to record another spelling, add it to "
+                    "that file's `other_names`; for a different person of the same name, "
+                    "run again with --force",
+                    file=sys.stderr,
+                )
+                return 1
     try:
         path = scaffold.scaffold(layout, args.record_kind, values)
     except FileExistsError as error:
@@ -295,20 +315,31 @@ def parser() -> argparse.ArgumentParser:
     _server_options(dev)
     dev.set_defaults(run=cmd_devserver)
 
-    new = commands.add_parser("new", help="scaffold a new record with a free id")
-    new.add_argument("record_kind", metavar="KIND", choices=KINDS)
-    flags: dict[str, dict] = {}
+    new = commands.add_parser(
+        "new",
+        help="scaffold a new record with a free id",
+        description="Write a new record with every field of its kind; `onrecord new KIND "
+        "--help` lists that kind's flags.",
+    )
+    kinds = new.add_subparsers(dest="record_kind", metavar="KIND", required=True)
     for kind in KINDS:
-        flags.update(scaffold.fields(kind))
-    for name, spec in flags.items():
-        flag, shape = "--" + name.replace("_", "-"), scaffold.flag_shape(spec)
-        if shape == "list":
-            new.add_argument(
-                flag, dest=name, action="append", default=[], help="repeat for several"
+        one = kinds.add_parser(kind, help=f"a new {kind} record")
+        # Each kind's flags only, with the schema's own description of the field.
+        for name, spec in scaffold.fields(kind).items():
+            flag, shape = "--" + name.replace("_", "-"), scaffold.flag_shape(spec)
+            described = spec.get("description", "")
+            if shape == "list":
+                more = f"{described} (repeat for several)".strip()
+                one.add_argument(flag, dest=name, action="append", default=[], help=more)
+            elif shape == "value":
+                one.add_argument(flag, dest=name, help=described or None)
+        if kind == "speaker":
+            one.add_argument(
+                "--force",
+                action="store_true",
+                help="add the speaker though another already has this name or spelling",
             )
-        elif shape == "value":
-            new.add_argument(flag, dest=name)
-    new.set_defaults(run=cmd_new)
+        one.set_defaults(run=cmd_new)
 
     synth = commands.add_parser("synth", help="write a synthetic archive of N statements")
     synth.add_argument("n", type=int, metavar="N", help="statements, nested ones included")

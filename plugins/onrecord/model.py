@@ -6,6 +6,7 @@ Knows nothing of YAML, Pelican, Whoosh or HTTP: loading builds it, everything el
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,6 +176,26 @@ def statement_title(statement: Statement, speaker: Speaker) -> str:
     speaker's name, venue or date alone would not.
     """
     return statement.headline or f"{speaker.name}: {untitled_name(statement)}"
+
+
+def name_key(name: str) -> str:
+    """A name as two spellings of it compare: case, accents and spacing set aside."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def speaker_names(speaker: Speaker) -> list[str]:
+    """The speaker's name and every other spelling the records give."""
+    return [speaker.name, *speaker.other_names]
+
+
+def shared_names(archive: Archive) -> list[tuple[str, list[Speaker]]]:
+    """Each name or spelling (as `name_key` compares them) that two or more speakers share."""
+    holders: dict[str, dict[str, Speaker]] = defaultdict(dict)
+    for speaker in archive.speakers.values():
+        for name in speaker_names(speaker):
+            holders[name_key(name)][speaker.id] = speaker
+    return [(key, list(found.values())) for key, found in sorted(holders.items()) if len(found) > 1]
 
 
 def _chronological(statement: Statement) -> tuple[date, str]:

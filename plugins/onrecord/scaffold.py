@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from .fmt import canonical_text, schema_comment
 from .load import Layout, read_record, schema
+from .model import Speaker, name_key
 from .problems import RecordError
+from .yamlfile import Document, parse
 
 
 def fields(kind: str) -> dict[str, dict]:
@@ -69,9 +72,64 @@ def record_path(layout: Layout, kind: str, record_id: str, year: str | None = No
     return folder / f"{record_id}.yaml"
 
 
+def _records_of(layout: Layout, kind: str) -> Iterator[dict]:
+    """Every record mapping of `kind` in the files (nested statements too), as written.
+
+    Read from the YAML alone, without the checks: `onrecord new` must work in an archive
+    that does not pass `check` yet.
+    """
+    for file_kind, path in layout.files():
+        if file_kind != kind:
+            continue
+        document = parse(str(path), path.read_bytes())
+        if isinstance(document, Document):
+            yield from _mappings(document.data)
+
+
+def _mappings(data: object) -> Iterator[dict]:
+    if isinstance(data, dict):
+        if isinstance(data.get("id"), str):
+            yield data
+        for value in data.values():
+            yield from _mappings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _mappings(value)
+
+
+def taken_ids(layout: Layout, kind: str) -> set[str]:
+    """Every id of `kind` in use: file names, records' ids and their former ids (aliases)."""
+    taken = {path.stem for file_kind, path in layout.files() if file_kind == kind}
+    for record in _records_of(layout, kind):
+        taken.add(record["id"])
+        aliases = record.get("aliases")
+        if isinstance(aliases, list):
+            taken.update(alias for alias in aliases if isinstance(alias, str))
+    return taken
+
+
+def speaker_named(layout: Layout, name: str) -> Speaker | None:
+    """The speaker who already has `name` (or a spelling of it), as `name_key` compares."""
+    if not name.strip():
+        return None
+    wanted = name_key(name)
+    for kind, path in layout.files():
+        if kind != "speaker":
+            continue
+        document = parse(str(path), path.read_bytes())
+        data = document.data if isinstance(document, Document) else None
+        if not isinstance(data, dict):
+            continue
+        names = [data.get("name"), *(data.get("other_names") or [])]
+        if any(isinstance(n, str) and name_key(n) == wanted for n in names):
+            shown = str(path.relative_to(layout.root))
+            return Speaker(str(data.get("id")), str(data.get("name")), "", path=shown)
+    return None
+
+
 def free_id(layout: Layout, kind: str, wanted: str, year: str | None = None) -> str:
-    """`wanted`, or `wanted-2`, `wanted-3`, … whichever no file of that kind uses yet."""
-    taken = {path.stem for _, path in layout.files() if _ == kind}
+    """`wanted`, or `wanted-2`, `wanted-3`, … whichever is no record's id or former id yet."""
+    taken = taken_ids(layout, kind)
     candidate, n = wanted, 1
     while candidate in taken or record_path(layout, kind, candidate, year).exists():
         n += 1
