@@ -10,6 +10,9 @@ SITE_DESCRIPTION = "An archive of quoted statements and the people who made them
 SITEURL = "http://127.0.0.1:8000"
 # Links between pages are relative, so output/ browses from disk and from any folder on a host.
 RELATIVE_URLS = True
+# A development build's absolute URLs name the local server; "Cite this" then shows the
+# address the page is actually served from (site.js). publishconf.py sets it True.
+ONRECORD_PUBLISHED = False
 DEFAULT_LANG = "en"
 TIMEZONE = "UTC"
 

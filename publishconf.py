@@ -14,3 +14,4 @@ if not SITEURL.startswith(("https://", "http://")):
     raise SystemExit("publishconf.py: set SITEURL to the public address, e.g. "
                      "make publish SITEURL=https://archive.example.org")
 RELATIVE_URLS = False
+ONRECORD_PUBLISHED = True  # citations name SITEURL as built, wherever the page is served

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import SEED
+from conftest import REPO, SEED
 from playwright.sync_api import expect
 
+from onrecord.build import settings_for
 from onrecord.load import load_archive
 
 pytestmark = pytest.mark.browser
@@ -232,3 +233,16 @@ def test_pages_log_no_errors(page):
         page.wait_for_load_state("networkidle")
 
     assert errors == []
+
+
+def test_cite_this_names_the_address_the_page_is_served_from(page, site):
+    # The test server listens on a free port, not on the SITEURL the site was built for.
+    built_for = settings_for(REPO / "pelicanconf.py")["SITEURL"]
+    assert not site.startswith(built_for)
+    page.goto(STATEMENT_PATH)
+    permalink = page.locator("section.cite .permalink a")
+    expect(permalink).to_have_text(f"{site}{STATEMENT_PATH}")
+    assert permalink.get_attribute("href") == f"{site}{STATEMENT_PATH}"
+    apa = page.locator("#cite-apa [data-copy-text]")
+    assert f"{site}{STATEMENT_PATH}" in apa.get_attribute("data-copy-text")
+    assert built_for not in page.locator("section.cite").inner_text()

@@ -10,6 +10,7 @@ its record last changed. Every site here is built for real from a copy of the se
 from __future__ import annotations
 
 import csv
+import http.client
 import json
 import re
 import shutil
@@ -19,7 +20,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -454,3 +455,17 @@ def test_editing_a_paragraph_changes_the_content_hash(tmp_path):
 def test_editing_only_a_note_keeps_the_content_hash(tmp_path):
     before, after = content_hash_after(tmp_path, "notes: null", 'notes: "Checked again."')
     assert before == after
+
+
+@pytest.mark.parametrize("asked", [OLD_PATH, OLD_PATH + "index.html", OLD_PATH.rstrip("/")])
+def test_the_service_answers_a_former_url_with_a_permanent_redirect(renamed, asked):
+    output, index_dir = renamed
+    with serving(output, index_dir) as base:
+        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+        connection.request("GET", f"{asked}?from=citation")
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+    assert response.status == 301
+    assert response.getheader("Location") == f"{NEW_PATH}?from=citation"
+    assert response.getheader("Content-Security-Policy")  # the site's headers, as everywhere

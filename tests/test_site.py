@@ -14,7 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import SEED
+from conftest import REPO, SEED
 
 from onrecord.load import load_archive
 
@@ -295,3 +295,27 @@ def test_no_inline_event_handlers_or_inline_scripts(output):
             assert not [a for a in tag.attrs if a.startswith("on")], f"{file}: {tag.name}"
         for script in soup.find_all("script"):
             assert script.get("src") or script.get("type") == "application/ld+json"
+
+
+def test_a_development_build_lets_cite_this_follow_the_address_served_from(output):
+    page = BeautifulSoup(
+        next((output / "statements").glob("*/index.html")).read_bytes(), "html.parser"
+    )
+    assert page.select_one("section.cite").has_attr("data-local-build")
+
+
+def test_a_published_build_keeps_its_siteurl_in_cite_this(tmp_path, monkeypatch):
+    from onrecord.build import build
+
+    monkeypatch.setenv("SITEURL", "https://archive.example.org")  # as `make publish` sets it
+    build(
+        REPO / "publishconf.py",
+        output=tmp_path / "output",
+        index_dir=tmp_path / "index",
+        ONRECORD_ROOT=str(SEED),
+        ONRECORD_PAGEFIND=False,
+    )
+    html = next((tmp_path / "output" / "statements").glob("*/index.html")).read_bytes()
+    cite = BeautifulSoup(html, "html.parser").select_one("section.cite")
+    assert not cite.has_attr("data-local-build")
+    assert cite.select_one(".permalink a")["href"].startswith("https://archive.example.org/")

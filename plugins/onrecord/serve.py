@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -222,16 +223,61 @@ def create_app(output_dir: Path, index_dir: Path, templates_dir: Path, settings:
         add_headers_function=atom_feed_type,
     )
 
+    moves = Redirects(Path(output_dir) / REDIRECTS_FILE)
+
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         def with_security_headers(status: str, headers: list, exc_info=None):
             return start_response(status, headers + SECURITY_HEADERS, exc_info)
 
+        path = environ.get("PATH_INFO", "")
         # output/search/index.html is for hosts without the service; here the service answers.
-        if environ.get("PATH_INFO") in (*SEARCH_PATHS, API_PATH):
+        if path in (*SEARCH_PATHS, API_PATH):
             return search_routes(environ, with_security_headers)
+        # A former URL moved permanently, as `_redirects` tells static hosts that read it;
+        # the page at the old URL (a meta refresh) is for the hosts that do not.
+        target = moves.target(path)
+        if target is not None:
+            query = environ.get("QUERY_STRING")
+            location = target + (f"?{query}" if query else "")
+            headers = [("Location", location), ("Content-Length", "0")]
+            with_security_headers("301 Moved Permanently", headers)
+            return []
         return static(environ, with_security_headers)
 
     return app
+
+
+REDIRECTS_FILE = "_redirects"  # `old new 301` lines, written by the build
+
+
+class Redirects:
+    """The build's `_redirects` file as a lookup, read again whenever it changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: tuple[int, int] | None = None
+        self.moved: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def target(self, path: str) -> str | None:
+        """Where `path` (a former page, with or without `index.html`) moved, or None."""
+        try:
+            status = self.path.stat()
+        except OSError:
+            return None
+        with self.lock:
+            if self.seen != (status.st_mtime_ns, status.st_size):
+                self.moved = dict(self._lines())
+                self.seen = (status.st_mtime_ns, status.st_size)
+            moved = self.moved
+        page = path.removesuffix("index.html")
+        return moved.get(page) or moved.get(page + "/")
+
+    def _lines(self) -> Iterable[tuple[str, str]]:
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].startswith("/"):
+                yield parts[0], parts[1]
 
 
 def atom_feed_type(headers, path: str, url: str) -> None:

@@ -3,6 +3,34 @@
 (function () {
   "use strict";
 
+  // A development build names the local server it was built for (SITEURL) in its
+  // citations; served from another address, they name the page's own origin instead.
+  // A published build (publishconf.py) has no data-local-build: its SITEURL stands.
+  function rebaseCitations() {
+    var section = document.querySelector("section.cite[data-local-build]");
+    var permalink = section && section.querySelector(".permalink a");
+    if (!permalink || !/^https?:$/.test(location.protocol)) { return; }
+    var built = new URL(permalink.href).origin;
+    var here = location.origin;
+    if (built === here) { return; }
+    var walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (node.nodeValue.indexOf(built) !== -1) {
+        node.nodeValue = node.nodeValue.split(built).join(here);
+      }
+    }
+    section.querySelectorAll("[href], [data-copy-text]").forEach(function (element) {
+      ["href", "data-copy-text"].forEach(function (name) {
+        var value = element.getAttribute(name);
+        if (value && value.indexOf(built) !== -1) {
+          element.setAttribute(name, value.split(built).join(here));
+        }
+      });
+    });
+  }
+  rebaseCitations();
+
   // Without the Clipboard API (it needs a secure context: https or localhost),
   // copy through a hidden text area and the older copy command.
   function copyWithSelection(text) {
