@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import REPO
 from content_checks import build_site, onrecord, record_problems, site_problems
 
@@ -70,11 +71,30 @@ def test_records_added_by_the_readme_steps_pass_check_fmt_and_permalinks(grown: 
     assert record_problems(grown.root) == []
 
 
+@pytest.fixture(scope="module")
+def grown_site(grown: Grown, tmp_path_factory) -> Path:
+    return build_site(grown.root, tmp_path_factory.mktemp("grown-site"))
+
+
 def test_the_grown_archive_builds_and_its_site_passes_every_content_check(
-    grown: Grown, tmp_path_factory
+    grown: Grown, grown_site: Path
 ):
-    output = build_site(grown.root, tmp_path_factory.mktemp("grown-site"))
     for statement in grown.statements:
-        assert (output / "statements" / statement / "index.html").is_file()
-    assert (output / "sources" / grown.source / "index.html").is_file()
-    assert site_problems(grown.root, output) == []
+        assert (grown_site / "statements" / statement / "index.html").is_file()
+    assert (grown_site / "sources" / grown.source / "index.html").is_file()
+    assert site_problems(grown.root, grown_site) == []
+
+
+def test_a_source_without_footnotes_lists_its_statements_and_says_nothing_of_footnotes(
+    grown: Grown, grown_site: Path
+):
+    page = BeautifulSoup(
+        (grown_site / "sources" / grown.source / "index.html").read_bytes(), "html.parser"
+    )
+    headings = [h.get_text() for h in page.find_all(["h2", "h3"])]
+    assert "Footnotes" not in headings and "Statements it quotes" in headings
+    listed = {a["href"].split("/")[-2] for a in page.select("main li a[href*='statements/']")}
+    assert set(grown.statements) <= listed
+    for statement in grown.statements:
+        text = (grown_site / "statements" / statement / "index.html").read_text("utf-8")
+        assert "footnote" not in BeautifulSoup(text, "html.parser").select_one("dl").get_text()

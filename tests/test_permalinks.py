@@ -367,10 +367,33 @@ def pages_linking_to(output: Path, target: str) -> list[str]:
     return found
 
 
-def test_withdrawn_statement_is_in_no_list_or_page(withdrawn):
+def test_withdrawn_statement_is_in_no_list_but_its_speakers_and_sources_withdrawn_section(
+    withdrawn,
+):
     output, _ = withdrawn
-    # Statements list, home, its speaker's, outlet's and themes' pages, timeline, source.
-    assert pages_linking_to(output, WITHDRAWN_PATH) == []
+    # Not on the statements list, home, outlet or theme pages, timeline; only its speaker's
+    # and its source's pages link the tombstone, under "1 statement withdrawn".
+    linking = pages_linking_to(output, WITHDRAWN_PATH)
+    statement = load_archive(SEED).statements[WITHDRAWN]
+    assert sorted(linking) == sorted(
+        [f"speakers/{statement.speaker_id}/", f"sources/{statement.source_id}/"]
+    )
+    if not load_archive(SEED).by_speaker.get(statement.speaker_id):
+        speaker_page = soup_of(output / f"speakers/{statement.speaker_id}/index.html")
+        assert "No statements yet." not in speaker_page.get_text()
+    for page in linking:
+        soup = soup_of(output / page / "index.html")
+        section = soup.select_one("section.withdrawn")
+        assert section.find("h2").get_text() == "1 statement withdrawn"
+        assert section.find("a", href=re.compile(WITHDRAWN))
+
+
+def test_the_speakers_list_counts_the_withdrawn_statement_apart(withdrawn):
+    output, _ = withdrawn
+    statement = load_archive(SEED).statements[WITHDRAWN]
+    soup = soup_of(output / "speakers" / "index.html")
+    item = soup.find("a", href=re.compile(f"{statement.speaker_id}/")).find_parent("li")
+    assert item.select_one(".count").get_text().endswith(", 1 withdrawn")
 
 
 def test_a_published_statement_is_linked_from_its_lists(withdrawn):

@@ -152,3 +152,37 @@ def test_empty_folder_is_an_error(tmp_path: Path, capsys):
     code, _, err = stats_run(tmp_path, capsys)
     assert code == 1
     assert "no records under" in err
+
+
+FOOTNOTELESS_SOURCE = """\
+# yaml-language-server: $schema=../../schema/source.schema.json
+id: "daily-review"
+title: "Daily Review"
+footnotes: []
+"""
+
+
+def test_a_withdrawn_statement_is_counted_apart_and_never_incomplete(root, capsys):
+    path = root / "content/statements/undated/unfinished-statement.yaml"
+    path.write_text(
+        path.read_text().replace(
+            'attribution: "secondary"',
+            'attribution: "withdrawn"\nattribution_note: "Misquoted."\nwithdrawn_on: "2018-01-09"',
+        )
+    )
+    code, out, err = stats_run(root, capsys, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    total = report["counts"]["statements"]
+    assert report["statements_by_status"] == {"published": total - 1, "withdrawn": 1}
+    assert "unfinished-statement" not in [r["id"] for r in report["incomplete"]]
+
+
+def test_a_source_without_footnotes_makes_no_footnote_to_do(root, capsys):
+    (root / "content/sources/daily-review.yaml").write_text(FOOTNOTELESS_SOURCE)
+    path = root / "content/statements/undated/unfinished-statement.yaml"
+    path.write_text(path.read_text().replace("sochi-triumph-report", "daily-review"))
+    code, out, err = stats_run(root, capsys, "--json")
+    assert code == 0, err
+    (entry,) = [r for r in json.loads(out)["incomplete"] if r["id"] == "unfinished-statement"]
+    assert entry["empty"] == ["outlet", "themes", "date", "role"]

@@ -236,9 +236,14 @@ class ArchiveGenerator(Generator):
             outlets=self._rows(archive.outlets, archive.by_outlet),
         )
 
-    def _rows(self, records: dict, lookup: dict) -> list[tuple]:
+    def _rows(self, records: dict, lookup: dict, withdrawn: dict | None = None) -> list[tuple]:
+        """(record, statements, withdrawn statements) for a list page, by name."""
+        withdrawn = withdrawn or {}
         return sorted(
-            ((r, len(lookup.get(r.id, ()))) for r in records.values()),
+            (
+                (r, len(lookup.get(r.id, ())), len(withdrawn.get(r.id, ())))
+                for r in records.values()
+            ),
             key=lambda row: (row[0].name.casefold(), row[0].id),
         )
 
@@ -352,7 +357,7 @@ class ArchiveGenerator(Generator):
 
     def _people_and_places(self) -> None:
         archive = self.archive
-        rows = self._rows(archive.speakers, archive.by_speaker)
+        rows = self._rows(archive.speakers, archive.by_speaker, archive.withdrawn_by_speaker)
         self._listed_page(urls.listing("speaker"), "speakers", rows=rows)
         for speaker in archive.speakers.values():
             statements = archive.by_speaker.get(speaker.id, [])
@@ -362,6 +367,7 @@ class ArchiveGenerator(Generator):
                 "speaker",
                 statements,
                 speaker=speaker,
+                withdrawn=archive.withdrawn_by_speaker.get(speaker.id, []),
                 theme_counts=self._counted(
                     archive.themes, (t for s in statements for t in s.theme_ids)
                 ),
@@ -405,7 +411,14 @@ class ArchiveGenerator(Generator):
 
     def _sources(self) -> None:
         archive = self.archive
-        rows = [(s, len(archive.by_source.get(s.id, ()))) for s in archive.sources.values()]
+        rows = [
+            (
+                s,
+                len(archive.by_source.get(s.id, ())),
+                len(archive.withdrawn_by_source.get(s.id, ())),
+            )
+            for s in archive.sources.values()
+        ]
         self._listed_page(
             urls.listing("source"), "sources", rows=sorted(rows, key=lambda r: r[0].title)
         )
@@ -422,6 +435,9 @@ class ArchiveGenerator(Generator):
                     source=source,
                     footnotes=chunk,
                     unnumbered=unnumbered if number == count else [],
+                    withdrawn=archive.withdrawn_by_source.get(source.id, [])
+                    if number == count
+                    else [],
                     page_number=number,
                     page_count=count,
                     page_base=base,

@@ -332,6 +332,9 @@ class Archive:
     by_outlet: dict[str, list[Statement]] = field(default_factory=dict)
     by_theme: dict[str, list[Statement]] = field(default_factory=dict)
     by_source: dict[str, list[Statement]] = field(default_factory=dict)
+    # Withdrawn statements (their pages are tombstones), by speaker and by source, by id.
+    withdrawn_by_speaker: dict[str, list[Statement]] = field(default_factory=dict)
+    withdrawn_by_source: dict[str, list[Statement]] = field(default_factory=dict)
     by_footnote: dict[tuple[str, int], list[Statement]] = field(default_factory=dict)
     by_year: dict[int, list[Statement]] = field(default_factory=dict)
     quoted_by: dict[str, list[Statement]] = field(default_factory=dict)
@@ -371,6 +374,12 @@ class Archive:
                 by_year[statement.date.year].append(statement)
             for quote in statement.quotes:
                 quoted_by[quote.statement_id].append(statement)
+        withdrawn_by_speaker: dict[str, list[Statement]] = defaultdict(list)
+        withdrawn_by_source: dict[str, list[Statement]] = defaultdict(list)
+        for statement in sorted(statements.values(), key=lambda s: s.id):
+            if statement.withdrawn:
+                withdrawn_by_speaker[statement.speaker_id].append(statement)
+                withdrawn_by_source[statement.source_id].append(statement)
         claims = claims or {}
         claim_spans = {claim_id: _placed(claim, statements) for claim_id, claim in claims.items()}
         claims_by_statement: dict[str, list[ClaimSpan]] = defaultdict(list)
@@ -395,6 +404,8 @@ class Archive:
             by_outlet=dict(by_outlet),
             by_theme=dict(by_theme),
             by_source=dict(by_source),
+            withdrawn_by_speaker=dict(withdrawn_by_speaker),
+            withdrawn_by_source=dict(withdrawn_by_source),
             by_footnote=dict(by_footnote),
             by_year=dict(by_year),
             quoted_by=dict(quoted_by),

@@ -20,11 +20,13 @@ from .problems import RecordError
 UNDATED = "undated"
 
 
-def _statement_gaps(statement: Statement) -> list[str]:
+def _statement_gaps(statement: Statement, archive: Archive) -> list[str]:
+    source = archive.sources.get(statement.source_id)
     checks = {
         "outlet": statement.outlet_id,
         "themes": statement.theme_ids,
-        "footnote": statement.footnote,
+        # A source that numbers no footnotes owes none.
+        "footnote": statement.footnote if source is None or source.footnotes else 0,
         "date": statement.date,
         "role": statement.role,
     }
@@ -40,10 +42,15 @@ def _speaker_gaps(speaker: Speaker) -> list[str]:
 
 
 def incomplete(archive: Archive) -> list[dict]:
-    """Records with empty fields worth filling in, statements first, each in id order."""
+    """Records with empty fields worth filling in, statements first, each in id order.
+
+    A withdrawn statement is done with: it is never on the list.
+    """
     found = []
     for statement in sorted(archive.statements.values(), key=lambda s: s.id):
-        gaps = _statement_gaps(statement)
+        if statement.withdrawn:
+            continue
+        gaps = _statement_gaps(statement, archive)
         if gaps:
             found.append(
                 {
@@ -70,8 +77,10 @@ def summary(archive: Archive) -> dict:
     """Everything `onrecord stats` reports, as plain JSON-ready values."""
     statements = list(archive.statements.values())
     years = Counter(str(s.year) if s.year else UNDATED for s in statements)
+    withdrawn = sum(1 for s in statements if s.withdrawn)
     return {
         "counts": archive.counts(),
+        "statements_by_status": {"published": len(statements) - withdrawn, "withdrawn": withdrawn},
         "statements_per_year": dict(sorted(years.items())),
         "statements_per_speaker": _by_count(Counter(s.speaker_id for s in statements)),
         "statements_per_theme": _by_count(Counter(t for s in statements for t in s.theme_ids)),
@@ -98,6 +107,7 @@ def as_text(report: dict) -> str:
     """The report as plain text tables, one section after another."""
     sections = [
         _table("Records", report["counts"]),
+        _table("Statements, published and withdrawn", report["statements_by_status"]),
         _table("Statements per year", report["statements_per_year"]),
         _table("Statements per speaker", report["statements_per_speaker"]),
         _table("Statements per theme", report["statements_per_theme"]),
