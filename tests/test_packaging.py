@@ -6,6 +6,7 @@ The schemas are package data (found through `importlib.resources`), so an instal
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,14 @@ from conftest import REPO, SEED
 
 
 def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    # Without PYTHONPATH: a checkout on it would stand in for the installed package.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     return subprocess.run(
         [str(part) for part in command],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
         stdin=subprocess.DEVNULL,
         timeout=300,
         check=False,

@@ -57,9 +57,8 @@ def csl_item(statement: Statement, archive: Archive, url: str) -> dict:
         "title": statement.headline
         or f"{descriptive_title(statement)}: {untitled_name(statement)}",
     }
-    if statement.date:
-        day = statement.date
-        item["issued"] = {"date-parts": [[day.year, day.month, day.day]]}
+    if statement.date:  # as many parts as the source gives: [2017], [2017, 11], [2017, 11, 23]
+        item["issued"] = {"date-parts": [statement.date.parts()]}
     # The venue of a written piece or an interview is its type, not an occasion.
     if statement.venue and kind == "speech":
         item["event-title"] = statement.venue

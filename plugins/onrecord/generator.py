@@ -21,7 +21,7 @@ from pelican.utils import get_relative_path, path_to_url
 
 from . import cite, export, jsonld, pages, permalinks, templating, urls
 from .load import claim_kinds, load_archive
-from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement
+from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
 
 log = logging.getLogger(__name__)
 
@@ -517,7 +517,8 @@ class ArchiveGenerator(Generator):
             years: dict[int, dict[int, list[Statement]]] = {}
             for statement in chunk:
                 if statement.date:
-                    year, month = statement.date.year, statement.date.month
+                    # 13: "month not stated", after December, as the month sorts (PartialDate).
+                    year, month = statement.date.year, statement.date.month or 13
                     years.setdefault(year, {}).setdefault(month, []).append(statement)
             self._listed_page(
                 urls.page(base, number),
@@ -542,7 +543,7 @@ class ArchiveGenerator(Generator):
                 for r in records.values()
             ]
         # An archive with no statement still has a last change: its newest record's.
-        newest = max((feed_updated(s) for s in archive.statements.values()), default=None)
+        newest = max(filter(None, map(feed_updated, archive.statements.values())), default=None)
         for path, title, page, statements in feeds:
             # What changed last comes first, dated or not: a feed says what is new.
             latest = sorted(statements, key=feed_order, reverse=True)[:FEED_ENTRIES]
@@ -554,7 +555,7 @@ class ArchiveGenerator(Generator):
                 feed_path=path,
                 title=title,
                 page_path=page,
-                entries=latest,
+                entries=[(s, feed_updated(s) or newest) for s in latest],
                 updated=feed_updated(latest[0]) if latest else newest or date.today(),
             )
 
@@ -648,12 +649,12 @@ FEED_ENTRIES = 50
 
 
 def feed_updated(statement: Statement) -> date | None:
-    """When a feed entry last changed: its record's last change, else its own date."""
-    return statement.last_changed or statement.date
+    """When a feed entry last changed: its record's last change, else its own date's first day."""
+    return statement.last_changed or (statement.date and statement.date.first_day)
 
 
 def feed_order(statement: Statement) -> tuple:
-    return (feed_updated(statement) or date.min, statement.date or date.min, statement.id)
+    return (feed_updated(statement) or date.min, date_key(statement.date), statement.id)
 
 
 def sitemap_xml(entries: list[tuple[str, date | None]]) -> str:

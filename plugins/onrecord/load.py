@@ -41,6 +41,7 @@ from .model import (
     Footnote,
     LocalizedText,
     Outlet,
+    PartialDate,
     Quote,
     Review,
     Source,
@@ -150,7 +151,9 @@ def _is_whole_number(checker, instance: object) -> bool:
 def _format_checker() -> FormatChecker:
     from jsonschema import FormatChecker  # see _validator
 
-    return FormatChecker()
+    checker = FormatChecker()
+    checker.checks("partial-date")(is_partial_date)
+    return checker
 
 
 @cache
@@ -876,6 +879,15 @@ def _explain(error: ValidationError, document: Document, kind: str) -> list[Prob
                 path, f"{field} is not a real date: {value!r}", "use YYYY-MM-DD, e.g. 2017-11-23"
             )
         ]
+    if validator == "format" and error.validator_value == "partial-date":
+        return [
+            document.problem(
+                path,
+                f"{field} is not a real date: {value!r}",
+                "use YYYY-MM-DD, or YYYY-MM or YYYY when the source says no more "
+                "(e.g. 2017-11-23, 2017-11, 2017); say what the source printed in `notes`",
+            )
+        ]
     if validator == "pattern":
         return [_wrong_form(error, document, path)]
     if validator in ("minItems", "minLength"):
@@ -966,6 +978,21 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _partial_date(value: str | None) -> PartialDate | None:
+    return PartialDate.parse(value) if value else None
+
+
+def is_partial_date(value: object) -> bool:
+    """The `partial-date` format: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, a real one."""
+    if not isinstance(value, str):
+        return True  # formats judge strings only; the type is checked apart
+    try:
+        PartialDate.parse(value)
+    except ValueError:
+        return False
+    return True
+
+
 def build(kind: str, document: Document) -> object:
     data = document.data
     assert isinstance(data, dict)
@@ -1010,7 +1037,7 @@ def build(kind: str, document: Document) -> object:
         footnotes=tuple(Footnote(f["number"], f.get("text")) for f in data.get("footnotes") or ()),
         publisher=data.get("publisher"),
         url=data.get("url"),
-        published=_date(data.get("published")),
+        published=_partial_date(data.get("published")),
         summary=data.get("summary"),
         notes=data.get("notes"),
         aliases=_ids(data.get("aliases")),
@@ -1051,7 +1078,7 @@ def _statement(data: dict, path: str, quoted_in: str | None) -> Statement:
         paragraphs=tuple(data["text"]),
         attribution=data["attribution"],
         role=data.get("role"),
-        date=_date(data.get("date")),
+        date=_partial_date(data.get("date")),
         venue=data.get("venue"),
         outlet_id=data.get("outlet"),
         footnote=data.get("footnote"),

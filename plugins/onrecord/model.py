@@ -28,6 +28,65 @@ def text_direction(language: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A date as precise as the source gives it: a year, a month of a year, or a day.
+
+    Written as ISO 8601 at reduced precision (`2017`, `2017-11`, `2017-11-23`) and shown
+    as written ("2017", "November 2017", "23 November 2017"). In date order a month comes
+    after every day of it and a year after every month of it: "November 2017" is known to
+    be no earlier than its last day, so it is placed there, after the dated ones.
+    """
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        """From `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; ValueError for anything else or no such day."""
+        parts = text.split("-")
+        if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError(f"not a date: {text!r}")
+        if len(parts[0]) != 4 or any(len(p) != 2 for p in parts[1:]):
+            raise ValueError(f"not a date: {text!r}")
+        numbers = [int(p) for p in parts]
+        full = numbers + [1] * (3 - len(numbers))
+        date(*full)  # ValueError for month 13 or 30 February
+        return cls(*numbers)  # type: ignore[arg-type]
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def isoformat(self) -> str:
+        return "-".join(
+            [f"{self.year:04d}"] + [f"{n:02d}" for n in (self.month, self.day) if n is not None]
+        )
+
+    def parts(self) -> list[int]:
+        """CSL's `date-parts` row: as many numbers as the source gives."""
+        return [n for n in (self.year, self.month, self.day) if n is not None]
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def sort_key(self) -> tuple[int, int, int, int]:
+        return (self.year, self.month or 13, self.day or 32, 0)
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+UNDATED_KEY = (0, 0, 0, 0)  # before every date (sorted oldest first, undated come first)
+
+
+def date_key(value: PartialDate | None) -> tuple[int, int, int, int]:
+    return value.sort_key if value else UNDATED_KEY
+
+
+@dataclass(frozen=True, slots=True)
 class LocalizedText:
     """Text in a named language, e.g. a name in its own script or an original-language quote."""
 
@@ -110,7 +169,7 @@ class Statement:
     paragraphs: tuple[str, ...]
     attribution: str
     role: str | None = None
-    date: date | None = None
+    date: PartialDate | None = None
     venue: str | None = None
     outlet_id: str | None = None
     footnote: int | None = None
@@ -198,8 +257,8 @@ def shared_names(archive: Archive) -> list[tuple[str, list[Speaker]]]:
     return [(key, list(found.values())) for key, found in sorted(holders.items()) if len(found) > 1]
 
 
-def _chronological(statement: Statement) -> tuple[date, str]:
-    return (statement.date or date.min, statement.id)
+def _chronological(statement: Statement) -> tuple:
+    return (date_key(statement.date), statement.id)
 
 
 def occurrences(
@@ -305,7 +364,7 @@ def _by_date(span: ClaimSpan) -> tuple:
     statement = span.statement
     return (
         statement.date is None,
-        statement.date or date.min,
+        date_key(statement.date),
         statement.id,
         span.paragraph,
         span.start,

@@ -114,7 +114,7 @@ def _names(kind: str, everything: list[StatementEntry]) -> tuple[dict[str, Locat
 
 
 def _source_rules(source: Source, document: Located, today: date) -> Iterator[Problem]:
-    if source.published and source.published > today:
+    if source.published and source.published.first_day > today:
         yield document.problem(("published",), "`published` is in the future", "")
     listed: set[int] = set()
     for index, footnote in enumerate(source.footnotes):
@@ -189,7 +189,10 @@ def _statement_rules(
             f"footnote {statement.footnote} is not listed in source {source.id!r}",
             f"add it to {source.path} or fix the number",
         )
-    for name, value in (("date", statement.date), ("withdrawn_on", statement.withdrawn_on)):
+    for name, value in (
+        ("date", statement.date and statement.date.first_day),
+        ("withdrawn_on", statement.withdrawn_on),
+    ):
         if value and value > today:
             yield document.problem(
                 at(name), f"`{name}` {value.isoformat()} is in the future", "check the year"

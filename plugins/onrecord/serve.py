@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -21,6 +20,7 @@ from waitress import create_server as waitress_server
 from whitenoise import WhiteNoise
 
 from . import templating
+from .model import PartialDate
 from .search import IndexMissing
 from .search import query as search_query
 
@@ -110,8 +110,8 @@ def link(params: dict[str, str], **change: str | None) -> str:
 
 
 def iso_to_human(value: str | None) -> str:
-    """`2017-11-23` as `23 November 2017`, as the statement pages show dates."""
-    return templating.human_date(date.fromisoformat(value)) if value else ""
+    """`2017-11-23` as `23 November 2017` (`2017-11` as `November 2017`), as pages show dates."""
+    return templating.human_date(PartialDate.parse(value)) if value else ""
 
 
 def template_environment(templates_dir: Path, settings: dict) -> jinja2.Environment:

@@ -7,7 +7,7 @@ from datetime import date
 import jinja2
 
 from . import urls
-from .model import opening_words, statement_title
+from .model import PartialDate, opening_words, statement_title
 
 MONTHS = (
     "January",
@@ -25,9 +25,14 @@ MONTHS = (
 )
 
 
-def human_date(value: date | None) -> str:
-    """`23 November 2017`; templates say "not stated in the source" for None."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""
+def human_date(value: date | PartialDate | None) -> str:
+    """`23 November 2017`, `November 2017` or `2017`, as precise as the value; "" for None
+    (templates say "not stated in the source")."""
+    if not value:
+        return ""
+    if isinstance(value, PartialDate) and not value.day:
+        return f"{MONTHS[value.month - 1]} {value.year}" if value.month else str(value.year)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def excerpt(text: str, words: int = 40) -> str:
