@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
 import shutil
@@ -292,3 +293,45 @@ def test_csl_json_round_trips(archive):
 
 def test_csl_json_keeps_non_ascii_text_readable(archive):
     assert '"event-title": "communiqué"' in cite.csl_json(item_of(archive, "fatemiyoun-communique"))
+
+
+# -- the report that quotes it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("style", "words"), [("apa", "As cited in"), ("chicago", "Quoted in"), ("mla", "Quoted in")]
+)
+def test_every_style_names_the_report_that_quotes_the_statement(archive, style, words):
+    statement = next(
+        s for s in archive.chronological if s.attribution == "secondary" and not s.quoted_in
+    )
+    source = archive.sources[statement.source_id]
+    html_entry, text = cite.citations(item_of(archive, statement.id))[style]
+    assert f"{words} {source.title}" in text
+    assert f"{words} {html.escape(source.title)}" in html_entry
+
+
+def test_a_source_url_is_in_the_citation(archive):
+    statement = next(s for s in archive.chronological if not s.quoted_in)
+    source = archive.sources[statement.source_id]
+    with_url = dataclasses.replace(source, url="https://reports.example/daily/9")
+    sources = {**archive.sources, source.id: with_url}
+    changed = dataclasses.replace(archive, sources=sources)
+    item = cite.csl_item(statement, changed, permalink(statement.id))
+    for style, (_, text) in cite.citations(item).items():
+        assert "https://reports.example/daily/9" in text, style
+
+
+def test_a_primary_statement_names_no_report(archive):
+    statement = next(s for s in archive.chronological if not s.quoted_in)
+    item = item_of(archive, statement.id)
+    for _, text in cite.citations(item, secondary=False).values():
+        assert "cited in" not in text.lower() and "quoted in" not in text.lower()
+
+
+def test_an_undated_apa_entry_gives_the_bare_url_not_retrieved(archive):
+    undated = next(s for s in archive.chronological if not s.date)
+    item = item_of(archive, undated.id)
+    _, text = cite.citations(item)["apa"]
+    assert "Retrieved" not in text
+    assert item["URL"] in text

@@ -336,7 +336,7 @@ class ArchiveGenerator(Generator):
 
     def _statement_extras(self, statement: Statement, item: dict, inputs: dict) -> dict:
         """What the statement page derives from its inputs, made only when it is rendered."""
-        rendered = cite.citations(item)
+        rendered = cite.citations(item, secondary=statement.attribution != "primary")
         spans_at: dict[int, list[ClaimSpan]] = {}
         for span in inputs["spans"]:
             spans_at.setdefault(span.paragraph, []).append(span)
