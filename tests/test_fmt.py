@@ -13,7 +13,7 @@ import yaml
 from conftest import SEED, copy_records
 
 from onrecord import cli, fmt
-from onrecord.load import Layout, build, load_archive, read_record
+from onrecord.load import Layout, build_record, load_archive, read_record
 from onrecord.yamlfile import Document, parse
 
 COMMITTED = [path for _, path in Layout(SEED).files()]
@@ -112,7 +112,7 @@ def test_messed_up_committed_record_comes_back_exactly(tmp_path: Path, capsys, p
     assert fmt_run(root, capsys, str(copy))[0] == 0
     assert copy.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
     after = document(kind, path, copy.read_bytes())
-    assert build(kind, after) == build(kind, before)
+    assert build_record(kind, after) == build_record(kind, before)
 
 
 # -- a messy hand-written record ---------------------------------------------------------------

@@ -26,7 +26,13 @@ from onrecord.search import (
     search,
 )
 from onrecord.search import index as search_index
-from onrecord.search.index import current_build, document, open_build, read_spellings, schema
+from onrecord.search.index import (
+    current_build,
+    document,
+    index_schema,
+    open_build,
+    read_spellings,
+)
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +205,7 @@ def bigger(archive: Archive) -> Archive:
 def whoosh_build(archive: Archive, folder: Path, **codec) -> Path:
     """The index Whoosh's own writer makes of the archive (with its codec's `codec` options)."""
     folder.mkdir()
-    ix = whoosh_index.create_in(str(folder), schema())
+    ix = whoosh_index.create_in(str(folder), index_schema())
     with ix.writer(codec=W3Codec(**codec)) as writer:
         for s in archive.chronological:
             writer.add_document(**document(archive, s))

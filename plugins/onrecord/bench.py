@@ -109,7 +109,7 @@ BUILT_PART = re.compile(r"\b(load|render|index) ([\d.]+)\b")
 BUILD_SPLIT = ("cold_load_s", "cold_render_s", "cold_index_s")
 
 
-def build(settings: Path, what: str, *, pagefind: bool = False) -> Run:
+def timed_build(settings: Path, what: str, *, pagefind: bool = False) -> Run:
     """`onrecord build`; without Pagefind unless asked (it is measured on its own)."""
     flags = [] if pagefind else ["--no-pagefind"]
     return measured([*onrecord_command(), "build", *flags, "--settings", str(settings)], what=what)
@@ -160,13 +160,13 @@ def edit_one(root: Path) -> Path:
     return path
 
 
-def add_one(root: Path, plan: synth.Plan) -> Path:
+def add_one(root: Path, plan: synth.Blueprint) -> Path:
     """Write one more statement, the one synth would write next."""
     the_cast = synth.cast(plan)
     return synth.write_record(root, "statement", synth.statement(plan, the_cast, plan.files))
 
 
-def rename_speaker(root: Path, plan: synth.Plan) -> Path:
+def rename_speaker(root: Path, plan: synth.Blueprint) -> Path:
     """Change the display name (not the id) of the first speaker."""
     path = root / "speakers" / f"{synth.cast(plan).speakers[0]}.yaml"
     text = path.read_text(encoding="utf-8")
@@ -208,7 +208,7 @@ def cli_query_ms(index_root: Path, runs: int = CLI_RUNS) -> float:
     )
 
 
-def queries(plan: synth.Plan, count: int = QUERY_COUNT) -> list[dict[str, str]]:
+def queries(plan: synth.Blueprint, count: int = QUERY_COUNT) -> list[dict[str, str]]:
     """A fixed list of query parameters: words, phrases, OR, NOT, accents, filters, pages."""
     rng = random.Random(f"bench-queries:{plan.seed}")
     # Content words past the function words, most from the vocabulary's tail: a realistic
@@ -299,7 +299,7 @@ def _running(
             server.wait(timeout=30)
 
 
-def service_latency(settings: Path, plan: synth.Plan) -> dict[str, float]:
+def service_latency(settings: Path, plan: synth.Blueprint) -> dict[str, float]:
     """p50/p99 of /api/search.json over the fixed queries, warm, on one keep-alive connection."""
     with _running("serve", settings) as (port, server):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -364,7 +364,7 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     result: dict = {"n": n, "statement_files": plan.files}
     result["synth_s"] = time.perf_counter() - started
     progress(f"n={n}: synthesised in {result['synth_s']:.1f} s; cold build")
-    cold = build(settings, "cold build")
+    cold = timed_build(settings, "cold build")
     result.update(
         cold_s=cold.wall_s,
         cold_cpu_s=cold.cpu_s,
@@ -377,18 +377,18 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     index_bytes, _ = tree_size(Path(os.path.realpath(root / "var" / "index" / "current")))
     result.update(output_mb=size / MB, files=files, index_mb=index_bytes / MB)
     progress(f"n={n}: cold {cold.wall_s:.1f} s; rebuilds")
-    result["noop_s"] = build(settings, "no-op rebuild").wall_s
+    result["noop_s"] = timed_build(settings, "no-op rebuild").wall_s
     edit_one(root)
-    result["edit_one_s"] = build(settings, "rebuild after one edit").wall_s
+    result["edit_one_s"] = timed_build(settings, "rebuild after one edit").wall_s
     add_one(root, plan)
-    result["add_one_s"] = build(settings, "rebuild after one added").wall_s
+    result["add_one_s"] = timed_build(settings, "rebuild after one added").wall_s
     rename_speaker(root, plan)
-    result["rename_speaker_s"] = build(settings, "rebuild after a rename").wall_s
+    result["rename_speaker_s"] = timed_build(settings, "rebuild after a rename").wall_s
     progress(f"n={n}: Pagefind")
     result.update(pagefind_alone(root / "output", folder / "pagefind-only"))
-    build(settings, "rebuild with Pagefind", pagefind=True)  # its index, now current
+    timed_build(settings, "rebuild with Pagefind", pagefind=True)  # its index, now current
     edit_one(root)
-    edited = build(settings, "rebuild after one edit, Pagefind on", pagefind=True)
+    edited = timed_build(settings, "rebuild after one edit, Pagefind on", pagefind=True)
     result["edit_one_pagefind_s"] = edited.wall_s
     result["devserver_edit_s"] = devserver_edit_s(root, settings)
     progress(f"n={n}: index alone, queries")

@@ -57,7 +57,7 @@ def _pelican_markdown(record: dict, names: dict[str, dict[str, str]]) -> str:
     return "\n".join(meta) + "\n\n" + "\n\n".join(record["text"]) + "\n"
 
 
-def names_of(plan: synth.Plan) -> dict[str, dict[str, str]]:
+def names_of(plan: synth.Blueprint) -> dict[str, dict[str, str]]:
     return {
         "speaker": {s["id"]: s["name"] for s in synth.speakers(plan)},
         "outlet": {o["id"]: o["name"] for o in synth.outlets(plan)},
@@ -65,7 +65,7 @@ def names_of(plan: synth.Plan) -> dict[str, dict[str, str]]:
     }
 
 
-def write_baseline(folder: Path, plan: synth.Plan) -> int:
+def write_baseline(folder: Path, plan: synth.Blueprint) -> int:
     """The same statements (nested ones included) as Markdown articles, and a conf.py."""
     content = folder / "content"
     content.mkdir(parents=True)
@@ -81,7 +81,7 @@ def write_baseline(folder: Path, plan: synth.Plan) -> int:
     return count
 
 
-def pelican(folder: Path, plan: synth.Plan) -> dict[str, float]:
+def pelican(folder: Path, plan: synth.Blueprint) -> dict[str, float]:
     """Stock Pelican on the same statements: its figures."""
     write_baseline(folder, plan)
     command = [sys.executable, "-m", "pelican", "content", "-s", "conf.py", "-o", "out", "-q"]
@@ -172,7 +172,7 @@ def _hugo_markdown(record: dict, names: dict[str, dict[str, str]]) -> str:
     )
 
 
-def write_hugo_site(folder: Path, plan: synth.Plan) -> int:
+def write_hugo_site(folder: Path, plan: synth.Blueprint) -> int:
     """The same statements as Hugo content files, a hugo.toml and the layouts."""
     content = folder / "content" / "statements"
     content.mkdir(parents=True)
@@ -191,7 +191,7 @@ def write_hugo_site(folder: Path, plan: synth.Plan) -> int:
     return count
 
 
-def hugo(folder: Path, plan: synth.Plan) -> dict[str, float]:
+def hugo(folder: Path, plan: synth.Blueprint) -> dict[str, float]:
     """Hugo on the same statements: its figures."""
     write_hugo_site(folder, plan)
     run = measured([str(hugo_binary()), "--quiet", "-d", "out"], cwd=folder, what="Hugo")

@@ -137,7 +137,7 @@ def quoted_in_note(statement: Statement, archive: Archive) -> str:
 # (names, titles pass through raw). The record's markup characters are swapped for
 # private-use stand-ins before rendering, which survive citeproc's case changes and name
 # initials, and become entities (HTML) or the characters again (text) afterwards.
-_STAND_INS = {"&": "\ue000", "<": "\ue001", ">": "\ue002"}
+_STAND_INS = citestyles.STAND_INS
 _TO_STAND_IN = str.maketrans({**_STAND_INS, **{v: None for v in _STAND_INS.values()}})
 _STAND_IN_HTML = str.maketrans({v: html.escape(k) for k, v in _STAND_INS.items()})
 _STAND_IN_TEXT = str.maketrans({v: k for k, v in _STAND_INS.items()})

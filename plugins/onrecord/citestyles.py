@@ -16,16 +16,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from .model import MONTHS
+
 STYLE_KEYS = ("apa", "chicago", "mla")
 
 _KINDS = frozenset({"speech", "interview", "article-newspaper"})
 _REQUIRED = frozenset({"id", "type", "author", "title", "language", "URL", "note"})
 _OPTIONAL = frozenset({"issued", "event-title", "container-title"})
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 # MLA's short months are the en-US locale's: "Sept.", and no period after a short name.
 _MLA_MONTHS = (
     "Jan.", "Feb.", "Mar.", "Apr.", "May", "June",
@@ -42,10 +40,11 @@ _STOP_WORDS = frozenset({
 # any stand-in the record itself holds), so that they come out escaped; the same is done
 # here, so that every comparison below sees the characters citeproc sees. (Pairs for
 # str.replace, not a str.translate table: that is ten times slower on a long title.)
-_STAND_INS = {"&": "\ue000", "<": "\ue001", ">": "\ue002"}
-_TO_STAND_IN = [(v, "") for v in _STAND_INS.values()] + list(_STAND_INS.items())
-_STAND_IN_HTML = [(v, html.escape(k)) for k, v in _STAND_INS.items()]
-_STAND_IN_TEXT = [(v, k) for k, v in _STAND_INS.items()]
+# The one table of them, which cite.py uses too.
+STAND_INS = {"&": "\ue000", "<": "\ue001", ">": "\ue002"}
+_TO_STAND_IN = [(v, "") for v in STAND_INS.values()] + list(STAND_INS.items())
+_STAND_IN_HTML = [(v, html.escape(k)) for k, v in STAND_INS.items()]
+_STAND_IN_TEXT = [(v, k) for k, v in STAND_INS.items()]
 
 
 def _replaced(text: str, pairs: list[tuple[str, str]]) -> str:
@@ -257,7 +256,7 @@ def _apa(item: _Item) -> str:
     author = _name(item.author, _initials(given) if given else None)
     if item.date:
         year, month, day = item.date
-        date = f"({_year(year, ' C.E.')}, {_MONTHS[month - 1]} {day})"
+        date = f"({_year(year, ' C.E.')}, {MONTHS[month - 1]} {day})"
     else:
         date = "(n.d.)"
     # A work that stands alone is italic; one in a container is not, the container is.
@@ -285,7 +284,7 @@ def _chicago(item: _Item) -> str:
     given = item.author.get("given")
     author = _name(item.author, given)
     year = _year(item.date[0], " AD") if item.date else "n.d."
-    month_day = f"{_MONTHS[item.date[1] - 1]} {item.date[2]}" if item.date else None
+    month_day = f"{MONTHS[item.date[1] - 1]} {item.date[2]}" if item.date else None
     container = _italic(_title_case(item.container, item.english))
     title = _title_case(item.title, item.english)
     # A newspaper article with no newspaper stands alone, so it is italic, not quoted.

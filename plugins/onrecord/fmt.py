@@ -32,7 +32,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.representer import SafeRepresenter
 
-from .load import Layout, build, nested_statements, read_record, schema
+from .load import Layout, build_record, nested_statements, read_record, schema
 from .problems import Problem
 from .yamlfile import Document
 
@@ -182,7 +182,7 @@ def _meaning(kind: str, document: Document) -> tuple[str, object, list]:
     assert isinstance(document.data, dict)
     nested = list(nested_statements(document.data, document.path)) if kind == "statement" else []
     data = json.dumps(document.data, sort_keys=True, ensure_ascii=False)
-    return data, build(kind, document), nested
+    return data, build_record(kind, document), nested
 
 
 def tidy_file(root: Path, kind: str, path: Path, *, force: bool = False) -> Outcome:

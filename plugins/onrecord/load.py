@@ -511,14 +511,14 @@ def _check_file(kind: str, shown: str, raw: bytes) -> _Checked:
         salvaged = _salvaged(kind, document)
         if salvaged is not None:
             emptied = frozenset(k for k, v in salvaged.data.items() if v != document.data[k])
-            records = ((build(kind, salvaged), ()), *nested_statements(salvaged.data, shown))
+            records = ((build_record(kind, salvaged), ()), *nested_statements(salvaged.data, shown))
             return _Checked(records, tuple(found), emptied=emptied)
         data = document.data
         failed_id = data.get("id") if isinstance(data, dict) else None
         return _Checked(
             problems=tuple(found), failed_id=failed_id if isinstance(failed_id, str) else None
         )
-    record = build(kind, document)
+    record = build_record(kind, document)
     if kind != "statement":
         return _Checked(((record, ()),))
     return _Checked(((record, ()), *nested_statements(document.data, document.path)))
@@ -993,7 +993,7 @@ def is_partial_date(value: object) -> bool:
     return True
 
 
-def build(kind: str, document: Document) -> object:
+def build_record(kind: str, document: Document) -> object:
     data = document.data
     assert isinstance(data, dict)
     if kind == "statement":

@@ -79,6 +79,11 @@ class PartialDate:
         return self.isoformat()
 
 
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
 UNDATED_KEY = (0, 0, 0, 0)  # before every date (sorted oldest first, undated come first)
 
 

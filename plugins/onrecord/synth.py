@@ -222,7 +222,7 @@ ORIGINAL_WORDS = _words("المقاومة الجبهة النصر الشعب ا�
 
 
 @dataclass(frozen=True)
-class Plan:
+class Blueprint:
     """How many records of each kind a synthetic archive of `n` statements has.
 
     `n` counts every statement, nested ones included (what `onrecord check` reports);
@@ -242,11 +242,11 @@ class Plan:
         return self.n - self.files
 
 
-def plan(n: int, seed: int = 0) -> Plan:
+def plan(n: int, seed: int = 0) -> Blueprint:
     if n < 1:
         raise ValueError("a synthetic archive needs at least one statement")
     nested = n // 21
-    return Plan(
+    return Blueprint(
         n=n,
         seed=seed,
         files=n - nested,
@@ -257,12 +257,12 @@ def plan(n: int, seed: int = 0) -> Plan:
     )
 
 
-def has_nested(the_plan: Plan, index: int) -> bool:
+def has_nested(the_plan: Blueprint, index: int) -> bool:
     """Statement file `index` holds a nested record: one in every 20 files, `nested` in all."""
     return index % 20 == 7 and index // 20 < the_plan.nested
 
 
-def _rng(the_plan: Plan, *part: object) -> random.Random:
+def _rng(the_plan: Blueprint, *part: object) -> random.Random:
     # A string seed is hashed with SHA-512: stable across runs and PYTHONHASHSEED.
     return random.Random(":".join(map(str, (the_plan.seed, *part))))
 
@@ -283,7 +283,7 @@ def _unique_ids(names: list[str]) -> list[str]:
     return ids
 
 
-def speaker_names(the_plan: Plan) -> list[str]:
+def speaker_names(the_plan: Blueprint) -> list[str]:
     rng = _rng(the_plan, "speakers")
     names = list(SPECIAL_SPEAKERS)
     while len(names) < the_plan.speakers:
@@ -291,7 +291,7 @@ def speaker_names(the_plan: Plan) -> list[str]:
     return names[: the_plan.speakers]
 
 
-def speakers(the_plan: Plan) -> list[dict]:
+def speakers(the_plan: Blueprint) -> list[dict]:
     rng = _rng(the_plan, "speaker-details")
     names = speaker_names(the_plan)
     records = []
@@ -318,7 +318,7 @@ def speakers(the_plan: Plan) -> list[dict]:
     return records
 
 
-def outlets(the_plan: Plan) -> list[dict]:
+def outlets(the_plan: Blueprint) -> list[dict]:
     names = list(OUTLET_NAMES[: the_plan.outlets])
     return [
         {
@@ -332,7 +332,7 @@ def outlets(the_plan: Plan) -> list[dict]:
     ]
 
 
-def themes(the_plan: Plan) -> list[dict]:
+def themes(the_plan: Blueprint) -> list[dict]:
     names = list(THEME_NAMES[: the_plan.themes])
     return [
         {"id": record_id, "name": name, "description": f"Statements that mention {name}."}
@@ -340,7 +340,7 @@ def themes(the_plan: Plan) -> list[dict]:
     ]
 
 
-def source(the_plan: Plan) -> dict:
+def source(the_plan: Blueprint) -> dict:
     return {
         "id": SOURCE_ID,
         "title": "A Synthetic Press-Monitoring Report: Statements On The Region, 2015–2024",
@@ -370,7 +370,7 @@ class Cast:
     themes: list[str]
 
 
-def cast(the_plan: Plan) -> Cast:
+def cast(the_plan: Blueprint) -> Cast:
     people = speakers(the_plan)
     return Cast(
         speakers=[s["id"] for s in people],
@@ -416,7 +416,7 @@ def _headline(rng: random.Random, who: str, text: str) -> str | None:
     return f'{who}: "{" ".join(w[:1].upper() + w[1:] for w in words).rstrip(".")}"'
 
 
-def statement_id(the_plan: Plan, the_cast: Cast, index: int) -> str:
+def statement_id(the_plan: Blueprint, the_cast: Cast, index: int) -> str:
     """The id of statement file `index`: its speaker (its first draw) and its number."""
     speaker = _rng(the_plan, "statement", index).choice(the_cast.speakers)
     return f"{speaker}-{index + 1:06d}"
@@ -457,7 +457,7 @@ def _nested(rng: random.Random, the_cast: Cast, parent_id: str, day: date | None
     }
 
 
-def statement(the_plan: Plan, the_cast: Cast, index: int) -> dict:
+def statement(the_plan: Blueprint, the_cast: Cast, index: int) -> dict:
     """Statement file `index` (0-based) as a record mapping, in the schema's field order."""
     rng = _rng(the_plan, "statement", index)
     speaker = rng.choice(the_cast.speakers)  # first draw: `statement_id` repeats it
@@ -502,7 +502,7 @@ def statement(the_plan: Plan, the_cast: Cast, index: int) -> dict:
     }
 
 
-def statements(the_plan: Plan, the_cast: Cast | None = None) -> Iterator[dict]:
+def statements(the_plan: Blueprint, the_cast: Cast | None = None) -> Iterator[dict]:
     the_cast = the_cast or cast(the_plan)
     for index in range(the_plan.files):
         yield statement(the_plan, the_cast, index)
@@ -609,7 +609,7 @@ ONRECORD_INDEX_DIR = os.path.join(here, "var", "index")
 '''
 
 
-def write(n: int, out: Path, seed: int = 0) -> Plan:
+def write(n: int, out: Path, seed: int = 0) -> Blueprint:
     """Write the synthetic archive of `n` statements into `out` (which must be empty or new)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):

@@ -7,22 +7,7 @@ from datetime import date
 import jinja2
 
 from . import urls
-from .model import PartialDate, opening_words, statement_title
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+from .model import MONTHS, PartialDate, opening_words, statement_title
 
 
 def human_date(value: date | PartialDate | None) -> str:

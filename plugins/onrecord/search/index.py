@@ -121,7 +121,7 @@ def _text(analyzer, **options) -> TEXT:
     return TEXT(analyzer=analyzer, multitoken_query="phrase", **options)
 
 
-def schema() -> Schema:
+def index_schema() -> Schema:
     text, names = text_analyzer(), name_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
@@ -324,7 +324,7 @@ def _fingerprint(fields: dict[str, str]) -> str:
 
 def _schema_fingerprint() -> str:
     described = {
-        "fields": {name: repr(field) for name, field in schema().items()},
+        "fields": {name: repr(field) for name, field in index_schema().items()},
         "code": _CODE,
         "whoosh": whoosh.versionstring(),
     }
@@ -388,7 +388,7 @@ def _documents(
 
 
 def _write_all(build: Path, documents: Iterable[dict], procs: int) -> None:
-    ix = whoosh_index.create_in(str(build), schema())
+    ix = whoosh_index.create_in(str(build), index_schema())
     # Several processes each write their own segment; merging them costs more than it saves.
     writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else _BulkWriter(ix)
     # The writer makes and drops millions of objects, none in a cycle: at 100,000 statements
@@ -439,7 +439,9 @@ class _BulkWriter(SegmentWriter):
             raise ValueError("the bulk writer writes a new index, not into an existing one")
         words = [_Words(analyzer) for analyzer in (name_analyzer(), text_analyzer())]
         self.postings = {
-            name: _Postings(field, next((w for w in words if w.analyzer == field.analyzer), None))
+            name: _FieldPostings(
+                field, next((w for w in words if w.analyzer == field.analyzer), None)
+            )
             for name, field in self.schema.items()
             if field.indexed
         }
@@ -530,7 +532,7 @@ class _Words:
             if term is None:
                 continue
             pos = place if pos is None else pos + 1
-            # Tuples, as the keys of `_Postings.encoded`; most terms occur once or twice.
+            # Tuples, as the keys of `_FieldPostings.encoded`; most terms occur once or twice.
             if term in positions:
                 positions[term] += (pos,)
             else:
@@ -544,10 +546,10 @@ class _Words:
 
 
 # A value's postings, (term, (weight, encoded value)) in the order found, and its length.
-_Analysed = tuple[list[tuple[bytes, tuple[float, bytes]]], int]
+_ValuePostings = tuple[list[tuple[bytes, tuple[float, bytes]]], int]
 
 
-class _Postings:
+class _FieldPostings:
     """One field's postings: by term, the held documents and values, in document order."""
 
     def __init__(self, field: FieldType, words: _Words | None) -> None:
@@ -562,7 +564,7 @@ class _Postings:
         # (weight, encoded positions) repeat, so each is encoded once and shared. Emptied
         # with the held postings: the keys of words occurring more than once seldom repeat.
         self.encoded: dict[tuple[int, ...], tuple[float, bytes]] = {}
-        self.analysed: dict[str, _Analysed] = {}  # short values (see `_analysed`)
+        self.analysed: dict[str, _ValuePostings] = {}  # short values (see `_analysed`)
 
     def add(self, docnum: int, value: str) -> int:
         """Index `value` for document `docnum`; returns its length (the words indexed)."""
@@ -583,7 +585,7 @@ class _Postings:
         lengths.append(length)
         return length
 
-    def _analysed(self, value: str) -> _Analysed:
+    def _analysed(self, value: str) -> _ValuePostings:
         """`value`'s terms with their (weight, encoded value), and the words indexed."""
         known = self.analysed.get(value)
         if known is not None:
@@ -595,7 +597,7 @@ class _Postings:
             self.analysed[value] = found
         return found
 
-    def _positions(self, value: str) -> _Analysed:
+    def _positions(self, value: str) -> _ValuePostings:
         positions = self.words.positions(value)
         encoded = self.encoded
         postings = [
@@ -603,7 +605,7 @@ class _Postings:
         ]
         return postings, sum(map(len, positions.values()))
 
-    def _index(self, value: str) -> _Analysed:
+    def _index(self, value: str) -> _ValuePostings:
         # Ids, dates, years, keywords: Whoosh's own analysis.
         items = list(self.field.index(value))
         postings = [(term, (weight, vbytes or b"")) for term, _, weight, vbytes in items]
