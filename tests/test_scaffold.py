@@ -145,8 +145,25 @@ def test_taken_explicit_id_exits_1_and_keeps_the_file(root, capsys):
     before = (root / "content/themes/iraq.yaml").read_bytes()
     code, _, err = new(root, capsys, "theme", "--id", "iraq", "--name", "X", "--description", "Y")
     assert code == 1
-    assert "already exists" in err
+    assert "'iraq' is already a theme's id or former id" in err
     assert (root / "content/themes/iraq.yaml").read_bytes() == before
+
+
+def test_explicit_id_that_is_a_former_id_is_refused(root, capsys):
+    theme = root / "content/themes/iraq.yaml"
+    theme.write_text(
+        theme.read_text(encoding="utf-8").replace(
+            'id: "iraq"\n', 'id: "iraq"\naliases:\n- "mesopotamia"\n'
+        ),
+        encoding="utf-8",
+    )
+    check_passes(root, capsys)
+    code, _, err = new(
+        root, capsys, "theme", "--id", "mesopotamia", "--name", "X", "--description", "Y"
+    )
+    assert code == 1
+    assert "'mesopotamia' is already a theme's id or former id" in err
+    assert not (root / "content/themes/mesopotamia.yaml").exists()
 
 
 def test_id_that_climbs_out_of_the_archive_is_refused(root, capsys):

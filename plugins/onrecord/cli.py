@@ -120,8 +120,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         path = scaffold.scaffold(layout, args.record_kind, values)
     except FileExistsError as error:
         print(
-            f"onrecord new {args.record_kind}: {error.filename} already exists "
-            "(leave out --id to get a free one)",
+            f"onrecord new {args.record_kind}: {Path(error.filename).stem!r} is already a "
+            f"{args.record_kind}'s id or former id ({error.filename}); "
+            "leave out --id to get a free one",
             file=sys.stderr,
         )
         return 1

@@ -148,6 +148,8 @@ def scaffold(layout: Layout, kind: str, values: dict[str, object]) -> Path:
     year = str(date)[:4] if date else None
     if values.get("id"):
         record_id = str(values["id"])
+        if record_id in taken_ids(layout, kind):  # a former id (alias) answers its old URL
+            raise FileExistsError(0, "taken", str(record_path(layout, kind, record_id, year)))
     elif kind == "statement":
         wanted = slug(f"{values.get('speaker', 'statement')}-{date or 'undated'}")
         record_id = free_id(layout, kind, wanted, year)
