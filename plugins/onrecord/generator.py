@@ -308,7 +308,6 @@ class ArchiveGenerator(Generator):
         }
         template = "withdrawn" if statement.withdrawn else "statement"
         relative = self.settings["RELATIVE_URLS"]
-        folder_of = urls.save_as(path).rsplit("/", 1)[0]
 
         def make(folder: Path) -> list[str]:
             # A citation is made from the statement, its speaker, outlet and source, and
@@ -317,9 +316,9 @@ class ArchiveGenerator(Generator):
             variables = dict(inputs, **self._statement_extras(statement, item, inputs))
             files = {
                 urls.save_as(path): self._render(path, template, variables, relative),
-                f"{folder_of}/cite.bib": cite.bibtex(item),
-                f"{folder_of}/cite.ris": cite.ris(item),
-                f"{folder_of}/cite.json": cite.csl_json(item),
+                urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
+                urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
+                urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
                 urls.statement_json(statement.id): export.statement_json(
                     statement, archive, self.site_url
                 ),

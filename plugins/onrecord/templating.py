@@ -48,4 +48,8 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
         excerpt=excerpt,
         months=MONTHS,
         statement_title=statement_title,
+        # Paths as published, whatever `link_index` says: feeds and identifiers use these.
+        record_path=urls.record,
+        feed_path=urls.feed,
+        citation_file=urls.citation_file,
     )

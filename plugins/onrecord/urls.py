@@ -48,6 +48,14 @@ def statement_json(statement_id: str) -> str:
     return f"statements/{statement_id}.json"
 
 
+CITATION_FILES = ("cite.bib", "cite.ris", "cite.json")  # beside each statement's page
+
+
+def citation_file(statement_id: str, name: str) -> str:
+    """`statements/<id>/cite.bib` (or `.ris`, `.json`): a statement's citation download."""
+    return f"{record('statement', statement_id)}{name}"
+
+
 def feed(kind: str | None = None, record_id: str | None = None) -> str:
     if kind is None:
         return "feeds/all.atom.xml"
