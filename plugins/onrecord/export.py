@@ -19,18 +19,25 @@ One statement as JSON (`statement_data`). Every key is always present, in this o
 a record leaves empty is null (or [] for a list), never invented:
 
     id                the statement's id; ids never change
+    aliases           [former ids]: each still answers at its old URL, as a redirect
     url               its page: `<site_url>/statements/<id>/` (`/statements/<id>/` without one)
     speaker           {id, name, url}
+    speaker_as        the speaker's name as this source prints it; or null
     role              the speaker's role at the time, as the source states it; or null
-    date              `YYYY-MM-DD`, or null when the source does not say
+    date              `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, as precise as the source; or null
     venue             occasion or venue (a conference, an editorial…); or null
     outlet            {id, name, url} where it was published; or null
-    source            {id, title, url}: the report that quotes it (`url` is its page here)
+    source            {id, title, url, publisher, address}: the report that quotes it (`url`
+                      is its page here, `address` its own web address; or null)
     footnote          the source's footnote number for it; or null
+    section           the heading it stands under in the source; or null
+    position          its place in the source, from 1; or null
     headline          the source's headline for it, verbatim; or null
     language          BCP 47 language of `paragraphs`
     paragraphs        the verbatim paragraphs, a list of strings
     original          {language, paragraphs} in the original language; or null
+    form              quotation | paraphrase (printed without quotation marks)
+    truncated         true when the source cuts it off
     themes            [{id, name, url}], in the record's order
     quotes            [{paragraph, statement, nested}]: statements quoted inside this one;
                       `paragraph` is 1-based, `statement` an id, `nested` is true when the
@@ -129,9 +136,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = (
     "id",
+    "aliases",
     "url",
     "speaker_id",
     "speaker",
+    "speaker_as",
     "role",
     "date",
     "venue",
@@ -139,12 +148,18 @@ CSV_COLUMNS = (
     "outlet",
     "source_id",
     "source",
+    "source_publisher",
+    "source_address",
     "footnote",
+    "section",
+    "position",
     "headline",
     "language",
     "text",
     "original_language",
     "original_text",
+    "form",
+    "truncated",
     "theme_ids",
     "themes",
     "quotes",
@@ -213,6 +228,8 @@ class _References:
                 else {"id": record_id, "name": record.name}
             )
             self.made[key]["url"] = _page_url(self.site_url, kind, record_id)
+            if kind == "source":
+                self.made[key].update(publisher=record.publisher, address=record.url)
         return self.made[key]
 
 
@@ -220,14 +237,18 @@ def _statement_data(statement: Statement, archive: Archive, references: _Referen
     original = statement.original
     return {
         "id": statement.id,
+        "aliases": list(statement.aliases),
         "url": _page_url(references.site_url, "statement", statement.id),
         "speaker": references.to("speaker", statement.speaker_id),
+        "speaker_as": statement.speaker_as,
         "role": statement.role,
         "date": statement.date.isoformat() if statement.date else None,
         "venue": statement.venue,
         "outlet": references.to("outlet", statement.outlet_id) if statement.outlet_id else None,
         "source": references.to("source", statement.source_id),
         "footnote": statement.footnote,
+        "section": statement.section,
+        "position": statement.position,
         "headline": statement.headline,
         "language": statement.language,
         "paragraphs": list(statement.paragraphs),
@@ -236,6 +257,8 @@ def _statement_data(statement: Statement, archive: Archive, references: _Referen
             if original
             else None
         ),
+        "form": statement.form,
+        "truncated": statement.truncated,
         "themes": [references.to("theme", theme_id) for theme_id in statement.theme_ids],
         "quotes": [
             {"paragraph": quote.paragraph, "statement": quote.statement_id, "nested": quote.nested}
@@ -423,9 +446,11 @@ def _csv_fields(data: dict) -> dict[str, object]:
     original = data["original"] or {}
     return {
         "id": data["id"],
+        "aliases": LIST_SEPARATOR.join(data["aliases"]),
         "url": data["url"],
         "speaker_id": data["speaker"]["id"],
         "speaker": data["speaker"]["name"],
+        "speaker_as": data["speaker_as"],
         "role": data["role"],
         "date": data["date"],
         "venue": data["venue"],
@@ -433,12 +458,18 @@ def _csv_fields(data: dict) -> dict[str, object]:
         "outlet": outlet.get("name"),
         "source_id": data["source"]["id"],
         "source": data["source"]["title"],
+        "source_publisher": data["source"]["publisher"],
+        "source_address": data["source"]["address"],
         "footnote": data["footnote"],
+        "section": data["section"],
+        "position": data["position"],
         "headline": data["headline"],
         "language": data["language"],
         "text": PARAGRAPH_BREAK.join(data["paragraphs"]),
         "original_language": original.get("language"),
         "original_text": PARAGRAPH_BREAK.join(original.get("paragraphs", ())) or None,
+        "form": data["form"],
+        "truncated": "true" if data["truncated"] else "false",
         "theme_ids": LIST_SEPARATOR.join(t["id"] for t in data["themes"]),
         "themes": LIST_SEPARATOR.join(t["name"] for t in data["themes"]),
         "quotes": LIST_SEPARATOR.join(q["statement"] for q in data["quotes"]),

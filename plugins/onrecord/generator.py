@@ -367,6 +367,8 @@ class ArchiveGenerator(Generator):
                 statements,
                 speaker=speaker,
                 withdrawn=archive.withdrawn_by_speaker.get(speaker.id, []),
+                printed_roles=as_printed(statements, "role", archive.sources),
+                printed_names=as_printed(statements, "speaker_as", archive.sources),
                 theme_counts=self._counted(
                     archive.themes, (t for s in statements for t in s.theme_ids)
                 ),
@@ -423,9 +425,12 @@ class ArchiveGenerator(Generator):
         )
         for source in archive.sources.values():
             footnotes = [
-                (f, archive.by_footnote.get((source.id, f.number), [])) for f in source.footnotes
+                (f, in_source_order(archive.by_footnote.get((source.id, f.number), [])))
+                for f in source.footnotes
             ]
-            unnumbered = [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
+            unnumbered = in_source_order(
+                [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
+            )
             base = urls.record("source", source.id)
             for number, count, chunk in pages_of(footnotes, self.entries_per_page):
                 self._listed_page(
@@ -645,6 +650,22 @@ class ArchiveGenerator(Generator):
 
 
 FEED_ENTRIES = 50
+
+
+def in_source_order(statements: list[Statement]) -> list[Statement]:
+    """The source's order where it is given (`position`), date order for the rest, after."""
+    return sorted(statements, key=lambda s: (s.position is None, s.position or 0))
+
+
+def as_printed(statements: Sequence[Statement], field: str, sources: dict) -> list[tuple]:
+    """Each value of `field` the statements give (a role, a spelling), with the sources
+    that print it, in the order first met: what each source says, not one merged list."""
+    found: dict[str, dict[str, Source]] = {}
+    for statement in statements:
+        value = getattr(statement, field)
+        if value:
+            found.setdefault(value, {})[statement.source_id] = sources[statement.source_id]
+    return [(value, list(by_source.values())) for value, by_source in found.items()]
 
 
 def feed_updated(statement: Statement) -> date | None:

@@ -1006,6 +1006,7 @@ def build_record(kind: str, document: Document) -> object:
             other_names=_ids(data.get("other_names")),
             name_original=_localized(data.get("name_original")),
             roles=_ids(data.get("roles")),
+            honorific=data.get("honorific"),
             description=data.get("description"),
             notes=data.get("notes"),
             aliases=_ids(data.get("aliases")),
@@ -1100,6 +1101,11 @@ def _statement(data: dict, path: str, quoted_in: str | None) -> Statement:
         aliases=_ids(data.get("aliases")),
         path=path,
         quoted_in=quoted_in,
+        speaker_as=data.get("speaker_as"),
+        section=data.get("section"),
+        position=data.get("position"),
+        form=data.get("form") or "quotation",
+        truncated=bool(data.get("truncated")),
     )
 
 

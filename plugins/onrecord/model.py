@@ -111,6 +111,7 @@ class Speaker:
     other_names: tuple[str, ...] = ()
     name_original: LocalizedText | None = None
     roles: tuple[str, ...] = ()
+    honorific: str | None = None
     description: str | None = None
     notes: str | None = None
     aliases: tuple[str, ...] = ()
@@ -190,6 +191,11 @@ class Statement:
     path: str = ""
     quoted_in: str | None = None  # the statement a nested record sits inside
     last_changed: date | None = None  # when its file last changed (git, or the file's time)
+    speaker_as: str | None = None  # the name as this statement's source prints it
+    section: str | None = None  # the heading it stands under in the source
+    position: int | None = None  # its place in the source, from 1
+    form: str = "quotation"  # or "paraphrase": printed without quotation marks
+    truncated: bool = False  # the source cuts it off
 
     @property
     def content_hash(self) -> str:

@@ -154,6 +154,8 @@ def _speaker_names(archive: Archive, speaker_id: str) -> list[str]:
     if speaker is None:
         return [speaker_id]
     names = [speaker.name, *speaker.other_names]
+    if speaker.honorific:  # "Ayatollah Jannati", "General Soleimani" find the speaker
+        names.append(speaker.honorific)
     if speaker.name_original:
         names.extend(speaker.name_original.paragraphs)
     return names
@@ -175,7 +177,8 @@ def document(archive: Archive, statement: Statement) -> dict:
         "id": statement.id,
         "headline": statement.headline or "",
         "text": text,
-        "speaker": "\n".join(speaker_names),
+        # The name as this statement's source prints it is a name of the speaker here.
+        "speaker": "\n".join([*speaker_names, statement.speaker_as or ""]).strip(),
         "speaker_id": statement.speaker_id,
         "speaker_name": speaker_names[0],
         "title": statement_title(statement, speaker) if speaker else statement.id,
