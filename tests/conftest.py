@@ -16,7 +16,6 @@ REPO = Path(__file__).resolve().parents[1]
 # speakers/, permalinks.txt), so an editor's new records never change what a test expects.
 # The committed records get content-agnostic checks only (test_content.py).
 SEED = REPO / "tests" / "fixtures" / "seed"
-SEED_REPORT = REPO.parent / "shared" / "seed" / "000_cb427fd12526e9cd.txt"
 
 
 def copy_records(target: Path, source: Path = SEED) -> Path:

@@ -33,7 +33,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from . import rules
+from . import rules, sourcetext
 from .model import (
     Appearance,
     Archive,
@@ -399,7 +399,7 @@ def load_archive(
         cache = _Cache(cache_file)
         checked = _check_files(layout, cache)
         cache.save()
-        return _assemble(checked, today or date.today())
+        return _assemble(checked, today or date.today(), layout.root)
 
 
 @contextmanager
@@ -548,7 +548,7 @@ def _salvaged(kind: str, document: Document) -> Document | None:
     return dataclasses.replace(document, data=emptied, timestamps=set(), booleans=set())
 
 
-def _assemble(checked: list[tuple[_File, _Checked]], today: date) -> Archive:
+def _assemble(checked: list[tuple[_File, _Checked]], today: date, root: Path) -> Archive:
     """The archive from every file's records, once the cross-record rules find no problem."""
     problems: list[Problem] = []
     records: dict[str, list[tuple[object, rules.Located]]] = {kind: [] for kind in KINDS}
@@ -567,6 +567,14 @@ def _assemble(checked: list[tuple[_File, _Checked]], today: date) -> Archive:
         if kind == "statement":
             statements.extend((record, document, base) for record, base in outcome.records)
     problems.extend(p for p in rules.check(records, statements, today, failed) if p is not None)
+    texts = {}
+    for source, _ in records["source"]:
+        text, problem = sourcetext.read(root, source.id)
+        if problem is not None:
+            problems.append(problem)
+        elif text is not None:
+            texts[source.id] = sourcetext.normalised(text)
+    problems.extend(sourcetext.problems(statements, texts))
     if problems:
         raise RecordError(problems)
     return Archive.of(

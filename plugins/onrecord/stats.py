@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from . import sourcetext
 from .load import Layout, load_archive
 from .model import Archive, Speaker, Statement
 from .problems import RecordError
@@ -73,7 +74,21 @@ def _by_count(counter: Counter) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
 
 
-def summary(archive: Archive) -> dict:
+def unverified(archive: Archive, root: Path) -> dict[str, int]:
+    """By source without a text (`content/sources/<id>.txt`): its statements, not verified."""
+    counts = Counter(s.source_id for s in archive.statements.values() if not s.withdrawn)
+    return _by_count(
+        Counter(
+            {
+                source_id: n
+                for source_id, n in counts.items()
+                if not sourcetext.text_file(root, source_id).is_file()
+            }
+        )
+    )
+
+
+def summary(archive: Archive, root: Path | None = None) -> dict:
     """Everything `onrecord stats` reports, as plain JSON-ready values."""
     statements = list(archive.statements.values())
     years = Counter(str(s.year) if s.year else UNDATED for s in statements)
@@ -88,6 +103,8 @@ def summary(archive: Archive) -> dict:
         "statements_per_attribution": _by_count(Counter(s.attribution for s in statements)),
         "claims_per_kind": _by_count(Counter(c.kind for c in archive.claims.values())),
         "incomplete": incomplete(archive),
+        # Statements whose words no source text vouches for, by source (check verifies the rest).
+        "not_verified_against_a_source_text": unverified(archive, root) if root else {},
     }
 
 
@@ -115,6 +132,13 @@ def as_text(report: dict) -> str:
         _table("Statements per attribution", report["statements_per_attribution"]),
         _table("Claims per kind", report["claims_per_kind"]),
     ]
+    sections.append(
+        _table(
+            "Statements not verified against a source text (by source: add content/sources/"
+            "<id>.txt)",
+            report["not_verified_against_a_source_text"],
+        )
+    )
     todo = report["incomplete"]
     lines = [f"Incomplete records ({len(todo)}): empty fields to fill in where the source says"]
     lines += [f"  {r['path']}: {_named(r)}: no {', '.join(r['empty'])}" for r in todo]
@@ -134,6 +158,6 @@ def run(root: Path, *, as_json: bool = False) -> int:
             print(problem, file=sys.stderr)
         print("onrecord stats: fix these first (onrecord check lists them too)", file=sys.stderr)
         return 1
-    report = summary(archive)
+    report = summary(archive, root)
     print(json.dumps(report, ensure_ascii=False, indent=2) if as_json else as_text(report))
     return 0
