@@ -60,7 +60,16 @@ def test_search_json_prints_the_answer_object(seed_index, capsys):
     code, out, _ = run(capsys, "Basij", "--json", "--index", str(seed_index))
     answer = json.loads(out)
     assert code == 0
-    assert set(answer) == {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
+    assert set(answer) == {
+        "query",
+        "total",
+        "page",
+        "pages",
+        "hits",
+        "facets",
+        "suggestion",
+        "expanded",
+    }
     assert answer["total"] == 3
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
 

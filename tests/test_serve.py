@@ -380,7 +380,16 @@ def test_api_answers_what_the_cli_prints(port, index_dir, capsys):
 
 def test_api_answer_has_the_documented_shape(port):
     answer = fetch(port, "/api/search.json?q=Basij").json
-    assert set(answer) == {"query", "total", "page", "pages", "hits", "facets", "suggestion"}
+    assert set(answer) == {
+        "query",
+        "total",
+        "page",
+        "pages",
+        "hits",
+        "facets",
+        "suggestion",
+        "expanded",
+    }
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
     assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "claim"}
 

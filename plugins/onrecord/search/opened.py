@@ -32,6 +32,7 @@ from whoosh.searching import Searcher
 
 from .answers import FACET_FIELDS, LIST_FACETS, Unsupported
 from .index import current_build, open_build, read_labels, read_spellings
+from .variants import by_skeleton, variants
 
 
 @dataclass
@@ -54,6 +55,7 @@ class OpenedIndex:
     # By analyzer, each word as written → the term its highlighter compares (Highlighter).
     _analysed: dict[int, Analysed] = field(default_factory=dict)
     _searches: int = 0
+    _skeletons: dict[str, list[str]] | None = None  # variants.by_skeleton of the spellings
 
     @classmethod
     def open(cls, target: str) -> OpenedIndex:
@@ -93,6 +95,14 @@ class OpenedIndex:
                 name: facet_table(keys, size) for name, keys in self.facet_keys.items()
             }
         return self._facet_tables
+
+    def variants(self, word: str) -> list[str]:
+        """The archive's other spellings of `word`, an analysed query word it lacks."""
+        if word in self.spellings:
+            return []
+        if self._skeletons is None:  # one pass over the vocabulary, on first need
+            self._skeletons = by_skeleton(self.spellings)
+        return variants(word, self.spellings, self._skeletons)
 
     def analysed(self, analyzer) -> Analysed:
         """The words `analyzer` has analysed for highlighting in this build, as a cache."""

@@ -88,8 +88,10 @@ def search(
 
     `claim` keeps the statements that make a claim of that kind (`threat`, `prediction`...).
 
-    Returns `{"query", "total", "page", "pages", "hits", "facets", "suggestion"}`, plus
-    "error" when the query or a filter cannot be understood. Raises `IndexMissing`.
+    Returns `{"query", "total", "page", "pages", "hits", "facets", "suggestion",
+    "expanded"}` (`expanded`: the archive's spellings also searched for, by word as typed,
+    see `with_variants`), plus "error" when the query or a filter cannot be understood.
+    Raises `IndexMissing`.
     """
     text = clean_query(q)
     text = "" if text in EVERYTHING else text
@@ -109,7 +111,9 @@ def search(
     with opened.lock:
         opened.note_search()
         try:
-            return _run(opened, text, filters, page, per_page, site_url)
+            searched, expanded = with_variants(opened, text)
+            found = _run(opened, searched, filters, page, per_page, site_url)
+            return found | {"query": text, "expanded": expanded}
         except Exception:  # a query Whoosh chokes on must not take the caller down
             log.exception("search failed for %r", text)
             return answer | {"error": "This query could not be run; try simpler words."}
@@ -132,6 +136,34 @@ def clean_query(q: object) -> str:
     return " ".join(_UNWANTED.sub(" ", q if isinstance(q, str) else "").split())
 
 
+# A bare query word: not in a phrase, not `field:`, not an operator, no wildcard.
+_BARE_WORD = re.compile(r'"[^"]*"?|(?<![\w:*?\-])([^\W\d_][\w\'’ʿʾ]*)(?![\w:*?])')
+OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def with_variants(opened: OpenedIndex, text: str) -> tuple[str, dict[str, list[str]]]:
+    """`text` with each bare word the archive lacks also sought in its spellings there.
+
+    `Hezbollah` becomes `(Hezbollah OR hizbullah)` when the archive writes "Hizbullah"
+    (see variants.py); returns the text to search and what was added, by word as typed.
+    """
+    expanded: dict[str, list[str]] = {}
+    analyze = name_analyzer()
+
+    def expand(match: re.Match) -> str:
+        word = match.group(1)
+        if word is None or word in OPERATORS:
+            return match.group()
+        terms = [token.text for token in analyze(word)]
+        found = opened.variants(terms[0]) if len(terms) == 1 else []
+        if not found:
+            return word
+        expanded[word.casefold()] = found
+        return "(" + " OR ".join([word, *found]) + ")"
+
+    return _BARE_WORD.sub(expand, text), expanded
+
+
 def _whole(value: object, default: int) -> int:
     try:
         return int(value)  # type: ignore[arg-type]
@@ -148,6 +180,7 @@ def _empty_answer(text: str, page: int) -> dict:
         "hits": [],
         "facets": {name: {} for name in FACET_FIELDS},
         "suggestion": None,
+        "expanded": {},
     }
 
 
