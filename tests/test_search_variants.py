@@ -122,3 +122,43 @@ def test_the_results_page_says_which_spellings_it_searched_for(site):
         == "The archive spells “hezbollah” as hizbullah: those spellings were searched for too."
     )
     assert page.select("h3.statement-item-title")
+
+
+# -- synonyms the editors keep: a theme's or an outlet's other names ---------------------------
+
+
+@pytest.fixture(scope="module")
+def with_synonyms(tmp_path_factory) -> Path:
+    from conftest import copy_records
+
+    base = tmp_path_factory.mktemp("synonyms")
+    root = copy_records(base / "archive")
+    theme = root / "content/themes/isis.yaml"
+    theme.write_text(
+        theme.read_text(encoding="utf-8").replace(
+            'name: "ISIS"\n', 'name: "ISIS"\nother_names:\n- "Daesh"\n- "ISIL"\n'
+        ),
+        encoding="utf-8",
+    )
+    outlet = root / "content/outlets/kayhan.yaml"
+    outlet.write_text(
+        outlet.read_text(encoding="utf-8").replace(
+            'name: "Kayhan"\n', 'name: "Kayhan"\nother_names:\n- "Keyhan Daily"\n'
+        ),
+        encoding="utf-8",
+    )
+    assert cli.main(["--root", str(root), "check"]) == 0
+    build_index(load_archive(root), base / "index")
+    return base / "index"
+
+
+@pytest.mark.parametrize("synonym", ["Daesh", "ISIL", "daesh"])
+def test_a_themes_other_name_finds_its_statements(with_synonyms, synonym):
+    on_theme = search(with_synonyms, "theme:isis", per_page=100)
+    assert on_theme["total"] > 0
+    assert ids(on_theme) <= ids(search(with_synonyms, synonym, per_page=100))
+
+
+def test_an_outlets_other_name_finds_its_statements(with_synonyms):
+    in_outlet = search(with_synonyms, "", outlet="kayhan", per_page=100)
+    assert ids(in_outlet) and ids(in_outlet) <= ids(search(with_synonyms, '"Keyhan Daily"'))

@@ -1029,6 +1029,7 @@ def build_record(kind: str, document: Document) -> object:
             notes=data.get("notes"),
             aliases=_ids(data.get("aliases")),
             path=document.path,
+            other_names=_ids(data.get("other_names")),
         )
     if kind == "theme":
         return Theme(
@@ -1037,6 +1038,7 @@ def build_record(kind: str, document: Document) -> object:
             description=data["description"],
             aliases=_ids(data.get("aliases")),
             path=document.path,
+            other_names=_ids(data.get("other_names")),
         )
     if kind == "claim":
         return _claim(data, document.path)

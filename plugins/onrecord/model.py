@@ -127,6 +127,7 @@ class Outlet:
     notes: str | None = None
     aliases: tuple[str, ...] = ()
     path: str = ""
+    other_names: tuple[str, ...] = ()  # synonyms the editors keep; search uses them
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class Theme:
     description: str
     aliases: tuple[str, ...] = ()
     path: str = ""
+    other_names: tuple[str, ...] = ()  # synonyms the editors keep; search uses them
 
 
 @dataclass(frozen=True, slots=True)

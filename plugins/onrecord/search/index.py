@@ -166,7 +166,13 @@ def document(archive: Archive, statement: Statement) -> dict:
     speaker_names = _speaker_names(archive, statement.speaker_id)
     speaker = archive.speakers.get(statement.speaker_id)
     outlet = archive.outlets.get(statement.outlet_id) if statement.outlet_id else None
-    themes = [archive.themes[t].name for t in statement.theme_ids if t in archive.themes]
+    # A theme's and an outlet's other names (synonyms the editors keep) are words of it.
+    themes = [
+        name
+        for t in statement.theme_ids
+        if t in archive.themes
+        for name in (archive.themes[t].name, *archive.themes[t].other_names)
+    ]
     quoted_speakers = []
     for quote in statement.quotes:
         quoted = archive.statements.get(quote.statement_id)
@@ -184,7 +190,7 @@ def document(archive: Archive, statement: Statement) -> dict:
         "title": statement_title(statement, speaker) if speaker else statement.id,
         "role": statement.role or "",
         "venue": statement.venue or "",
-        "outlet": outlet.name if outlet else "",
+        "outlet": "\n".join((outlet.name, *outlet.other_names)) if outlet else "",
         "themes": "\n".join(themes),
         "theme_ids": ",".join(statement.theme_ids),
         "quoted_speakers": "\n".join(quoted_speakers),
