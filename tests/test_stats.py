@@ -137,7 +137,7 @@ def test_text_report_has_tables_and_the_to_do_list(root: Path, capsys):
 def test_json_report_is_the_summary(root: Path, capsys):
     code, out, _ = stats_run(root, capsys, "--json")
     assert code == 0
-    assert json.loads(out) == stats.summary(load_archive(root))
+    assert json.loads(out) == stats.summary(load_archive(root), root)
 
 
 def test_broken_archive_exits_1_with_the_problems(root: Path, capsys):
