@@ -249,7 +249,7 @@ def test_labels_name_the_facet_values(seed_index):
 def test_answer_has_exactly_the_documented_keys(seed_index):
     answer = search(seed_index, "Basij")
     assert set(answer) == ANSWER_KEYS
-    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "claim"}
+    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "source", "claim"}
     assert all(set(hit) == HIT_KEYS for hit in answer["hits"])
 
 

@@ -391,7 +391,7 @@ def test_api_answer_has_the_documented_shape(port):
         "expanded",
     }
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
-    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "claim"}
+    assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "source", "claim"}
 
 
 def test_api_facets_count_like_the_archive(port, archive):

@@ -179,3 +179,14 @@ def test_its_pages_are_valid_html(built):
 
     assert html_errors(built / "output") == []
     assert broken_links(built / "output") == []
+
+
+def test_source_is_a_facet_a_filter_and_a_query_field(built):
+    everything = search(built / "index", "", per_page=100)
+    assert everything["facets"]["source"]["daily-review"] == 2
+    assert everything["facets"]["source"]["sochi-triumph-report"] == everything["total"] - 2
+    only = search(built / "index", "", source="daily-review", per_page=100)
+    assert {hit["id"] for hit in only["hits"]} == {"review-first", "review-second"}
+    by_field = search(built / "index", "zyxwords source:daily-review", per_page=100)
+    assert {hit["id"] for hit in by_field["hits"]} == {"review-first", "review-second"}
+    assert search(built / "index", "zyxwords source:sochi-triumph-report")["total"] == 0

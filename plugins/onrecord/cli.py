@@ -192,6 +192,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             " ".join(args.query),
             speaker=args.speaker,
             outlet=args.outlet,
+            source=args.source,
             theme=args.theme,
             year=args.year,
             date_from=args.date_from,
@@ -356,6 +357,7 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--outlet", metavar="ID", help="only statements in this outlet")
     search.add_argument("--theme", metavar="ID", help="only statements on this theme")
     search.add_argument("--year", metavar="YEAR", help="only statements of this year")
+    search.add_argument("--source", metavar="ID", help="only statements this source quotes")
     search.add_argument("--from", dest="date_from", metavar="DATE", help="on or after YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", metavar="DATE", help="on or before YYYY-MM-DD")
     search.add_argument(

@@ -37,7 +37,7 @@ SECURITY_HEADERS = [
     ("Referrer-Policy", "same-origin"),
 ]
 # Parameters that narrow a search (the results page names them as they are spelled).
-NARROWING = ("speaker", "outlet", "theme", "year", "from", "to", "claim")
+NARROWING = ("speaker", "outlet", "theme", "year", "source", "from", "to", "claim")
 PARAMETERS = ("q", *NARROWING, "page")  # every other parameter is ignored
 PER_PAGE = 20  # as `onrecord search`, so the API answers exactly what `--json` prints
 MAX_PARAM = 10_000  # characters kept of any one parameter; search() refuses long queries
@@ -75,6 +75,7 @@ def run_search(index_dir: Path, params: dict[str, str]) -> dict:
         params.get("q", ""),
         speaker=params.get("speaker"),
         outlet=params.get("outlet"),
+        source=params.get("source"),
         theme=params.get("theme"),
         year=params.get("year"),
         date_from=params.get("from"),

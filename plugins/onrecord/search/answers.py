@@ -18,6 +18,7 @@ FACET_FIELDS = {
     "outlet": "outlet_id",
     "theme": "theme_ids",
     "year": "year",
+    "source": "source_id",
     "claim": "claim_kinds",
 }
 # Facets over fields holding several values per statement (themes, claim kinds).

@@ -137,6 +137,7 @@ def index_schema() -> Schema:
         venue=_text(text),
         outlet=_text(names, stored=True),
         outlet_id=ID(stored=True, sortable=True),
+        source_id=ID(stored=True, sortable=True),  # the report quoting it: a facet, a filter
         themes=_text(names, stored=True),
         theme_ids=KEYWORD(stored=True, commas=True, scorable=False),
         # ISO dates and four-digit years sort and range-compare as strings, and a record
@@ -199,6 +200,7 @@ def document(archive: Archive, statement: Statement) -> dict:
         ),
     }
     # Whoosh rejects None; leaving a field out is how "no value" is said.
+    fields["source_id"] = statement.source_id
     if statement.outlet_id:
         fields["outlet_id"] = statement.outlet_id
     if statement.date:
@@ -795,6 +797,7 @@ def _write_labels(build: Path, archive: Archive) -> None:
         "speaker": {key: record.name for key, record in archive.speakers.items()},
         "outlet": {key: record.name for key, record in archive.outlets.items()},
         "theme": {key: record.name for key, record in archive.themes.items()},
+        "source": {key: record.title for key, record in archive.sources.items()},
     }
     (build / LABELS).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
 

@@ -46,7 +46,8 @@ DEFAULT_FIELDS = (
 )
 # `speaker:x` means the speaker's name or id (and the same for outlets and themes).
 ID_FIELDS = {"speaker": "speaker_id", "outlet": "outlet_id", "themes": "theme_ids"}
-FIELD_ALIASES = {"themes": ["theme"], "id": ["statement"]}
+# `source:<id>` in the query text means the report that quotes the statement.
+FIELD_ALIASES = {"themes": ["theme"], "id": ["statement"], "source_id": ["source"]}
 
 # Query fields whose words "did you mean" corrects (unqualified words are in "words").
 CORRECTED_FIELDS = ("speaker", "outlet", "theme")
@@ -80,6 +81,7 @@ def search(
     date_from: str | None = None,
     date_to: str | None = None,
     claim: str | None = None,
+    source: str | None = None,
     page: int = 1,
     per_page: int = 20,
     site_url: str = "",
@@ -104,7 +106,7 @@ def search(
             f"use at most {MAX_QUERY_CHARS:,}."
         }
     try:
-        filters = _filters(speaker, outlet, theme, year, date_from, date_to, claim)
+        filters = _filters(speaker, outlet, theme, year, date_from, date_to, claim, source)
     except ValueError as error:
         return answer | {"error": str(error)}
     opened = opened_index(index_dir)
@@ -192,6 +194,7 @@ def _filters(
     date_from: str | None,
     date_to: str | None,
     claim: str | None = None,
+    source: str | None = None,
 ) -> list[query.Query]:
     """Exact filters from the search form's fields; ValueError with a message for bad ones."""
     filters: list[query.Query] = []
@@ -200,6 +203,7 @@ def _filters(
         ("outlet_id", outlet),
         ("theme_ids", theme),
         ("claim_kinds", claim),
+        ("source_id", source),
     ):
         if value:
             filters.append(query.Term(fieldname, clean_query(value)))
