@@ -25,6 +25,22 @@ def copy_records(target: Path, source: Path = SEED) -> Path:
     return target
 
 
+def build_records(root: Path, base: Path, **override) -> Path:
+    """The archive at `root` built with the repository's settings into `base` (output/ and
+    index/, Pagefind off unless asked); returns `base`."""
+    from onrecord.build import build
+
+    override.setdefault("ONRECORD_PAGEFIND", False)
+    build(
+        REPO / "pelicanconf.py",
+        output=base / "output",
+        index_dir=base / "index",
+        ONRECORD_ROOT=str(root),
+        **override,
+    )
+    return base
+
+
 def database_content(path: Path) -> bytes:
     """A database's schema and rows; its full-text index checked against its statements.
 

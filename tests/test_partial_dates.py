@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED, copy_records
+from conftest import SEED, build_records, copy_records
 
 from onrecord import cite, cli
-from onrecord.build import build
 from onrecord.load import load_archive
 from onrecord.model import PartialDate
 
@@ -49,15 +48,7 @@ def archive(root: Path):
 
 @pytest.fixture(scope="module")
 def output(root: Path, tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("partial-site")
-    build(
-        REPO / "pelicanconf.py",
-        output=base / "output",
-        index_dir=base / "index",
-        ONRECORD_ROOT=str(root),
-        ONRECORD_PAGEFIND=False,
-    )
-    return base / "output"
+    return build_records(root, tmp_path_factory.mktemp("partial-site")) / "output"
 
 
 def soup(output: Path, path: str) -> BeautifulSoup:

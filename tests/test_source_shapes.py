@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED, copy_records
+from conftest import SEED, build_records, copy_records
 
-from onrecord.build import build
 from onrecord.search import search
 
 SOURCE = """\
@@ -85,15 +84,7 @@ def root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(root: Path, tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("shapes-site")
-    build(
-        REPO / "pelicanconf.py",
-        output=base / "output",
-        index_dir=base / "index",
-        ONRECORD_ROOT=str(root),
-        ONRECORD_PAGEFIND=False,
-    )
-    return base
+    return build_records(root, tmp_path_factory.mktemp("shapes-site"))
 
 
 def page(built: Path, path: str) -> BeautifulSoup:
