@@ -149,7 +149,7 @@ def feed_problems(output: Path) -> list[str]:
 def jsonld_problems(root: Path, output: Path) -> list[str]:
     """Every published statement's page carries its JSON-LD `Quotation`, which parses."""
     from onrecord import urls
-    from onrecord.load import load_archive
+    from onrecord.records import load_archive
 
     problems = []
     for statement in load_archive(root).chronological:

@@ -16,7 +16,7 @@ from conftest import REPO, SEED
 from playwright.sync_api import expect
 
 from onrecord.build import settings_for
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 pytestmark = pytest.mark.browser
 

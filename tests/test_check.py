@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import SEED
 
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 COUNTS = re.compile(

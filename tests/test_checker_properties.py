@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onrecord.load import Layout, load_archive, read_record
 from onrecord.problems import Problem, RecordError
+from onrecord.records import Layout, load_archive, read_record
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 FILES = [(kind, path) for kind, path in Layout(GOOD).files()]

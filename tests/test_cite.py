@@ -14,8 +14,8 @@ from bs4 import BeautifulSoup
 from conftest import SEED
 
 from onrecord import cite
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 
 SITE = "https://onrecord.example"
 HOSTILE = "</script><script>alert(1)</script>"

@@ -16,7 +16,7 @@ from conftest import SEED
 
 from onrecord import cite, citestyles, synth, urls
 from onrecord.citestyles import UnsupportedItem
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 SITE = "https://onrecord.example"
 SYNTHETIC_STATEMENTS = 300

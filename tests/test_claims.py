@@ -25,9 +25,9 @@ from onrecord import cli, jsonld, permalinks, urls
 from onrecord.build import settings_for
 from onrecord.fmt import canonical_text, schema_comment
 from onrecord.generator import paragraph_segments
-from onrecord.load import claim_kinds, load_archive
 from onrecord.model import Archive
 from onrecord.problems import RecordError
+from onrecord.records import claim_kinds, load_archive
 from onrecord.search.query import search
 from onrecord.serve import create_app
 

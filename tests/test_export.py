@@ -20,8 +20,8 @@ import pytest
 from conftest import SEED, database_content
 
 from onrecord import export
-from onrecord.load import load_archive
 from onrecord.model import Archive, Statement
+from onrecord.records import load_archive
 
 SITE = "https://archive.example.org"
 SEED_IDS = {

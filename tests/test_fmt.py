@@ -13,7 +13,7 @@ import yaml
 from conftest import SEED, copy_records
 
 from onrecord import cli, fmt
-from onrecord.load import Layout, build_record, load_archive, read_record
+from onrecord.records import Layout, build_record, load_archive, read_record
 from onrecord.yamlfile import Document, parse
 
 COMMITTED = [path for _, path in Layout(SEED).files()]

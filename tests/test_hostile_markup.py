@@ -26,8 +26,8 @@ from bs4 import BeautifulSoup
 from conftest import REPO, copy_records
 
 from onrecord.build import build, settings_for
-from onrecord.load import load_archive
 from onrecord.problems import RecordError
+from onrecord.records import load_archive
 from onrecord.search.query import search
 from onrecord.serve import create_app
 

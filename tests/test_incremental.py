@@ -18,7 +18,7 @@ from conftest import REPO, SEED, copy_records, database_content
 
 from onrecord import pages
 from onrecord.build import build
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 STATEMENT = "content/statements/2017/salami-martyrs-conference.yaml"
 HEADLINE = 'headline: "Deputy IRGC Commander Salami: '

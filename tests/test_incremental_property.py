@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_incremental import Archive, files, full_build_of
 
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 FIXTURE = load_archive(SEED)
 STATEMENTS = sorted((s for s in FIXTURE.statements.values() if not s.quoted_in), key=lambda s: s.id)

@@ -12,8 +12,8 @@ from conftest import SEED
 from jinja2 import Environment
 
 from onrecord import jsonld
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 
 SITE = "https://onrecord.example"
 HOSTILE = "</script><script>alert(1)</script>"

@@ -19,9 +19,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onrecord import load
-from onrecord.load import Layout, load_archive
+from onrecord.model import Archive
 from onrecord.problems import RecordError
+from onrecord.records import KINDS, Layout, cache, check, load_archive, parallel, quick, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD = FIXTURES / "good"
@@ -52,20 +52,20 @@ def outcome(root: Path, cache_file: Path | None = None) -> object:
 @pytest.fixture
 def trusted_times(monkeypatch):
     """Files just written count as settled: the cache may skip them by their size and times."""
-    monkeypatch.setattr(load, "_RACY_NS", -(10**18))
+    monkeypatch.setattr(cache, "_RACY_NS", -(10**18))
 
 
 @pytest.fixture
 def parses(monkeypatch) -> list[str]:
     """The path of every file parsed and schema-checked from now on."""
     seen: list[str] = []
-    real = load.read_record
+    real = check.read_record
 
     def counting(kind, shown, raw):
         seen.append(shown)
         return real(kind, shown, raw)
 
-    monkeypatch.setattr(load, "read_record", counting)
+    monkeypatch.setattr(check, "read_record", counting)
     return seen
 
 
@@ -87,7 +87,7 @@ def test_a_file_whose_times_changed_is_compared_by_its_bytes(tmp_path, trusted_t
     path = root / STATEMENT
     path.write_bytes(path.read_bytes())
     parses.clear()
-    assert isinstance(outcome(root, cache_file), load.Archive)
+    assert isinstance(outcome(root, cache_file), Archive)
     assert parses == []
 
 
@@ -112,7 +112,7 @@ def test_a_few_edits_do_not_write_the_whole_cache_again(
     root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
     outcome(root, cache_file)
     written = cache_file.read_bytes()
-    monkeypatch.setattr(load, "_RESAVE_SHARE", 1)  # out of date by one file in twenty: fine
+    monkeypatch.setattr(cache, "_RESAVE_SHARE", 1)  # out of date by one file in twenty: fine
     path = root / STATEMENT
     path.write_bytes(path.read_bytes().replace(b"notes: null", b'notes: "edited"'))
     parses.clear()
@@ -125,7 +125,7 @@ def test_a_few_edits_do_not_write_the_whole_cache_again(
 def test_a_file_changed_just_before_a_load_is_not_trusted_by_its_times(tmp_path):
     root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
     outcome(root, cache_file)
-    entries = load._read_cache(cache_file)
+    entries = cache._read_cache(cache_file)
     assert entries and all(signature is None for signature, _, _ in entries.values())
 
 
@@ -154,13 +154,13 @@ def test_an_unreadable_cache_is_no_cache(tmp_path, content):
     root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
     cache_file.write_bytes(content)
     assert outcome(root, cache_file) == outcome(root)
-    assert load._read_cache(cache_file)
+    assert cache._read_cache(cache_file)
 
 
 def test_a_cache_of_another_version_is_not_used(tmp_path, trusted_times, parses, monkeypatch):
     root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
     outcome(root, cache_file)
-    monkeypatch.setattr(load, "_CACHE_VERSION", load._CACHE_VERSION + 1)
+    monkeypatch.setattr(cache, "_CACHE_VERSION", cache._CACHE_VERSION + 1)
     parses.clear()
     outcome(root, cache_file)
     assert len(parses) == len(list(Layout(root).files()))
@@ -235,13 +235,13 @@ def test_the_quick_check_accepts_only_what_jsonschema_accepts(data):
     kind, record = data.draw(st.sampled_from(RECORDS))
     for _ in range(data.draw(st.integers(1, 3))):
         record = changed(record, data.draw(st.sampled_from(places(record))), data.draw(values))
-    if load._conforms(kind, record):  # else jsonschema decides, as it always did
-        assert not any(load._validator(kind).iter_errors(record))
+    if quick.conforms(kind, record):  # else jsonschema decides, as it always did
+        assert not any(validate.validator(kind).iter_errors(record))
 
 
 def test_the_quick_check_covers_every_kind():
-    assert all(load._quick_check(kind) is not None for kind in load.KINDS)
-    assert all(load._conforms(kind, record) for kind, record in RECORDS)
+    assert all(quick._quick_check(kind) is not None for kind in KINDS)
+    assert all(quick.conforms(kind, record) for kind, record in RECORDS)
 
 
 # -- many files at once --------------------------------------------------------------------------
@@ -254,5 +254,5 @@ def test_the_quick_check_covers_every_kind():
 def test_files_checked_in_several_processes_give_the_same_outcome(cases, tmp_path, monkeypatch):
     root = archive(tmp_path, *cases)
     plain = outcome(root)
-    monkeypatch.setattr(load, "_processes", lambda files: 3)
+    monkeypatch.setattr(parallel, "_processes", lambda files: 3)
     assert outcome(root) == plain

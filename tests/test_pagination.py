@@ -100,7 +100,7 @@ def test_a_long_timeline_runs_over_pages_of_the_set_length(timeline):
 
 
 def test_the_timeline_pages_together_list_every_published_statement_once(timeline):
-    from onrecord.load import load_archive
+    from onrecord.records import load_archive
 
     listed = [href for soup in timeline_pages(timeline) for href in entries(soup)]
     published = load_archive(SEED).chronological

@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup
 from conftest import SEED, build_records, copy_records
 
 from onrecord import cite, cli
-from onrecord.load import load_archive
 from onrecord.model import PartialDate
+from onrecord.records import load_archive
 
 MONTH_ONLY, YEAR_ONLY = "salami-martyrs-conference", "mohammadi-javan-article"
 STATEMENTS = Path("content/statements/2017")

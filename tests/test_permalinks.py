@@ -32,7 +32,7 @@ from test_build_atomic import run_build, settings_file, tree_digest
 from onrecord import cli
 from onrecord.build import build, settings_for
 from onrecord.history import with_history
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 from onrecord.search.query import search
 from onrecord.serve import create_app
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import SEED
 
 from onrecord import cli, scaffold
-from onrecord.load import Layout, load_archive
+from onrecord.records import Layout, load_archive
 from onrecord.yamlfile import Document, parse
 
 KHAMENEI = [

@@ -10,8 +10,8 @@ import pytest
 from conftest import SEED
 
 from onrecord.cli import main
-from onrecord.load import load_archive
 from onrecord.model import statement_title
+from onrecord.records import load_archive
 from onrecord.search import DEFAULT_INDEX_DIR, build_index
 
 

@@ -14,8 +14,8 @@ from conftest import SEED
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 from onrecord.search import (
     DEFAULT_INDEX_DIR,
     IndexBuildError,

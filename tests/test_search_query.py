@@ -13,8 +13,8 @@ import pytest
 from conftest import SEED
 
 from onrecord import synth
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 from onrecord.search import answers as answers_module
 from onrecord.search import build_index, search
 from onrecord.search import postings as postings_module

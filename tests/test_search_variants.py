@@ -13,7 +13,7 @@ import pytest
 from conftest import SEED
 
 from onrecord import cli
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 from onrecord.search import build_index, search
 from onrecord.search.opened import OpenedIndex
 from onrecord.search.variants import skeleton

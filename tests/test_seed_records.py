@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from conftest import SEED
 
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 
 # The seed report's text (a copy of ../shared/seed/*.txt).
 SEED_REPORT = SEED.parent / "seed-report.txt"

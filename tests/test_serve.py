@@ -22,8 +22,8 @@ from bs4 import BeautifulSoup
 from conftest import REPO, SEED
 
 from onrecord.cli import main
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 from onrecord.search import build_index
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")

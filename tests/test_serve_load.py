@@ -16,8 +16,8 @@ import pytest
 from conftest import SEED
 from test_serve import archive_with, fetch, running_server
 
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 from onrecord.search import build_index
 
 REQUESTS = 2_000

@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, SEED
 
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import SEED
 
 from onrecord import cli, sourcetext
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 
 TEXT = SEED.parent / "seed-report.txt"
 

@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
 from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
-from onrecord.load import load_archive
+from onrecord.records import load_archive
 from onrecord.search import query as whoosh
 from onrecord.serve import create_app
 

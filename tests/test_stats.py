@@ -11,8 +11,8 @@ import pytest
 from conftest import SEED
 
 from onrecord import cli, stats
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 
 UNFINISHED = """\
 # yaml-language-server: $schema=../../../schema/statement.schema.json

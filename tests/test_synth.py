@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from onrecord import synth
-from onrecord.load import load_archive
 from onrecord.model import Archive
+from onrecord.records import load_archive
 
 
 def onrecord(*args: str) -> subprocess.CompletedProcess[str]:

@@ -182,7 +182,7 @@ def index_only(root: str, index_root: str) -> None:
 
     Run in a subprocess by the benchmark (`python -c`), so its memory and imports are its own.
     """
-    from .load import load_archive
+    from .records import load_archive
     from .search.index import build_index
 
     archive = load_archive(root)

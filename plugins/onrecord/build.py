@@ -33,8 +33,8 @@ from pelican.settings import read_settings
 
 from . import buildstate, pages, permalinks
 from .history import with_history
-from .load import load_archive
 from .problems import RecordError
+from .records import load_archive
 from .search import index as search_index
 
 

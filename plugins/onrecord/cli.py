@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import permalinks, scaffold
-from .load import KINDS, Layout, claim_kinds, load_archive
 from .model import shared_names
 from .problems import RecordError
+from .records import KINDS, Layout, claim_kinds, load_archive
 
 
 def _report(error: RecordError) -> int:

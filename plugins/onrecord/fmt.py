@@ -32,8 +32,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.representer import SafeRepresenter
 
-from .load import Layout, build_record, nested_statements, read_record, schema
 from .problems import Problem
+from .records import Layout, build_record, nested_statements, read_record, schema
 from .yamlfile import Document
 
 _TAG = "tag:yaml.org,2002:"

@@ -20,8 +20,8 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from . import cite, export, jsonld, pages, permalinks, templating, urls
-from .load import claim_kinds, load_archive
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
+from .records import claim_kinds, load_archive
 
 log = logging.getLogger(__name__)
 

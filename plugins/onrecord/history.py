@@ -9,8 +9,8 @@ import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from .load import collector_paused
 from .model import Archive, Statement
+from .records import collector_paused
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .fmt import canonical_text, schema_comment
-from .load import Layout, read_record, schema
 from .model import Speaker, name_key
 from .problems import RecordError
+from .records import Layout, read_record, schema
 from .yamlfile import Document, parse
 
 

@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 from . import sourcetext
-from .load import Layout, load_archive
 from .model import Archive, Speaker, Statement
 from .problems import RecordError
+from .records import Layout, load_archive
 
 UNDATED = "undated"
 

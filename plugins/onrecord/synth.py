@@ -28,7 +28,7 @@ from importlib import resources
 from itertools import accumulate
 from pathlib import Path
 
-from .load import SCHEMA_DIR, Layout
+from .records import SCHEMA_DIR, Layout
 from .scaffold import record_path, slug
 
 # A fixed window, not "the last ten years from today": the bytes must not depend on the day

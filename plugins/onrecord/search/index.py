@@ -54,8 +54,8 @@ from whoosh.support.charset import accent_map
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from ..load import collector_paused
 from ..model import Archive, Statement, statement_title
+from ..records import collector_paused
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
 CURRENT = "current"

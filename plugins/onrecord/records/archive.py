@@ -1,0 +1,157 @@
+"""Records on disk → the `Archive`, or every `Problem` found on the way.
+
+Each file is parsed line-aware (`yamlfile`), checked against its kind's JSON Schema
+(`schema/*.schema.json`, the single source of truth for structure), turned into model
+objects, and the whole set is then checked by the cross-record `rules`. Nothing
+downstream ever sees a record that failed any of these.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from .. import rules, sourcetext
+from ..model import Archive
+from ..problems import Problem, RecordError
+from ..yamlfile import Document, parse
+from .cache import Cache, Signature
+from .check import Checked
+from .layout import Layout
+from .parallel import File, check_all
+from .schemas import KINDS
+
+
+def load_archive(
+    root: Path | str, *, today: date | None = None, cache_file: Path | None = None
+) -> Archive:
+    """Load and check every record under `root`; raise `RecordError` listing all problems.
+
+    With `cache_file`, each file that passed its own checks is remembered by its bytes:
+    parsing and schema checks (most of the time a load takes) are skipped for files that
+    did not change since, and a file whose size, times and inode are as they were is not
+    even read again. Cross-record rules always run on everything.
+    """
+    layout = Layout(Path(root))
+    with collector_paused():
+        cache = Cache(cache_file)
+        checked = _check_files(layout, cache)
+        cache.save()
+        return _assemble(checked, today or date.today(), layout.root)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (as it was, after).
+
+    A load allocates millions of objects and keeps most of them: the collector would walk
+    the growing heap again and again (a third of a cold load) to find no cycles.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _check_files(layout: Layout, cache: Cache) -> list[tuple[File, Checked]]:
+    """Each file and its own checks, in file order; unchanged files from the cache."""
+    done: list[tuple[File, Checked]] = []
+    fresh: list[tuple[int, Signature | None]] = []  # where in `done`, and the file's signature
+    for kind, shown, entry in layout.entries():
+        signature = cache.signature(entry)
+        records = cache.unchanged(shown, signature)
+        if records is None:
+            records = cache.same_bytes(shown, signature, entry.path)
+        if records is None:
+            fresh.append((len(done), signature))
+            records = ()  # for now: the fresh files are checked below, all together
+        done.append(((kind, shown, entry.path), Checked(records)))
+    checked = check_all([done[index][0] for index, _ in fresh])
+    for (index, signature), (outcome, digest) in zip(fresh, checked, strict=True):
+        file = done[index][0]
+        done[index] = (file, outcome)
+        if not outcome.problems:
+            cache.remember(file[1], signature, digest, outcome.records)
+    return done
+
+
+def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> Archive:
+    """The archive from every file's records, once the cross-record rules find no problem."""
+    problems: list[Problem] = []
+    records: dict[str, list[tuple[object, rules.Located]]] = {kind: [] for kind in KINDS}
+    statements: list[rules.StatementEntry] = []
+    # Ids of records that failed their own checks: references to them are not reported
+    # again, so one typo in a source does not make every statement's `source` "unknown".
+    failed: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for (kind, shown, path), outcome in checked:
+        problems.extend(outcome.problems)
+        if outcome.failed_id is not None:
+            failed[kind].add(outcome.failed_id)
+        if not outcome.records:
+            continue
+        document = _Reread(shown, path, outcome.emptied)
+        records[kind].append((outcome.records[0][0], document))
+        if kind == "statement":
+            statements.extend((record, document, base) for record, base in outcome.records)
+    problems.extend(p for p in rules.check(records, statements, today, failed) if p is not None)
+    texts = {}
+    for source, _ in records["source"]:
+        text, problem = sourcetext.read(root, source.id)
+        if problem is not None:
+            problems.append(problem)
+        elif text is not None:
+            texts[source.id] = sourcetext.normalised(text)
+    problems.extend(sourcetext.problems(statements, texts))
+    if problems:
+        raise RecordError(problems)
+    return Archive.of(
+        speakers={r.id: r for r, _ in records["speaker"]},
+        outlets={r.id: r for r, _ in records["outlet"]},
+        themes={r.id: r for r, _ in records["theme"]},
+        sources={r.id: r for r, _ in records["source"]},
+        statements={statement.id: statement for statement, _, _ in statements},
+        claims={r.id: r for r, _ in records["claim"]},
+    )
+
+
+class _Reread:
+    """A file that passed its own checks, as the rules see it: its path, and problems placed
+    in it. Positions are not kept for every file: the few files a rule finds a problem in
+    are parsed again to place it."""
+
+    __slots__ = ("path", "_file", "_document", "_emptied")
+
+    def __init__(self, path: str, file: str, emptied: frozenset[str] = frozenset()):
+        self.path = path
+        self._file = file
+        self._document: Document | None = None
+        self._emptied = emptied  # fields left empty for the rules (see Checked.emptied)
+
+    def problem(
+        self, path: tuple, message: str, hint: str = "", *, at_key: bool = False
+    ) -> Problem | None:
+        """The problem at `path`; None for one about a field the file's own problems name."""
+        if self._emptied and (
+            (path and path[0] in self._emptied)
+            or any(f"`{name}`" in message for name in self._emptied)
+        ):
+            return None
+        if self._document is None:
+            self._document = self._parsed()
+        return self._document.problem(path, message, hint, at_key=at_key)
+
+    def _parsed(self) -> Document:
+        try:
+            with open(self._file, "rb") as handle:
+                raw = handle.read()
+        except OSError:  # gone since it was read: the problem is still told, at its first line
+            raw = b""
+        document = parse(self.path, raw)
+        return document if isinstance(document, Document) else Document(self.path, None)

@@ -1,0 +1,171 @@
+"""The records cache: each file that passed its own checks, remembered by its bytes (and its
+size, times and inode) between loads, so that an unchanged file is not parsed again."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import operator
+import os
+import pickle
+import time
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+from ..model import (
+    Appearance,
+    Claim,
+    Footnote,
+    LocalizedText,
+    Outlet,
+    Quote,
+    Review,
+    Source,
+    Speaker,
+    Statement,
+    Theme,
+)
+from ..problems import Problem
+from .check import Checked, Records
+from .schemas import KINDS, SCHEMA_DIR
+
+_CACHE_VERSION = 2
+# A file changed within this long before a load may change again within the same tick of the
+# file system's clock without its times changing (as git's "racily clean" entries): its
+# size and times are not trusted, and it is read and compared by its bytes at the next load.
+_RACY_NS = 3_000_000_000
+
+_RESAVE_SHARE = 100  # written again when out of date by one entry in this many (see `save`)
+Signature = tuple[int, int, int, int]  # size, modification and change times, inode
+_Entry = tuple[Signature | None, bytes, Records]  # signature, digest of the bytes, records
+# Model records (and a file's outcome) are pickled as their class and field values: rebuilt
+# by their constructor, several times faster than the generic state of a slotted dataclass.
+_RECORD_TYPES = (
+    Speaker,
+    Outlet,
+    Theme,
+    Footnote,
+    Source,
+    LocalizedText,
+    Quote,
+    Statement,
+    Appearance,
+    Review,
+    Claim,
+)
+
+
+class Cache:
+    """Records of the files that passed their own checks, by path, kept between loads."""
+
+    def __init__(self, file: Path | None):
+        self.file = file
+        self.started = time.time_ns()
+        self.entries = _read_cache(file) if file is not None else {}
+        self.kept: dict[str, _Entry] = {}
+        self.changes = 0  # entries added or updated
+
+    def signature(self, entry: os.DirEntry) -> Signature | None:
+        if self.file is None:
+            return None
+        try:
+            stat = entry.stat()
+        except OSError:
+            return None
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.started - _RACY_NS:
+            return None
+        return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+    def unchanged(self, shown: str, signature: Signature | None) -> Records | None:
+        """The records of a file whose size, times and inode are those it was cached with."""
+        cached = self.entries.get(shown)
+        if signature is None or cached is None or cached[0] != signature:
+            return None
+        self.kept[shown] = cached
+        return cached[2]
+
+    def same_bytes(self, shown: str, signature: Signature | None, path: str) -> Records | None:
+        """The records of a file whose bytes are those it was cached with."""
+        cached = self.entries.get(shown)
+        if cached is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                digest = digest_of(handle.read())
+        except OSError:  # told when the file is checked
+            return None
+        if cached[1] != digest:
+            return None
+        self.remember(shown, signature, digest, cached[2])
+        return cached[2]
+
+    def remember(self, shown: str, signature: Signature | None, digest: bytes, records: Records):
+        if self.file is not None:
+            self.kept[shown] = (signature, digest, records)
+            self.changes += 1
+
+    def save(self) -> None:
+        """Write the cache again when it is out of date by one entry in a hundred or more.
+
+        Below that, the few files it is out of date for are cheaper to check again at each
+        load (a tenth of a millisecond each) than the cache is to write (all the records):
+        editing one statement and building does not write them all again.
+        """
+        if self.file is None:
+            return
+        differing = self.changes + len(self.entries.keys() - self.kept.keys())
+        if differing and differing * _RESAVE_SHARE >= len(self.kept):
+            _write_cache(self.file, self.kept)
+
+
+def digest_of(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _read_cache(cache_file: Path) -> dict[str, _Entry]:
+    # The cache is ours, written beside the index outside output/: never a downloaded file.
+    try:
+        with open(cache_file, "rb") as handle:
+            version, fingerprint, entries = pickle.load(handle)
+    except Exception:  # a cache that cannot be read is no cache: every file is read again
+        return {}
+    return entries if (version, fingerprint) == (_CACHE_VERSION, _fingerprint()) else {}
+
+
+def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        dump((_CACHE_VERSION, _fingerprint(), entries), handle)
+    os.replace(temporary, cache_file)
+
+
+def dump(value: object, handle: BinaryIO) -> None:
+    pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _reducers()
+    pickler.dump(value)
+
+
+@cache
+def _reducers() -> dict[type, Callable[[object], tuple]]:
+    return {kind: _reducer(kind) for kind in (*_RECORD_TYPES, Checked, Problem)}
+
+
+def _reducer(kind: type) -> Callable[[object], tuple]:
+    names = [field.name for field in dataclasses.fields(kind)]
+    values = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda record: (kind, (values(record),))
+    return lambda record: (kind, values(record))
+
+
+@cache
+def _fingerprint() -> str:
+    # A changed schema, model or reader invalidates every cached record.
+    parts = [(SCHEMA_DIR / f"{kind}.schema.json").read_bytes() for kind in KINDS]
+    here = Path(__file__).parent
+    parts += [(here.parent / name).read_bytes() for name in ("model.py", "yamlfile.py")]
+    parts += [path.read_bytes() for path in sorted(here.glob("*.py"))]
+    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
