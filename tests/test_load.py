@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from onrecord.model import Archive
 from onrecord.problems import RecordError
-from onrecord.records import KINDS, Layout, cache, check, load_archive, parallel, quick, validate
+from onrecord.records import KINDS, Layout, cache, check, load_archive, parallel, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD = FIXTURES / "good"
@@ -235,13 +235,38 @@ def test_the_quick_check_accepts_only_what_jsonschema_accepts(data):
     kind, record = data.draw(st.sampled_from(RECORDS))
     for _ in range(data.draw(st.integers(1, 3))):
         record = changed(record, data.draw(st.sampled_from(places(record))), data.draw(values))
-    if quick.conforms(kind, record):  # else jsonschema decides, as it always did
+    if validate.conforms(kind, record):  # else jsonschema decides, as it always did
         assert not any(validate.validator(kind).iter_errors(record))
 
 
 def test_the_quick_check_covers_every_kind():
-    assert all(quick._quick_check(kind) is not None for kind in KINDS)
-    assert all(quick.conforms(kind, record) for kind, record in RECORDS)
+    assert all(validate._compiled(kind) is not None for kind in KINDS)
+    assert all(validate.conforms(kind, record) for kind, record in RECORDS)
+
+
+def test_the_quick_check_keeps_the_archives_rules():
+    statement = next(record for kind, record in RECORDS if kind == "statement")
+    # 3.0 is an integer to JSON Schema (and to fastjsonschema's later drafts), not here.
+    assert not validate.conforms("statement", {**statement, "footnote": 3.0})
+    assert not validate.conforms("statement", {**statement, "withdrawn_on": "2017-02-30"})
+    assert not validate.conforms("statement", {**statement, "date": "2017-13"})
+    assert validate.conforms("statement", {**statement, "outlet": None})
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "unevaluatedProperties": False},  # a keyword it does not know
+        {"properties": {"a": {"$ref": "#/$defs/a", "minLength": 2}}, "$defs": {"a": {}}},
+        {"properties": {"a": {"$ref": "https://example.org/a.json"}}},  # nothing fetched
+        {"properties": {"a": {"$ref": "#/$defs/a"}}, "$defs": {"a": {"$ref": "#/$defs/a"}}},
+        {"enum": [1, "a"]},  # 1 == 1.0 == true: left to jsonschema
+        {"items": [{"type": "string"}]},
+    ],
+)
+def test_a_schema_the_quick_check_might_misread_gets_none(schema):
+    with pytest.raises(validate._Unsupported):
+        validate._prepared(schema)
 
 
 # -- many files at once --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ One idea per module:
 
 - `layout`: where each kind of record lives under an archive's root, and the files there;
 - `schemas`: the JSON Schema of each kind, found as package data;
-- `validate`: whether a record is valid against its schema;
+- `validate`: whether a record is valid against its schema (fastjsonschema decides, jsonschema
+  finds every problem of a record it refuses);
 - `explain`: a schema error as an editor reads it, at its line, with a hint;
 - `read`: one file parsed, checked against its schema, its problems explained;
 - `build`: model objects from records that passed their schema;

@@ -11,7 +11,7 @@ from ..yamlfile import Document
 from .build import build_record, nested_statements
 from .read import read_record
 from .schemas import DATE_FIELDS, schema
-from .validate import validator
+from .validate import conforms, validator
 
 Records = tuple[tuple[object, tuple], ...]
 """A file's records, each with its path in the file: the record itself at `()`, then, in a
@@ -69,6 +69,6 @@ def salvaged(kind: str, document: Document) -> Document | None:
     if not failing or failing & required or failing - data.keys():
         return None
     emptied = {key: (None if key in failing else value) for key, value in data.items()}
-    if any(True for _ in validator(kind).iter_errors(emptied)):
+    if not conforms(kind, emptied) and any(True for _ in validator(kind).iter_errors(emptied)):
         return None
     return dataclasses.replace(document, data=emptied, timestamps=set(), booleans=set())

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from ..problems import Problem
 from ..yamlfile import Document, parse
 from .explain import explain, field_name
-from .quick import conforms
 from .schemas import DATE_FIELDS
-from .validate import validator
+from .validate import conforms, validator
 
 
 def read_record(kind: str, shown_path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
