@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED, database_content
 
-from onrecord import export
+from onrecord import exports as export
 from onrecord.load import load_archive
 from onrecord.model import Archive, Statement
 
