@@ -119,16 +119,7 @@ from .csvfile import (
     write_csv,
     write_csv_records,
 )
-from .data import (
-    LIST_SEPARATOR,
-    PARAGRAPH_BREAK,
-    References,
-    claim_data,
-    claims_data,
-    published_data,
-    shape_statement,
-    statement_data,
-)
+from .data import claim_data, claims_data, published_data, shape_statement, statement_data
 from .jsonfile import (
     statement_json,
     statement_json_text,
@@ -136,6 +127,7 @@ from .jsonfile import (
     write_json,
     write_json_records,
 )
+from .references import LIST_SEPARATOR, PARAGRAPH_BREAK, References
 from .sqlite import update_sqlite, write_sqlite, write_sqlite_records
 
 STATEMENTS_JSON = "data/statements.json"
@@ -156,7 +148,7 @@ def _write_statement_files(
     written = []
     for statement in archive.statements.values():
         # Withdrawn statements are not in `records`, but their pages (and files) still exist.
-        data = by_id.get(statement.id) or shape_statement(statement, archive, references)
+        data = by_id.get(statement.id) or shape_statement(statement, references)
         path = output_dir / urls.statement_json(statement.id)
         if path.parent not in folders:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +174,7 @@ def write_exports(archive: Archive, output_dir: Path, site_url: str) -> list[Pat
     """
     output_dir = Path(output_dir)
     references = References(archive, site_url)
-    records = published_data(archive, references)
+    records = published_data(references)
     return [
         *_write_lists(archive, records, output_dir, site_url),
         *_write_statement_files(archive, records, output_dir, references),

@@ -8,39 +8,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..model import Archive
-from .data import LIST_SEPARATOR, PARAGRAPH_BREAK, References, published_data
+from .columns import STATEMENTS
+from .data import published_data
 from .files import kept_or_made, replace_atomically
+from .references import References
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-CSV_COLUMNS = (
-    "id",
-    "url",
-    "speaker_id",
-    "speaker",
-    "role",
-    "date",
-    "venue",
-    "outlet_id",
-    "outlet",
-    "source_id",
-    "source",
-    "footnote",
-    "headline",
-    "language",
-    "text",
-    "original_language",
-    "original_text",
-    "theme_ids",
-    "themes",
-    "quotes",
-    "quoted_in",
-    "quoted_by",
-    "attribution",
-    "attribution_note",
-    "notes",
-)
+# (field name, cell) of each column: the registry's statement fields that have a CSV form.
+_CELLS = tuple((name, cell.make) for name, cell in STATEMENTS.csv_cells())
+CSV_COLUMNS = tuple(cell.name for _, cell in STATEMENTS.csv_cells())
 
 CLAIM_CSV_COLUMNS = (
     "claim_id",
@@ -93,42 +71,9 @@ def csv_safe(value: object) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def _csv_fields(data: dict) -> dict[str, object]:
-    outlet = data["outlet"] or {}
-    original = data["original"] or {}
-    return {
-        "id": data["id"],
-        "url": data["url"],
-        "speaker_id": data["speaker"]["id"],
-        "speaker": data["speaker"]["name"],
-        "role": data["role"],
-        "date": data["date"],
-        "venue": data["venue"],
-        "outlet_id": outlet.get("id"),
-        "outlet": outlet.get("name"),
-        "source_id": data["source"]["id"],
-        "source": data["source"]["title"],
-        "footnote": data["footnote"],
-        "headline": data["headline"],
-        "language": data["language"],
-        "text": PARAGRAPH_BREAK.join(data["paragraphs"]),
-        "original_language": original.get("language"),
-        "original_text": PARAGRAPH_BREAK.join(original.get("paragraphs", ())) or None,
-        "theme_ids": LIST_SEPARATOR.join(t["id"] for t in data["themes"]),
-        "themes": LIST_SEPARATOR.join(t["name"] for t in data["themes"]),
-        "quotes": LIST_SEPARATOR.join(q["statement"] for q in data["quotes"]),
-        "quoted_in": data["quoted_in"],
-        "quoted_by": LIST_SEPARATOR.join(data["quoted_by"]),
-        "attribution": data["attribution"],
-        "attribution_note": data["attribution_note"],
-        "notes": data["notes"],
-    }
-
-
 def csv_row(data: dict) -> list[str]:
     """One statement's CSV cells, in `CSV_COLUMNS` order, guarded against formulas."""
-    fields = _csv_fields(data)
-    return [csv_safe(fields[column]) for column in CSV_COLUMNS]
+    return [csv_safe(make(data[name])) for name, make in _CELLS]
 
 
 def _write_csv_rows(rows: Iterable[list[str]], path: Path) -> Path:
@@ -158,7 +103,7 @@ def write_claim_csv_records(claims: list[dict], path: Path) -> Path:
 
 def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/statements.csv`: one row per published statement, in list order."""
-    records = published_data(archive, References(archive, site_url))
+    records = published_data(References(archive, site_url))
     return write_csv_records(records, Path(path))
 
 

@@ -1,104 +1,33 @@
-"""The JSON shape of statements and claims, from the model: what every export is made of."""
+"""The JSON shape of statements and claims, from the model: what every export is made of.
+
+A statement's JSON is its fields in the registry (`columns.STATEMENTS`); a claim's is below.
+"""
 
 from __future__ import annotations
 
 from .. import urls
 from ..model import Archive, Claim, ClaimSpan, Statement
-
-PARAGRAPH_BREAK = "\n\n"
-LIST_SEPARATOR = "; "
-
+from .columns import STATEMENTS
+from .references import References, page_url
 
 # -- one statement -------------------------------------------------------------------------
 
+_JSON_FIELDS = tuple((f.name, f.read) for f in STATEMENTS.json_fields())
+
 
 def statement_data(statement: Statement, archive: Archive, site_url: str) -> dict:
-    """The JSON shape of one statement (keys documented in the module docstring)."""
-    return shape_statement(statement, archive, References(archive, site_url))
+    """The JSON shape of one statement (its fields: `columns.STATEMENTS`)."""
+    return shape_statement(statement, References(archive, site_url))
 
 
-class References:
-    """The `{id, name, url}` of each record a statement points to, built once per export.
-
-    Every statement by one speaker shares the same dict, which keeps 100,000 statements'
-    data small; the dicts are only ever read.
-    """
-
-    def __init__(self, archive: Archive, site_url: str) -> None:
-        self.site_url = site_url
-        # Looked up lazily, so one statement's data costs no pass over the whole archive.
-        self.records: dict[str, dict] = {
-            "speaker": archive.speakers,
-            "outlet": archive.outlets,
-            "theme": archive.themes,
-            "source": archive.sources,
-        }
-        self.made: dict[tuple[str, str], dict] = {}
-
-    def to(self, kind: str, record_id: str) -> dict:
-        key = (kind, record_id)
-        if key not in self.made:
-            record = self.records[kind][record_id]
-            self.made[key] = (
-                {"id": record_id, "title": record.title}
-                if kind == "source"
-                else {"id": record_id, "name": record.name}
-            )
-            self.made[key]["url"] = page_url(self.site_url, kind, record_id)
-        return self.made[key]
+def shape_statement(statement: Statement, references: References) -> dict:
+    """The JSON shape of one statement, with an export's shared `references`."""
+    return {name: read(statement, references) for name, read in _JSON_FIELDS}
 
 
-def shape_statement(statement: Statement, archive: Archive, references: References) -> dict:
-    original = statement.original
-    return {
-        "id": statement.id,
-        "url": page_url(references.site_url, "statement", statement.id),
-        "speaker": references.to("speaker", statement.speaker_id),
-        "role": statement.role,
-        "date": statement.date.isoformat() if statement.date else None,
-        "venue": statement.venue,
-        "outlet": references.to("outlet", statement.outlet_id) if statement.outlet_id else None,
-        "source": references.to("source", statement.source_id),
-        "footnote": statement.footnote,
-        "headline": statement.headline,
-        "language": statement.language,
-        "paragraphs": list(statement.paragraphs),
-        "original": (
-            {"language": original.language, "paragraphs": list(original.paragraphs)}
-            if original
-            else None
-        ),
-        "themes": [references.to("theme", theme_id) for theme_id in statement.theme_ids],
-        "quotes": [
-            {"paragraph": quote.paragraph, "statement": quote.statement_id, "nested": quote.nested}
-            for quote in statement.quotes
-            if _listed(archive, quote.statement_id)
-        ],
-        "quoted_in": statement.quoted_in if _listed(archive, statement.quoted_in) else None,
-        # A statement quoting this one in two paragraphs quotes it once, as far as ids go.
-        "quoted_by": list(dict.fromkeys(s.id for s in archive.quoted_by.get(statement.id, ()))),
-        "attribution": statement.attribution,
-        "attribution_note": statement.attribution_note,
-        "withdrawn_on": statement.withdrawn_on.isoformat() if statement.withdrawn_on else None,
-        "notes": statement.notes,
-        "content_hash": statement.content_hash,
-        "last_changed": statement.last_changed.isoformat() if statement.last_changed else None,
-    }
-
-
-def page_url(site_url: str, kind: str, record_id: str) -> str:
-    return urls.absolute(site_url, urls.record(kind, record_id))
-
-
-def _listed(archive: Archive, statement_id: str | None) -> bool:
-    """Whether the lists hold this statement (it exists and is not withdrawn)."""
-    statement = archive.statements.get(statement_id) if statement_id else None
-    return statement is not None and not statement.withdrawn
-
-
-def published_data(archive: Archive, references: References) -> list[dict]:
+def published_data(references: References) -> list[dict]:
     """The data of every published statement, in list order, each built once."""
-    return [shape_statement(s, archive, references) for s in archive.chronological]
+    return [shape_statement(s, references) for s in references.archive.chronological]
 
 
 # -- one claim -----------------------------------------------------------------------------

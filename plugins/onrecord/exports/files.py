@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..model import Archive
-from .data import References, shape_statement
+from .data import shape_statement
+from .references import References
 
 
 def replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
@@ -39,4 +40,4 @@ def kept_or_made(
     references = References(archive, site_url)
     for statement in archive.chronological:
         entry = None if statement.id in changed else kept.get(statement.id)
-        yield entry if entry is not None else make(shape_statement(statement, archive, references))
+        yield entry if entry is not None else make(shape_statement(statement, references))

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..model import Archive, Statement
-from .data import References, published_data, statement_data
+from .data import published_data, statement_data
 from .files import kept_or_made, replace_atomically
+from .references import References
 
 
 def json_line(record: dict) -> str:
@@ -39,7 +40,7 @@ def write_json_records(records: Iterable[dict], path: Path) -> Path:
 
 def write_json(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/statements.json`: every published statement, in list order."""
-    records = published_data(archive, References(archive, site_url))
+    records = published_data(References(archive, site_url))
     return write_json_records(records, Path(path))
 
 

@@ -1,0 +1,579 @@
+"""The registry of exported fields: each field of each exported table, declared once.
+
+A `Field` says how its value is read from the model (a function of the record and the
+export's `References`), which is its JSON value; the CSV cells and SQLite columns it makes
+from that value (`Cell`, `SqlColumn`, with their SQL type and constraints); and one line
+of documentation. `data/statements.json`, `statements/<id>.json`, `data/statements.csv`
+and every table of `data/onrecord.db` are made from these lists alone: a field's name is
+spelled here once, the order of a table's fields is the order of its JSON keys and CSV
+columns, and README.md's table of export fields is made from the same lists
+(`fields_markdown`; a test fails when they differ, or when a field has no documentation).
+
+Adding a field to an export is one `Field` here (and, for a new model attribute, the
+schema, the loader and the model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .references import PARAGRAPH_BREAK, References, iso, joined
+
+
+def same(value: Any) -> Any:
+    """A value as it is."""
+    return value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One CSV column, made from its field's JSON value (None is an empty cell)."""
+
+    name: str
+    make: Callable[[Any], object] = same
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    """One SQLite column, made from its field's JSON value."""
+
+    name: str
+    type: type  # str → TEXT, int → INTEGER
+    make: Callable[[Any], object] = same
+    not_null: bool = False
+    references: str | None = None  # the table whose `id` it points to
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an exported table: read once, written in every format it has."""
+
+    name: str
+    doc: str
+    read: Callable[[Any, References], Any]
+    json: bool = True
+    csv: tuple[Cell, ...] = ()
+    sql: tuple[SqlColumn, ...] = ()
+    # The database's column order predates this registry; a column placed elsewhere there
+    # than in JSON names the column it follows.
+    sql_after: str | None = None
+
+
+def field(
+    name: str,
+    doc: str,
+    read: Callable[[Any, References], Any],
+    *,
+    json: bool = True,
+    csv: bool | tuple[Cell, ...] = True,
+    sql: type | tuple[SqlColumn, ...] | None = None,
+    not_null: bool = False,
+    references: str | None = None,
+    sql_after: str | None = None,
+) -> Field:
+    """A `Field`; `csv=True` is one cell of the same name, `sql=str` one column of it."""
+    cells = (Cell(name),) if csv is True else () if csv is False else csv
+    columns = (SqlColumn(name, sql, same, not_null, references),) if isinstance(sql, type) else sql
+    return Field(name, doc, read, json, cells, columns or (), sql_after)
+
+
+def attribute(name: str) -> Callable[[Any, References], Any]:
+    """Read a model attribute of that name."""
+    return lambda record, _references: getattr(record, name)
+
+
+def item(index: int, name: str | None = None) -> Callable[[Any, References], Any]:
+    """Read part `index` of a row's tuple (and its attribute or key `name`)."""
+    if name is None:
+        return lambda row, _references: row[index]
+    return lambda row, _references: (
+        row[index][name] if isinstance(row[index], dict) else getattr(row[index], name)
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """An exported table: its fields in order, and its SQLite keys and indexes."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    pk: str | tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()  # each named `<table>_<first column>`
+    compound_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()
+
+    def data(self, record: Any, references: References) -> dict:
+        """Every field's value for `record`, by name, in order."""
+        return {f.name: f.read(record, references) for f in self.fields}
+
+    def json_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.json)
+
+    def csv_cells(self) -> list[tuple[str, Cell]]:
+        """(field name, cell) of each CSV column, in order."""
+        return [(f.name, cell) for f in self.fields for cell in f.csv]
+
+    def sql_columns(self) -> list[tuple[str, SqlColumn]]:
+        """(field name, column) of each SQLite column, in the table's order."""
+        placed = [(f.name, c) for f in self.fields if f.sql_after is None for c in f.sql]
+        for moved in (f for f in self.fields if f.sql_after is not None):
+            at = next(i for i, (_, c) in enumerate(placed) if c.name == moved.sql_after)
+            placed[at + 1 : at + 1] = [(moved.name, c) for c in moved.sql]
+        return placed
+
+
+def _reference_cells(kind: str, label: str) -> tuple[Cell, ...]:
+    """`<kind>_id` and `<kind>` (its name or title) of a `{id, name|title, url}` or None."""
+    return (
+        Cell(f"{kind}_id", lambda value: value and value["id"]),
+        Cell(kind, lambda value: value and value[label]),
+    )
+
+
+def _reference_column(kind: str, table: str, *, not_null: bool = False) -> tuple[SqlColumn]:
+    return (SqlColumn(f"{kind}_id", str, lambda value: value and value["id"], not_null, table),)
+
+
+def _quotes(statement: Any, references: References) -> list[dict]:
+    return [
+        {"paragraph": q.paragraph, "statement": q.statement_id, "nested": q.nested}
+        for q in statement.quotes
+        if references.listed(q.statement_id)
+    ]
+
+
+def _quoted_by(statement: Any, references: References) -> list[str]:
+    # A statement quoting this one in two paragraphs quotes it once, as far as ids go.
+    quoting = references.archive.quoted_by.get(statement.id, ())
+    return list(dict.fromkeys(s.id for s in quoting))
+
+
+def _original(statement: Any, _references: References) -> dict | None:
+    original = statement.original
+    if original is None:
+        return None
+    return {"language": original.language, "paragraphs": list(original.paragraphs)}
+
+
+def _original_text(value: dict | None) -> str | None:
+    return PARAGRAPH_BREAK.join(value["paragraphs"]) or None if value else None
+
+
+STATEMENTS = Table(
+    "statements",
+    "every published statement (nested ones included), oldest first",
+    (
+        field("id", "the statement's id; ids never change", attribute("id"), sql=str),
+        field(
+            "url",
+            "its page: `<site_url>/statements/<id>/`",
+            lambda s, r: r.page("statement", s.id),
+            sql=str,
+            not_null=True,
+            sql_after="original_text",
+        ),
+        field(
+            "speaker",
+            "{id, name, url} of the speaker",
+            lambda s, r: r.to("speaker", s.speaker_id),
+            csv=_reference_cells("speaker", "name"),
+            sql=_reference_column("speaker", "speakers", not_null=True),
+        ),
+        field(
+            "role",
+            "the speaker's role at the time, as the source states it",
+            attribute("role"),
+            sql=str,
+        ),
+        field(
+            "date",
+            "`YYYY-MM-DD`, or null when the source does not say",
+            lambda s, _: iso(s.date),
+            sql=str,
+        ),
+        field(
+            "venue", "occasion or venue (a conference, an editorial…)", attribute("venue"), sql=str
+        ),
+        field(
+            "outlet",
+            "{id, name, url} of the outlet it was published in; or null",
+            lambda s, r: r.to("outlet", s.outlet_id) if s.outlet_id else None,
+            csv=_reference_cells("outlet", "name"),
+            sql=_reference_column("outlet", "outlets"),
+        ),
+        field(
+            "source",
+            "{id, title, url} of the report that quotes it (`url` is its page here)",
+            lambda s, r: r.to("source", s.source_id),
+            csv=_reference_cells("source", "title"),
+            sql=_reference_column("source", "sources", not_null=True),
+        ),
+        field("footnote", "the source's footnote number for it", attribute("footnote"), sql=int),
+        field("headline", "the source's headline for it, verbatim", attribute("headline"), sql=str),
+        field(
+            "language",
+            "BCP 47 language of `paragraphs`",
+            attribute("language"),
+            sql=str,
+            not_null=True,
+        ),
+        field(
+            "paragraphs",
+            "the verbatim paragraphs (CSV and SQLite: `text`, joined with a blank line)",
+            lambda s, _: list(s.paragraphs),
+            csv=(Cell("text", PARAGRAPH_BREAK.join),),
+            sql=(SqlColumn("text", str, PARAGRAPH_BREAK.join, not_null=True),),
+        ),
+        field(
+            "original",
+            "{language, paragraphs} in the original language; or null",
+            _original,
+            csv=(
+                Cell("original_language", lambda v: v and v["language"]),
+                Cell("original_text", _original_text),
+            ),
+            sql=(
+                SqlColumn("original_language", str, lambda v: v and v["language"]),
+                SqlColumn("original_text", str, _original_text),
+            ),
+        ),
+        field(
+            "themes",
+            "[{id, name, url}] of its themes, in the record's order (SQLite: `statement_themes`)",
+            lambda s, r: [r.to("theme", theme_id) for theme_id in s.theme_ids],
+            csv=(
+                Cell("theme_ids", lambda v: joined([t["id"] for t in v])),
+                Cell("themes", lambda v: joined([t["name"] for t in v])),
+            ),
+        ),
+        field(
+            "quotes",
+            "[{paragraph, statement, nested}] quoted inside it: 1-based paragraph, the quoted "
+            "id, nested when known only through this one (SQLite: `quotes`)",
+            _quotes,
+            csv=(Cell("quotes", lambda v: joined([q["statement"] for q in v])),),
+        ),
+        field(
+            "quoted_in",
+            "id of the statement this one is nested inside",
+            lambda s, r: s.quoted_in if r.listed(s.quoted_in) else None,
+            sql=(SqlColumn("quoted_in", str, references="statements"),),
+            sql_after="attribution_note",
+        ),
+        field(
+            "quoted_by",
+            "[id] of the published statements that quote it, oldest first",
+            _quoted_by,
+            csv=(Cell("quoted_by", joined),),
+        ),
+        field(
+            "attribution",
+            "primary | secondary | disputed | misattributed | withdrawn",
+            attribute("attribution"),
+            sql=str,
+            not_null=True,
+        ),
+        field(
+            "attribution_note",
+            "why, for disputed, misattributed or withdrawn",
+            attribute("attribution_note"),
+            sql=str,
+        ),
+        field(
+            "withdrawn_on",
+            "`YYYY-MM-DD` the archive withdrew it; null unless withdrawn",
+            lambda s, _: iso(s.withdrawn_on),
+            csv=False,
+        ),
+        field("notes", "editors' notes", attribute("notes"), sql=str),
+        field(
+            "content_hash",
+            "12 hex digits of the SHA-256 of the quoted words: changes only when they do",
+            attribute("content_hash"),
+            csv=False,
+        ),
+        field(
+            "last_changed",
+            "`YYYY-MM-DD` the record's file last changed (git history, else the file)",
+            lambda s, _: iso(s.last_changed),
+            csv=False,
+        ),
+    ),
+    pk="id",
+    indexes=(("speaker_id",), ("outlet_id",), ("source_id",), ("quoted_in",)),
+)
+
+
+def _sql_only(
+    name: str,
+    doc: str,
+    read: Callable[[Any, References], Any],
+    kind: type = str,
+    *,
+    not_null: bool = False,
+    references: str | None = None,
+    make: Callable[[Any], object] = same,
+) -> Field:
+    column = SqlColumn(name, kind, make, not_null, references)
+    return Field(name, doc, read, json=False, sql=(column,))
+
+
+def _page(kind: str) -> Field:
+    return _sql_only(
+        "url", "its page here", lambda record, r: r.page(kind, record.id), not_null=True
+    )
+
+
+def _record_id(what: str) -> Field:
+    return _sql_only("id", f"the {what}'s id", attribute("id"))
+
+
+SPEAKERS = Table(
+    "speakers",
+    "every speaker, by id",
+    (
+        _record_id("speaker"),
+        _sql_only("name", "the name pages show", attribute("name"), not_null=True),
+        _sql_only("kind", "person | organisation | publication", attribute("kind"), not_null=True),
+        _sql_only(
+            "other_names",
+            'other names, joined with "; "',
+            attribute("other_names"),
+            make=lambda v: joined(v) or None,
+        ),
+        _sql_only("description", "who they are", attribute("description")),
+        _sql_only("notes", "editors' notes", attribute("notes")),
+        _page("speaker"),
+    ),
+    pk="id",
+)
+
+OUTLETS = Table(
+    "outlets",
+    "every outlet, by id",
+    (
+        _record_id("outlet"),
+        _sql_only("name", "the outlet's name", attribute("name"), not_null=True),
+        _sql_only("kind", "what kind of outlet it is", attribute("kind")),
+        _sql_only(
+            "described_as",
+            'how sources describe it, joined with "; "',
+            attribute("described_as"),
+            make=lambda v: joined(v) or None,
+        ),
+        _sql_only("notes", "editors' notes", attribute("notes")),
+        _page("outlet"),
+    ),
+    pk="id",
+)
+
+THEMES = Table(
+    "themes",
+    "every theme, by id",
+    (
+        _record_id("theme"),
+        _sql_only("name", "the theme's name", attribute("name"), not_null=True),
+        _sql_only("description", "what it gathers", attribute("description"), not_null=True),
+        _page("theme"),
+    ),
+    pk="id",
+)
+
+SOURCES = Table(
+    "sources",
+    "every source (the reports statements are quoted from), by id",
+    (
+        _record_id("source"),
+        _sql_only("title", "the report's title", attribute("title"), not_null=True),
+        _sql_only("publisher", "who published it", attribute("publisher")),
+        _sql_only("source_url", "the report's own URL", attribute("url")),
+        _sql_only("published", "`YYYY-MM-DD` it was published", lambda s, _: iso(s.published)),
+        _sql_only("summary", "what it is about", attribute("summary")),
+        _sql_only("notes", "editors' notes", attribute("notes")),
+        _page("source"),
+    ),
+    pk="id",
+)
+
+# Rows of the tables below are tuples: (source, footnote), (statement data, number, text)…
+FOOTNOTES = Table(
+    "footnotes",
+    "every footnote of every source",
+    (
+        _sql_only("source_id", "the source", item(0, "id"), not_null=True, references="sources"),
+        _sql_only("number", "its number", item(1, "number"), int, not_null=True),
+        _sql_only("text", "its text", item(1, "text")),
+    ),
+    pk=("source_id", "number"),
+)
+
+PARAGRAPHS = Table(
+    "paragraphs",
+    "every paragraph of every published statement",
+    (
+        _sql_only(
+            "statement_id", "the statement", item(0, "id"), not_null=True, references="statements"
+        ),
+        _sql_only("number", "1-based", item(1), int, not_null=True),
+        _sql_only("text", "the paragraph, verbatim", item(2), not_null=True),
+    ),
+    pk=("statement_id", "number"),
+)
+
+STATEMENT_THEMES = Table(
+    "statement_themes",
+    "each theme of each published statement",
+    (
+        _sql_only(
+            "statement_id", "the statement", item(0, "id"), not_null=True, references="statements"
+        ),
+        _sql_only("theme_id", "the theme", item(1, "id"), not_null=True, references="themes"),
+    ),
+    pk=("statement_id", "theme_id"),
+    indexes=(("theme_id",),),
+)
+
+QUOTES = Table(
+    "quotes",
+    "each statement quoted inside a published statement",
+    (
+        _sql_only(
+            "statement_id",
+            "the quoting statement",
+            item(0, "id"),
+            not_null=True,
+            references="statements",
+        ),
+        _sql_only(
+            "paragraph",
+            "1-based paragraph of the quoting statement",
+            item(1, "paragraph"),
+            int,
+            not_null=True,
+        ),
+        _sql_only(
+            "quoted_statement_id",
+            "the quoted statement",
+            item(1, "statement"),
+            not_null=True,
+            references="statements",
+        ),
+        _sql_only(
+            "nested",
+            "1 when the quoted statement is known only through this one",
+            item(1, "nested"),
+            int,
+            not_null=True,
+            make=int,
+        ),
+    ),
+    pk=("statement_id", "paragraph", "quoted_statement_id"),
+    indexes=(("quoted_statement_id",),),
+)
+
+# Claims' rows are their JSON data (`data.claim_data`) and its appearances and reviews.
+CLAIMS = Table(
+    "claims",
+    "every claim, by id",
+    (
+        _sql_only("id", "the claim's id", item(0, "id")),
+        _sql_only(
+            "summary",
+            "what is asserted, in the editor's neutral words",
+            item(0, "summary"),
+            not_null=True,
+        ),
+        _sql_only(
+            "kind",
+            "factual | quantitative | threat | prediction | accusation | self-description",
+            item(0, "kind"),
+            not_null=True,
+        ),
+        _sql_only("notes", "editors' notes", item(0, "notes")),
+        _sql_only("url", "its page here", item(0, "url"), not_null=True),
+    ),
+    pk="id",
+)
+
+CLAIM_APPEARANCES = Table(
+    "claim_appearances",
+    "each appearance of a claim in a published statement",
+    (
+        _sql_only("claim_id", "the claim", item(0, "id"), not_null=True, references="claims"),
+        _sql_only("position", "1 is the first appearance", item(1), int, not_null=True),
+        _sql_only(
+            "statement_id",
+            "the statement",
+            item(2, "statement"),
+            not_null=True,
+            references="statements",
+        ),
+        _sql_only("paragraph", "1-based paragraph", item(2, "paragraph"), int, not_null=True),
+        _sql_only("exact", "the words, verbatim", item(2, "exact"), not_null=True),
+        _sql_only("prefix", "the text right before, as the record gives it", item(2, "prefix")),
+        _sql_only("suffix", "the text right after, as the record gives it", item(2, "suffix")),
+        _sql_only("start", "0-based offset in code points", item(2, "start"), int, not_null=True),
+        _sql_only("url", "the statement's page at the paragraph", item(2, "url"), not_null=True),
+    ),
+    pk=("claim_id", "position"),
+    indexes=(("statement_id", "paragraph"),),
+    compound_keys=((("statement_id", "paragraph"), "paragraphs", ("statement_id", "number")),),
+)
+
+CLAIM_REVIEWS = Table(
+    "claim_reviews",
+    "each published fact-check of a claim",
+    (
+        _sql_only("claim_id", "the claim", item(0, "id"), not_null=True, references="claims"),
+        _sql_only("position", "1-based, as given", item(1), int, not_null=True),
+        _sql_only("reviewer", "who reviewed it (`by`)", item(2, "by"), not_null=True),
+        _sql_only("date", "`YYYY-MM-DD`", item(2, "date"), not_null=True),
+        _sql_only("url", "the review", item(2, "url"), not_null=True),
+        _sql_only("verdict", "its verdict, as given", item(2, "verdict"), not_null=True),
+    ),
+    pk=("claim_id", "position"),
+)
+
+# In the order they are created: a table comes after those it points to.
+TABLES = (
+    SPEAKERS,
+    OUTLETS,
+    THEMES,
+    SOURCES,
+    FOOTNOTES,
+    STATEMENTS,
+    PARAGRAPHS,
+    STATEMENT_THEMES,
+    QUOTES,
+    CLAIMS,
+    CLAIM_APPEARANCES,
+    CLAIM_REVIEWS,
+)
+
+
+def fields_markdown(tables: tuple[Table, ...] = TABLES) -> str:
+    """README's table of export fields: one row per field of each table, from the registry."""
+    lines: list[str] = []
+    for table in tables:
+        lines += [f"`{table.name}`: {table.doc}.", ""]
+        lines += ["| field | JSON | CSV | SQLite | meaning |", "|---|---|---|---|---|"]
+        for f in table.fields:
+            cells = ", ".join(f"`{c.name}`" for c in f.csv) or "–"
+            sql = (
+                ", ".join(f"`{c.name}` {'TEXT' if c.type is str else 'INTEGER'}" for c in f.sql)
+                or "–"
+            )
+            json_key = f"`{f.name}`" if f.json else "–"
+            lines.append(f"| {f.name} | {json_key} | {cells} | {sql} | {f.doc} |")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def undocumented(tables: tuple[Table, ...] = TABLES) -> Iterator[str]:
+    """`<table>.<field>` of each field without a line of documentation."""
+    for table in tables:
+        for f in table.fields:
+            if not f.doc.strip() or "\n" in f.doc:
+                yield f"{table.name}.{f.name}"
