@@ -15,34 +15,17 @@ withdrawn statement keeps its own `statements/<id>.json` (its page still exists)
 out of every list, and so is every reference to it (`quotes`, `quoted_in`), so that each id
 a list mentions resolves within that list.
 
-One statement as JSON (`statement_data`). Every key is always present, in this order; what
-a record leaves empty is null (or [] for a list), never invented:
+One statement as JSON (`statement_data`): the fields of the registry, `columns.STATEMENTS`,
+each declared there once with its JSON value, CSV cells, SQLite columns and one line of
+documentation (README.md's table of export fields is made from it). Every key is always
+present, in the registry's order; what a record leaves empty is null (or [] for a list),
+never invented.
 
-    id                the statement's id; ids never change
-    url               its page: `<site_url>/statements/<id>/` (`/statements/<id>/` without one)
-    speaker           {id, name, url}
-    role              the speaker's role at the time, as the source states it; or null
-    date              `YYYY-MM-DD`, or null when the source does not say
-    venue             occasion or venue (a conference, an editorial…); or null
-    outlet            {id, name, url} where it was published; or null
-    source            {id, title, url}: the report that quotes it (`url` is its page here)
-    footnote          the source's footnote number for it; or null
-    headline          the source's headline for it, verbatim; or null
-    language          BCP 47 language of `paragraphs`
-    paragraphs        the verbatim paragraphs, a list of strings
-    original          {language, paragraphs} in the original language; or null
-    themes            [{id, name, url}], in the record's order
-    quotes            [{paragraph, statement, nested}]: statements quoted inside this one;
-                      `paragraph` is 1-based, `statement` an id, `nested` is true when the
-                      quoted statement is known only through this one
-    quoted_in         id of the statement this one is nested inside; or null
-    quoted_by         [id] of the published statements that quote this one, oldest first
-    attribution       primary | secondary | disputed | misattributed | withdrawn
-    attribution_note  why, for disputed, misattributed or withdrawn; or null
-    withdrawn_on      `YYYY-MM-DD` the archive withdrew it; null unless withdrawn
-    notes             editors' notes; or null
-    content_hash      12 hex digits of the SHA-256 of the quoted words: changes only when they do
-    last_changed      `YYYY-MM-DD` the record's file last changed (git history, else the file)
+Modules: `columns.py` (the registry's kinds and the statements table), `tables.py` (the
+database's other tables), `references.py` (what fields are read with), `data.py` (the JSON
+of statements and claims), `jsonfile.py`, `csvfile.py`, `sqlite.py` (each a format's full
+write and its update after an edit), `files.py` (atomic replacement, reuse of unchanged
+entries), `docs.py` (README's table).
 
 Formats, and why:
 
@@ -52,17 +35,18 @@ Formats, and why:
   and lets it be written as a stream. `statements/<id>.json` is indented (2 spaces): people
   open it from the statement's page. Both are UTF-8 with the text as is
   (`ensure_ascii=False`), keys in the order above.
-- `data/statements.csv` has the columns of `CSV_COLUMNS`: the statement's fields, each
-  record it points to as `<kind>_id` and its name or title, `text` and `original_text`
-  (paragraphs joined with a blank line), `theme_ids` and `themes` (names), `quotes` (the
-  quoted statements' ids) and `quoted_by`, lists joined with "; ". It is UTF-8 *with* a
-  byte-order mark: Excel, which most readers open a CSV in, reads a file without one in
+- `data/statements.csv` has the registry's CSV cells (`CSV_COLUMNS`): the statement's
+  fields, each record it points to as `<kind>_id` and its name or title, `text` and
+  `original_text` (paragraphs joined with a blank line), `theme_ids` and `themes` (names),
+  `quotes` (the quoted statements' ids) and `quoted_by`, lists joined with "; ". It is
+  UTF-8 *with* a byte-order mark: Excel, which most readers open a CSV in, reads a file without one in
   the local code page and garbles "–" or "à", while Python (`encoding="utf-8-sig"`),
   pandas, R and LibreOffice all skip the mark. Rows end in CRLF (RFC 4180); empty values
   are empty cells. Any cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
   gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula
   (CSV injection); the JSON and SQLite exports keep the text unaltered.
-- `data/onrecord.db` (SQLite): `statements` (`text` = paragraphs joined with a blank line),
+- `data/onrecord.db` (SQLite, made by sqlite-utils from the registry's tables, `sqlite.py`):
+  `statements` (`text` = paragraphs joined with a blank line),
   `paragraphs`, `speakers`, `outlets`, `themes`, `sources` (`url` is the page here,
   `source_url` the source's own), `footnotes`, `statement_themes` and `quotes` (`nested`
   0/1), with declared foreign keys (Datasette shows them as links) and an index on every

@@ -33,7 +33,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..model import Archive
-from .columns import (
+from .columns import STATEMENTS, Table
+from .data import claims_data, published_data, shape_statement
+from .files import replace_atomically
+from .references import References
+from .tables import (
     CLAIM_APPEARANCES,
     CLAIM_REVIEWS,
     CLAIMS,
@@ -44,14 +48,9 @@ from .columns import (
     SOURCES,
     SPEAKERS,
     STATEMENT_THEMES,
-    STATEMENTS,
     TABLES,
     THEMES,
-    Table,
 )
-from .data import claims_data, published_data, shape_statement
-from .files import replace_atomically
-from .references import References
 
 # The statement columns the search index holds.
 SEARCHED = ("text", "headline")
