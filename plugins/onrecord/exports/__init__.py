@@ -38,13 +38,13 @@ Formats, and why:
 - `data/statements.csv` has the registry's CSV cells (`CSV_COLUMNS`): the statement's
   fields, each record it points to as `<kind>_id` and its name or title, `text` and
   `original_text` (paragraphs joined with a blank line), `theme_ids` and `themes` (names),
-  `quotes` (the quoted statements' ids) and `quoted_by`, lists joined with "; ". It is
-  UTF-8 *with* a byte-order mark: Excel, which most readers open a CSV in, reads a file without one in
-  the local code page and garbles "–" or "à", while Python (`encoding="utf-8-sig"`),
-  pandas, R and LibreOffice all skip the mark. Rows end in CRLF (RFC 4180); empty values
-  are empty cells. Any cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return
-  gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula
-  (CSV injection); the JSON and SQLite exports keep the text unaltered.
+  `quotes` (the quoted statements' ids) and `quoted_by`, lists joined with "; ". It is UTF-8
+  *with* a byte-order mark: Excel, which most readers open a CSV in, reads a file without
+  one in the local code page and garbles "–" or "à", while Python (`encoding="utf-8-sig"`),
+  pandas, R and LibreOffice all skip the mark. Rows end in CRLF (RFC 4180); empty values are
+  empty cells. Any cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets
+  a leading `'`, so a spreadsheet shows it as text instead of running it as a formula (CSV
+  injection); the JSON and SQLite exports keep the text unaltered.
 - `data/onrecord.db` (SQLite, made by sqlite-utils from the registry's tables, `sqlite.py`):
   `statements` (`text` = paragraphs joined with a blank line),
   `paragraphs`, `speakers`, `outlets`, `themes`, `sources` (`url` is the page here,
