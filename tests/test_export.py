@@ -183,7 +183,7 @@ def test_json_has_the_documented_keys_in_order(listed):
             "id", "url", "speaker", "role", "date", "venue", "outlet", "source", "footnote",
             "headline", "language", "paragraphs", "original", "themes", "quotes", "quoted_in",
             "quoted_by", "attribution", "attribution_note", "withdrawn_on", "notes",
-            "content_hash", "last_changed",
+            "content_hash", "last_changed", "aliases", "publisher", "source_url",
         ]  # fmt: skip
 
 

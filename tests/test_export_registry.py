@@ -9,6 +9,7 @@ in the rows written) fail here.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sqlite3
@@ -24,6 +25,7 @@ from onrecord.exports.columns import STATEMENTS, Field, Table, field
 from onrecord.exports.references import References
 from onrecord.exports.tables import SOURCES, SPEAKERS, TABLES
 from onrecord.load import load_archive
+from onrecord.model import Archive
 
 SITE = "https://archive.example.org"
 
@@ -152,3 +154,39 @@ def test_a_field_without_documentation_fails():
 def test_the_readme_needs_its_markers():
     with pytest.raises(ValueError, match="export-fields"):
         docs.with_fields_table("# a README without the markers\n")
+
+
+# -- fields added through the registry alone ------------------------------------------------
+
+
+def test_aliases_and_the_sources_url_and_publisher_are_exported(archive, tmp_path):
+    statement = archive.statements["kayhan-sochi-editorial"]
+    renamed = dataclasses.replace(statement, aliases=("kayhan-editorial", "sochi-editorial"))
+    # The seed's sources give neither: as an editor who found them would fill them in.
+    source = dataclasses.replace(
+        archive.sources[statement.source_id],
+        publisher="Example Press",
+        url="https://example.org/report",
+    )
+    edited = Archive.of(
+        archive.speakers,
+        archive.outlets,
+        archive.themes,
+        {**archive.sources, source.id: source},
+        {**archive.statements, renamed.id: renamed},
+    )
+    exports.write_exports(edited, tmp_path, SITE)
+    items = json.loads((tmp_path / "data" / "statements.json").read_text(encoding="utf-8"))
+    data = {item["id"]: item for item in items}
+    assert data[renamed.id]["aliases"] == ["kayhan-editorial", "sochi-editorial"]
+    assert data[renamed.id]["publisher"] == "Example Press"
+    assert data[renamed.id]["source_url"] == "https://example.org/report"
+    assert data[renamed.id]["source"]["url"] == f"{SITE}/sources/{source.id}/"  # its page here
+    assert all(item["aliases"] == [] for key, item in data.items() if key != renamed.id)
+    text = (tmp_path / "data" / "statements.csv").read_text(encoding="utf-8-sig")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+    assert rows[renamed.id]["aliases"] == "kayhan-editorial; sochi-editorial"
+    assert rows[renamed.id]["publisher"] == "Example Press"
+    assert rows[renamed.id]["source_url"] == "https://example.org/report"
+    one = json.loads((tmp_path / "statements" / f"{renamed.id}.json").read_text("utf-8"))
+    assert one["aliases"] == ["kayhan-editorial", "sochi-editorial"]

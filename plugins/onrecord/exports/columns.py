@@ -300,6 +300,23 @@ STATEMENTS = Table(
             lambda s, _: iso(s.last_changed),
             csv=False,
         ),
+        # Added after the first release: at the end, so CSV readers by position keep working.
+        field(
+            "aliases",
+            "former ids of the statement, each an old URL that redirects to it",
+            lambda s, _: list(s.aliases),
+            csv=(Cell("aliases", joined),),
+        ),
+        field(
+            "publisher",
+            "who published the source, as its record gives it",
+            lambda s, r: r.archive.sources[s.source_id].publisher,
+        ),
+        field(
+            "source_url",
+            "the source's own URL (`source.url` is its page here)",
+            lambda s, r: r.archive.sources[s.source_id].url,
+        ),
     ),
     pk="id",
     indexes=(("speaker_id",), ("outlet_id",), ("source_id",), ("quoted_in",)),
