@@ -75,6 +75,12 @@ def test_the_json_keys_are_the_registry_fields_in_order(listed, exported):
     assert list(one) == keys
 
 
+def test_id_comes_first_in_json_and_csv():
+    # The updates find a previous file's lines by the id they start with.
+    assert STATEMENTS.fields[0].name == "id"
+    assert STATEMENTS.csv_cells()[0][1].name == "id"
+
+
 def test_every_sqlite_column_holds_its_json_value(exported, listed):
     names = [column.name for _, column in STATEMENTS.sql_columns()]
     with closing(sqlite3.connect(exported / "data" / "onrecord.db")) as connection:

@@ -261,8 +261,9 @@ def _forget_rows(connection: sqlite3.Connection, rowids: list[tuple[int]]) -> No
             rowids,
         )
     connection.executemany("DELETE FROM statements WHERE rowid = ?", rowids)
+    per_statement = {table.name for table in STATEMENT_TABLES}
     for table in TABLES:
-        if table not in STATEMENT_TABLES:
+        if table.name not in per_statement:
             connection.execute(f"DELETE FROM {table.name}")
 
 
