@@ -23,7 +23,7 @@ from onrecord import exports
 from onrecord.exports import docs
 from onrecord.exports.columns import STATEMENTS, Field, Table, field
 from onrecord.exports.references import References
-from onrecord.exports.tables import SOURCES, SPEAKERS, TABLES
+from onrecord.exports.tables import CLAIMS, SOURCES, SPEAKERS, TABLES
 from onrecord.load import load_archive
 from onrecord.model import Archive
 
@@ -39,6 +39,7 @@ def archive():
 def exported(archive, tmp_path_factory) -> Path:
     output = tmp_path_factory.mktemp("registry")
     exports.write_exports(archive, output, SITE)
+    exports.write_claim_exports(archive, output, SITE)
     return output
 
 
@@ -87,6 +88,20 @@ def test_every_sqlite_column_holds_its_json_value(exported, listed):
         declared = [row[1] for row in connection.execute("PRAGMA table_info(statements)")]
     assert declared == names
     assert sqlite_mismatches(exported / "data" / "onrecord.db", listed) == []
+
+
+def test_every_claims_column_holds_its_json_value(exported):
+    items = json.loads((exported / "data" / "claims.json").read_text(encoding="utf-8"))
+    assert items and all(list(item) == [f.name for f in CLAIMS.json_fields()] for item in items)
+    by_id = {item["id"]: item for item in items}
+    with closing(sqlite3.connect(exported / "data" / "onrecord.db")) as connection:
+        connection.row_factory = sqlite3.Row
+        rows = connection.execute("SELECT * FROM claims").fetchall()
+    assert sorted(row["id"] for row in rows) == sorted(by_id)
+    for row in rows:
+        for name, column in CLAIMS.sql_columns():
+            value = by_id[row["id"]][name]
+            assert row[column.name] == column.make(value) == value, (row["id"], column.name)
 
 
 def test_two_sqlite_columns_swapped_are_caught(exported, listed, tmp_path):

@@ -56,23 +56,13 @@ Formats, and why:
   searches it by `rowid`, so statements' rowids are written explicitly, 1… in list order.
   The file is static: the index is filled once and needs no triggers.
 
-One claim as JSON (`claim_data`), every key always present, in this order:
-
-    id                the claim's id; ids never change
-    url               its page: `<site_url>/claims/<id>/`
-    summary           what is asserted, in the editor's neutral words (not whether it is true)
-    kind              factual | quantitative | threat | prediction | accusation | self-description
-    appearances       [{statement, paragraph, exact, prefix, suffix, start, speaker, role, date,
-                      venue, url, text_fragment_url}] in date order (undated ones last), each
-                      in a published statement: `exact` is verbatim from paragraph `paragraph`
-                      (1-based) at character offset `start` (0-based, in code points);
-                      `prefix`/`suffix` (or null) the text right before/after, as the record
-                      gives it; `speaker` is {id, name, url}; `url` the statement's page at
-                      `#p<paragraph>`; `text_fragment_url` the same with a text directive
-                      (`:~:text=`) that makes browsers highlight the words
-    first_appearance  {statement, paragraph} of the first of them; or null when there is none
-    reviews           [{by, date, url, verdict}]: published fact-checks, as given
-    notes             editors' notes; or null
+One claim as JSON (`claim_data`): the fields of `tables.CLAIMS`, every key always present,
+in that order. Its `appearances` are in date order (undated ones last), each in a published
+statement: `exact` is verbatim from paragraph `paragraph` (1-based) at character offset
+`start` (0-based, in code points); `prefix`/`suffix` (or null) the text right
+before/after, as the record gives it; `speaker` is {id, name, url}; `url` the statement's
+page at `#p<paragraph>`; `text_fragment_url` the same with a text directive (`:~:text=`)
+that makes browsers highlight the words.
 
 `data/claims.json` is an array of them, by id, one compact claim per line; `data/claims.csv`
 has the columns of `CLAIM_CSV_COLUMNS`, one row per appearance (the claim's own fields
@@ -171,7 +161,7 @@ def write_claim_exports(archive: Archive, output_dir: Path, site_url: str) -> li
     (The claims' SQLite tables are in `data/onrecord.db`, which `write_exports` writes.)
     """
     output_dir = Path(output_dir)
-    claims = claims_data(archive, References(archive, site_url))
+    claims = claims_data(References(archive, site_url))
     return [
         write_json_records(claims, output_dir / CLAIMS_JSON),
         write_claim_csv_records(claims, output_dir / CLAIMS_CSV),

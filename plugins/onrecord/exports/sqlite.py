@@ -102,7 +102,6 @@ def _records(archive: Archive, statements: list[dict], claims: list[dict]) -> di
         ),
         STATEMENT_THEMES.name: ((d, theme) for d in statements for theme in d["themes"]),
         QUOTES.name: _unique((d, quote) for d in statements for quote in d["quotes"]),
-        CLAIMS.name: ((c,) for c in claims),
         CLAIM_APPEARANCES.name: (
             (c, position, a) for c in claims for position, a in enumerate(c["appearances"], 1)
         ),
@@ -137,16 +136,25 @@ def _statement_rows(numbered: list[tuple[int, dict]]) -> Iterator[list]:
         yield [rowid, *_values(STATEMENTS, data)]
 
 
+def _made_rows(table: Table, records: list[dict]) -> Iterator[list]:
+    """Rows from records' JSON data already made (claims)."""
+    yield [column.name for _, column in table.sql_columns()]
+    for data in records:
+        yield _values(table, data)
+
+
 def _fill(
     db: Database, archive: Archive, numbered: list[tuple[int, dict]], references: References
 ) -> None:
-    records = _records(archive, [d for _, d in numbered], claims_data(archive, references))
+    claims = claims_data(references)
+    records = _records(archive, [d for _, d in numbered], claims)
     for table in TABLES:
-        rows = (
-            _statement_rows(numbered)
-            if table is STATEMENTS
-            else _rows(table, records[table.name], references)
-        )
+        if table.name == STATEMENTS.name:
+            rows = _statement_rows(numbered)
+        elif table.name == CLAIMS.name:
+            rows = _made_rows(CLAIMS, claims)
+        else:
+            rows = _rows(table, records[table.name], references)
         db[table.name].insert_all(rows)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .columns import STATEMENTS, Field, SqlColumn, Table, attribute, item, same
+from .. import urls
+from ..model import Claim, ClaimSpan
+from .columns import STATEMENTS, Field, SqlColumn, Table, attribute, field, item, same
 from .references import References, iso, joined
 
 
@@ -180,26 +182,92 @@ QUOTES = Table(
     indexes=(("quoted_statement_id",),),
 )
 
-# Claims' rows are their JSON data (`data.claim_data`) and its appearances and reviews.
+
+def _appearances(claim: Claim, references: References) -> list[dict]:
+    spans = references.archive.claim_spans.get(claim.id, ())
+    return [_appearance(span, references) for span in spans]
+
+
+def _appearance(span: ClaimSpan, references: References) -> dict:
+    statement, appearance = span.statement, span.appearance
+    url = f"{references.page('statement', statement.id)}#p{span.paragraph}"
+    return {
+        "statement": statement.id,
+        "paragraph": span.paragraph,
+        "exact": appearance.exact,
+        "prefix": appearance.prefix,
+        "suffix": appearance.suffix,
+        "start": span.start,
+        "speaker": references.to("speaker", statement.speaker_id),
+        "role": statement.role,
+        "date": iso(statement.date),
+        "venue": statement.venue,
+        "url": url,
+        "text_fragment_url": url
+        + urls.text_fragment(appearance.exact, appearance.prefix, appearance.suffix),
+    }
+
+
+def _first_appearance(claim: Claim, references: References) -> dict | None:
+    spans = references.archive.claim_spans.get(claim.id)
+    return {"statement": spans[0].statement.id, "paragraph": spans[0].paragraph} if spans else None
+
+
+# A claim's JSON (`data.claim_data`) is made from these fields; its SQLite row from that JSON.
 CLAIMS = Table(
     "claims",
     "every claim, by id",
     (
-        sql_only("id", "the claim's id", item(0, "id")),
-        sql_only(
+        field("id", "the claim's id; ids never change", attribute("id"), csv=False, sql=str),
+        field(
+            "url",
+            "its page: `<site_url>/claims/<id>/`",
+            lambda c, r: r.page("claim", c.id),
+            csv=False,
+            sql=str,
+            not_null=True,
+            sql_after="notes",
+        ),
+        field(
             "summary",
-            "what is asserted, in the editor's neutral words",
-            item(0, "summary"),
+            "what is asserted, in the editor's neutral words (not whether it is true)",
+            attribute("summary"),
+            csv=False,
+            sql=str,
             not_null=True,
         ),
-        sql_only(
+        field(
             "kind",
             "factual | quantitative | threat | prediction | accusation | self-description",
-            item(0, "kind"),
+            attribute("kind"),
+            csv=False,
+            sql=str,
             not_null=True,
         ),
-        sql_only("notes", "editors' notes", item(0, "notes")),
-        sql_only("url", "its page here", item(0, "url"), not_null=True),
+        field(
+            "appearances",
+            "[{statement, paragraph, exact, prefix, suffix, start, speaker, role, date, venue, "
+            "url, text_fragment_url}] in published statements, dated first "
+            "(SQLite: `claim_appearances`)",
+            _appearances,
+            csv=False,
+        ),
+        field(
+            "first_appearance",
+            "{statement, paragraph} of the first appearance; or null",
+            _first_appearance,
+            csv=False,
+        ),
+        field(
+            "reviews",
+            "[{by, date, url, verdict}]: published fact-checks, as given (SQLite: `claim_reviews`)",
+            lambda c, _: [
+                {"by": r.by, "date": iso(r.date), "url": r.url, "verdict": r.verdict}
+                for r in c.reviews
+            ],
+            csv=False,
+        ),
+        field("notes", "editors' notes", attribute("notes"), csv=False, sql=str),
     ),
     pk="id",
 )
