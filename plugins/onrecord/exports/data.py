@@ -1,6 +1,7 @@
 """The JSON shape of statements and claims, from the model: what every export is made of.
 
-A statement's JSON is its fields in the registry (`columns.STATEMENTS`); a claim's is below.
+A statement's JSON is its fields in the registry (`columns.STATEMENTS`), a claim's those of
+`tables.CLAIMS`, each key read once from the model.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`data/onrecord.db`: write it, or update it after an edit; every table from the registry.
 
-Each table of `columns.TABLES` is created by sqlite-utils from its fields' SQL columns
+Each table of `tables.TABLES` is created by sqlite-utils from its fields' SQL columns
 (types, NOT NULL, primary key, foreign keys, the indexes it names) and filled with
 `Table.insert_all`, values made by the fields themselves and inserted by column name, never
 by position. The search index is `Table.enable_fts` (FTS5, external content, no triggers:
