@@ -14,13 +14,12 @@ rowids: whoever vacuums a copy should rebuild the index
 
 Writing 10,000 synthetic statements (`write_sqlite` on `load_archive` of `onrecord synth
 10000`, data shaping included; best of 5, five interleaved runs each, on a shared 2-core
-machine at load 1–5): 1.11–1.27 s with the hand-written CREATE/INSERT text and
-`executemany` this replaced, 1.32–1.84 s through sqlite-utils (+15–55 %, about +30 % on a
-quiet machine: its per-value `jsonify_if_needed` and multi-row INSERT text; about 0.3 s).
-Kept: one declaration per
-column instead of three, and rows inserted by name. The file holds the same tables, columns,
-types, keys and rows as before; only the text of its CREATE statements differs (sqlite-utils
-quotes every name and lays the text out its own way).
+machine at load 1–5): 1.11–1.27 s with the hand-written CREATE/INSERT text and `executemany`
+this replaced, 1.32–1.84 s through sqlite-utils (+15–55 %, about +30 % on a quiet machine:
+its per-value `jsonify_if_needed` and multi-row INSERT text; about 0.3 s). Kept: one
+declaration per column instead of three, and rows inserted by name. The file holds the same
+tables, columns, types, keys and rows as before; only the text of its CREATE statements
+differs (sqlite-utils quotes every name and lays the text out its own way).
 """
 
 from __future__ import annotations
