@@ -19,7 +19,7 @@ from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
-from . import cite, export, jsonld, pages, permalinks, templating, urls
+from . import cite, exports, jsonld, pages, permalinks, templating, urls
 from .load import claim_kinds, load_archive
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
 
@@ -160,7 +160,7 @@ class ArchiveGenerator(Generator):
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
         # A statement's list entries are made from a subset of its page's inputs: the ones
-        # whose page is remade are the ones to remake in the lists (export.update_*).
+        # whose page is remade are the ones to remake in the lists (exports.update_*).
         self.changed = {self.statement_pages[j.key] for j in todo if j.key in self.statement_pages}
         pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
@@ -319,7 +319,7 @@ class ArchiveGenerator(Generator):
                 urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
                 urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
                 urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
-                urls.statement_json(statement.id): export.statement_json(
+                urls.statement_json(statement.id): exports.statement_json(
                     statement, archive, self.site_url
                 ),
             }
@@ -608,15 +608,15 @@ class ArchiveGenerator(Generator):
             self.site_url,
         )
         writers = {
-            export.DATABASE: (export.write_sqlite, export.update_sqlite),
-            export.STATEMENTS_JSON: (export.write_json, export.update_json),
-            export.STATEMENTS_CSV: (export.write_csv, export.update_csv),
+            exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
+            exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
+            exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
         }
         for name, (write, update) in writers.items():
             self.jobs.append(pages.Job(name, inputs, self._export_job(name, write, update)))
 
         def claims(folder: Path) -> list[str]:
-            written = export.write_claim_exports(archive, folder, self.site_url)
+            written = exports.write_claim_exports(archive, folder, self.site_url)
             return [str(path.relative_to(folder)) for path in written]
 
         self.jobs.append(pages.Job("data/claims", inputs, claims))
