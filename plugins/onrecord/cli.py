@@ -200,6 +200,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             claim=args.claim,
             page=args.page,
             per_page=per_page,
+            exact=args.exact,
         )
     except IndexMissing as error:
         print(f"onrecord search: {error}", file=sys.stderr)
@@ -210,6 +211,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if "error" in answer:
         print(f"onrecord search: {answer['error']}", file=sys.stderr)
         return 1
+    if answer["corrected"]:
+        print(f"Showing results for {answer['corrected']}. Search instead for: --exact")
     total, shown = answer["total"], f" for “{answer['query']}”" if answer["query"] else ""
     print(f"{total} statement{'s' if total != 1 else ''}{shown}", end="")
     print(f" (page {answer['page']} of {answer['pages']})" if answer["pages"] > 1 else "")
@@ -356,8 +359,17 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--speaker", metavar="ID", help="only this speaker's statements")
     search.add_argument("--outlet", metavar="ID", help="only statements in this outlet")
     search.add_argument("--theme", metavar="ID", help="only statements on this theme")
-    search.add_argument("--year", metavar="YEAR", help="only statements of this year")
+    search.add_argument(
+        "--year",
+        metavar="YEAR",
+        help="only statements of this year (undated: those whose source gives no date)",
+    )
     search.add_argument("--source", metavar="ID", help="only statements this source quotes")
+    search.add_argument(
+        "--exact",
+        action="store_true",
+        help="search the words as typed, never their correction when they find nothing",
+    )
     search.add_argument("--from", dest="date_from", metavar="DATE", help="on or after YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", metavar="DATE", help="on or before YYYY-MM-DD")
     search.add_argument(
