@@ -50,6 +50,9 @@ a record leaves empty is null (or [] for a list), never invented:
     notes             editors' notes; or null
     content_hash      12 hex digits of the SHA-256 of the quoted words: changes only when they do
     last_changed      `YYYY-MM-DD` the record's file last changed (git history, else the file)
+    selector          [TextQuoteSelector, TextPositionSelector] (W3C Web Annotation) placing
+                      its words in the source's text (`selectors.py`); null when the source
+                      has no text
 
 Formats, and why:
 
@@ -122,6 +125,7 @@ from pathlib import Path
 
 from . import urls
 from .model import Archive, Claim, ClaimSpan, Statement
+from .selectors import statement_selectors
 
 STATEMENTS_JSON = "data/statements.json"
 STATEMENTS_CSV = "data/statements.csv"
@@ -274,6 +278,7 @@ def _statement_data(statement: Statement, archive: Archive, references: _Referen
         "notes": statement.notes,
         "content_hash": statement.content_hash,
         "last_changed": statement.last_changed.isoformat() if statement.last_changed else None,
+        "selector": statement_selectors(statement, archive),
     }
 
 
