@@ -47,7 +47,9 @@ def normalised(text: str) -> str:
     return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
 
 
-def _unquoted(paragraph: str) -> str:
+def unquoted(paragraph: str) -> str:
+    """The words of a paragraph as sought in a text: normalised, without quotation marks
+    of its own around it (they are layout)."""
     # A paragraph in quotation marks of its own: the marks are layout, the words are sought.
     text = normalised(paragraph)
     if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
@@ -79,7 +81,7 @@ def difference(paragraph: str, source: str) -> str | None:
     (a start found means every shorter one is too), then shown beside what follows it
     in the source.
     """
-    wanted = _unquoted(paragraph)
+    wanted = unquoted(paragraph)
     if wanted in source:
         return None
     low, high = 0, len(wanted)  # wanted[:low] is in the source, wanted[:high + 1] is not
@@ -218,7 +220,7 @@ def _find_all(text: str, wanted: str, low: int, high: int) -> Iterator[int]:
 def _place(source: Mapped, paragraphs_: Sequence[str], low: int, high: int):
     """Each paragraph's normalised (start, end) in `source.text[low:high]`, in order, the
     first place where all of them follow one another; None when some is not there."""
-    wanted = [w for w in map(_unquoted, paragraphs_) if w]
+    wanted = [w for w in map(unquoted, paragraphs_) if w]
     if not wanted:
         return None
     for first in _find_all(source.text, wanted[0], low, high):
