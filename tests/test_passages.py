@@ -365,3 +365,34 @@ def test_hostile_text_and_addresses_are_escaped(tmp_path):
     # The quotes after the hostile paragraph are placed one paragraph further on.
     archive = load_archive(root)
     assert archive.passages[QUOTING].anchor == 50
+
+
+# -- rebuilds ----------------------------------------------------------------------------------
+
+
+def test_a_rebuild_after_the_text_changes_equals_a_full_build(tmp_path):
+    from test_incremental import Archive, files, full_build_of
+
+    site = Archive(tmp_path / "archive")
+    site.build()
+    text_file = site.root / "content/sources" / f"{SOURCE}.txt"
+    # The text added: its page, the links to it and every statement's selectors appear.
+    text_file.write_text(TEXT.read_text(encoding="utf-8"), encoding="utf-8")
+    site.build()
+    assert files(site.output) == full_build_of(site, tmp_path / "full-1")
+    json_file = site.output / "statements" / f"{QUOTING}.json"
+    before = json.loads(json_file.read_text())["selector"][0]
+    # Words right after a quote change (its offsets do not): its suffix must follow.
+    after = before["exact"] + before["suffix"][:2]
+    text = text_file.read_text(encoding="utf-8")
+    assert text.count(after) == 1
+    text_file.write_text(text.replace(after, after + " (sic)"), encoding="utf-8")
+    site.build()
+    assert files(site.output) == full_build_of(site, tmp_path / "full-2")
+    suffix = json.loads(json_file.read_text())["selector"][0]["suffix"]
+    assert suffix != before["suffix"] and "(sic)" in suffix
+    # The text removed: its page goes, and so do the links and selectors.
+    text_file.unlink()
+    site.build()
+    assert not (site.output / "sources" / SOURCE / "text").exists()
+    assert files(site.output) == full_build_of(site, tmp_path / "full-3")

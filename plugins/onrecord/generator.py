@@ -682,6 +682,7 @@ class ArchiveGenerator(Generator):
             tuple(archive.themes.values()),
             tuple(archive.sources.values()),
             tuple(archive.claims.values()),
+            tuple(sorted(archive.texts.items())),  # statements' selectors are made from them
             self.site_url,
         )
         writers = {
