@@ -262,6 +262,32 @@ def cmd_permalinks(args: argparse.Namespace) -> int:
     return 1 if lost or new else 0
 
 
+def cmd_links(args: argparse.Namespace) -> int:
+    from . import links
+
+    try:
+        archive = load_archive(args.root)
+    except RecordError as error:
+        return _report(error)
+    if not args.check:
+        for line in links.listing(archive):
+            print(line)
+        return 0
+    findings = links.check(archive, timeout=args.timeout, workers=args.workers)
+    broken = [finding for finding in findings if finding.broken]
+    for finding in findings:
+        print(finding.describe(), file=sys.stderr if finding.broken else sys.stdout)
+    count = len(findings)
+    print(
+        f"{len(broken)} of {count} source{'s' if count != 1 else ''} with a live address "
+        f"{'is' if len(broken) == 1 else 'are'} broken"
+        if broken
+        else f"ok: {count} source{'s' if count != 1 else ''} with a live address, all answering",
+        file=sys.stderr if broken else sys.stdout,
+    )
+    return 1 if broken else 0
+
+
 def cmd_devserver(args: argparse.Namespace) -> int:
     from .devserver import run
 
@@ -317,6 +343,19 @@ def parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--update", action="store_true", help="add new URLs to permalinks.txt")
     links.set_defaults(run=cmd_permalinks)
+
+    web = commands.add_parser(
+        "links", help="the sources' web addresses; --check fetches each live page (online)"
+    )
+    web.add_argument(
+        "--check",
+        action="store_true",
+        help="fetch each source's live page: exit 1 when one does not answer or no longer "
+        "holds a quote of its statements (and name its archived copy)",
+    )
+    web.add_argument("--timeout", type=float, default=15.0, help="seconds per page (15)")
+    web.add_argument("--workers", type=int, default=4, help="pages fetched at once (4)")
+    web.set_defaults(run=cmd_links)
 
     dev = commands.add_parser("devserver", help="serve, and rebuild when records or theme change")
     _server_options(dev)

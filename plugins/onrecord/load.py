@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 # the wheel), so an installed `onrecord` checks records with no repository beside it.
 SCHEMA_DIR = resources.files(__package__).joinpath("schema")
 KINDS = ("statement", "speaker", "outlet", "theme", "source", "claim")
-DATE_FIELDS = frozenset({"date", "published", "withdrawn_on"})
+DATE_FIELDS = frozenset({"date", "published", "withdrawn_on", "archived_on"})
 
 
 @dataclass(frozen=True)
@@ -573,8 +573,9 @@ def _assemble(checked: list[tuple[_File, _Checked]], today: date, root: Path) ->
         if problem is not None:
             problems.append(problem)
         elif text is not None:
-            texts[source.id] = sourcetext.normalised(text)
-    problems.extend(sourcetext.problems(statements, texts))
+            texts[source.id] = text
+    normalised = {key: sourcetext.normalised(text) for key, text in texts.items()}
+    problems.extend(sourcetext.problems(statements, normalised))
     if problems:
         raise RecordError(problems)
     return Archive.of(
@@ -584,6 +585,7 @@ def _assemble(checked: list[tuple[_File, _Checked]], today: date, root: Path) ->
         sources={r.id: r for r, _ in records["source"]},
         statements={statement.id: statement for statement, _, _ in statements},
         claims={r.id: r for r, _ in records["claim"]},
+        texts=texts,
     )
 
 
@@ -1053,6 +1055,8 @@ def build_record(kind: str, document: Document) -> object:
         notes=data.get("notes"),
         aliases=_ids(data.get("aliases")),
         path=document.path,
+        archived_url=data.get("archived_url"),
+        archived_on=_date(data.get("archived_on")),
     )
 
 

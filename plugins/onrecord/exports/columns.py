@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..selectors import statement_selectors
 from .references import PARAGRAPH_BREAK, References, iso, joined
 
 
@@ -334,6 +335,26 @@ STATEMENTS = Table(
             "`YYYY-MM-DD` the record's file last changed (git history, else the file)",
             lambda s, _: iso(s.last_changed),
             csv=False,
+        ),
+        field(
+            "selector",
+            "[TextQuoteSelector, TextPositionSelector] (W3C Web Annotation) placing its words "
+            "in the source's text (offsets in code points); null when the source has no text",
+            lambda s, r: statement_selectors(s, r.archive),
+            csv=(
+                Cell("quote_prefix", lambda v: v and v[0]["prefix"]),
+                Cell("quote_exact", lambda v: v and v[0]["exact"]),
+                Cell("quote_suffix", lambda v: v and v[0]["suffix"]),
+                Cell("quote_start", lambda v: v and v[1]["start"]),
+                Cell("quote_end", lambda v: v and v[1]["end"]),
+            ),
+            sql=(
+                SqlColumn("quote_prefix", str, lambda v: v and v[0]["prefix"]),
+                SqlColumn("quote_exact", str, lambda v: v and v[0]["exact"]),
+                SqlColumn("quote_suffix", str, lambda v: v and v[0]["suffix"]),
+                SqlColumn("quote_start", int, lambda v: v and v[1]["start"]),
+                SqlColumn("quote_end", int, lambda v: v and v[1]["end"]),
+            ),
         ),
     ),
     pk="id",
