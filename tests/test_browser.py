@@ -246,3 +246,64 @@ def test_cite_this_names_the_address_the_page_is_served_from(page, site):
     apa = page.locator("#cite-apa [data-copy-text]")
     assert f"{site}{STATEMENT_PATH}" in apa.get_attribute("data-copy-text")
     assert built_for not in page.locator("section.cite").inner_text()
+
+
+# -- a source's text: from a statement to its passage ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def passage_site(tmp_path_factory):
+    """The seed archive with its source's text (the seed fixture has none), built and served."""
+    import shutil
+
+    from conftest import build_records, copy_records, serving
+
+    root = copy_records(tmp_path_factory.mktemp("passage-browser") / "archive")
+    shutil.copy(SEED.parent / "seed-report.txt", root / "content/sources/sochi-triumph-report.txt")
+    base = build_records(root, tmp_path_factory.mktemp("passage-browser-site"))
+    with serving(base / "output", base / "index") as url:
+        yield url, load_archive(root)
+
+
+@pytest.mark.parametrize("statement_id", [STATEMENT, "ramadan-al-arabiya-interview"])
+def test_read_it_in_the_source_lands_on_the_marked_passage(browser, passage_site, statement_id):
+    site, archive = passage_site
+    anchor = archive.passages[statement_id].anchor
+    context = browser.new_context(base_url=site, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(f"/statements/{statement_id}/")
+
+        page.get_by_role("link", name="Read it in the source").click()
+
+        page.wait_for_url(f"**/sources/sochi-triumph-report/text/#s{anchor}")
+        target = page.locator(":target")
+        expect(target).to_have_id(f"s{anchor}")
+        expect(target).to_be_in_viewport()
+        marked = target.locator(f'a.quoted-words[href*="/statements/{statement_id}/"] mark')
+        expect(marked.first).to_be_visible()
+        words = archive.statements[statement_id].paragraphs[0].strip('"')[:40]
+        assert words in " ".join(target.inner_text().split())
+        # The marked words lead back to the statement.
+        marked.first.click()
+        page.wait_for_url(f"**/statements/{statement_id}/")
+    finally:
+        context.close()
+
+
+def test_the_source_text_page_has_no_serious_accessibility_violations(browser, passage_site):
+    site, _ = passage_site
+    context = browser.new_context(base_url=site, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto("/sources/sochi-triumph-report/text/")
+        violations = Axe().run(page).response["violations"]
+        serious = [
+            f"{v['impact']} {v['id']}: {v['help']}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == []
+    finally:
+        context.close()

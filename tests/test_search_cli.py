@@ -51,9 +51,17 @@ def test_search_prints_facet_counts(seed_index, capsys):
 
 
 def test_search_prints_did_you_mean_for_a_misspelling(seed_index, capsys):
-    code, out, _ = run(capsys, "basj", "--index", str(seed_index))
+    code, out, _ = run(capsys, "basj", "--exact", "--index", str(seed_index))
     assert code == 0
     assert "Did you mean: basij" in out
+
+
+def test_search_shows_the_corrections_results_when_the_typed_words_find_nothing(seed_index, capsys):
+    code, out, _ = run(capsys, "basj", "--index", str(seed_index))
+    assert code == 0
+    assert out.startswith("Showing results for basij. Search instead for: --exact")
+    assert "statements for “basj”" in out
+    assert "Did you mean" not in out
 
 
 def test_search_json_prints_the_answer_object(seed_index, capsys):
@@ -69,6 +77,7 @@ def test_search_json_prints_the_answer_object(seed_index, capsys):
         "facets",
         "suggestion",
         "expanded",
+        "corrected",
     }
     assert answer["total"] == 3
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}

@@ -22,7 +22,9 @@ from onrecord.search import query as query_module
 from onrecord.search.opened import bit_set, facet_table, opened_index
 from onrecord.search.query import labels, snippet_as_text
 
-ANSWER_KEYS = {"query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded"}
+ANSWER_KEYS = {
+    "query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded", "corrected"
+}  # fmt: skip
 HIT_KEYS = {"id", "url", "title", "speaker", "date", "score", "snippet"}
 JAFARI = {"jafari-basij-conference", "jafari-press-conference"}
 
@@ -216,7 +218,11 @@ def test_facets_count_like_the_archive(seed_index, archive):
     assert facets["speaker"] == {key: len(v) for key, v in archive.by_speaker.items()}
     assert facets["outlet"] == {key: len(v) for key, v in archive.by_outlet.items()}
     assert facets["theme"] == {key: len(v) for key, v in archive.by_theme.items()}
-    assert facets["year"] == {str(key): len(v) for key, v in archive.by_year.items()}
+    undated = sum(1 for s in archive.chronological if s.date is None)
+    assert undated  # the seed has one: it is counted, as "undated"
+    assert facets["year"] == {str(key): len(v) for key, v in archive.by_year.items()} | {
+        "undated": undated
+    }
 
 
 def test_facets_count_every_match_not_only_the_page(seed_index, archive):
@@ -304,7 +310,79 @@ def test_snippet_as_text_renders_marks_plainly():
     [("basj", "basij"), ("speaker:jafri", "speaker:jafari")],
 )
 def test_misspelling_gets_a_suggestion(seed_index, q, suggestion):
-    assert search(seed_index, q)["suggestion"] == suggestion
+    assert search(seed_index, q, exact=True)["suggestion"] == suggestion
+
+
+@pytest.mark.parametrize(
+    ("q", "corrected"), [("basj", "basij"), ("speaker:jafri", "speaker:jafari")]
+)
+def test_a_misspelling_finding_nothing_shows_the_corrections_results(seed_index, q, corrected):
+    answer = search(seed_index, q)
+    assert answer["query"] == q  # what was typed, for "Search instead for"
+    assert answer["corrected"] == corrected
+    assert answer["suggestion"] is None
+    assert answer["total"] > 0
+    assert ids(answer) == ids(search(seed_index, corrected))
+    typed = search(seed_index, q, exact=True)
+    assert (typed["total"], typed["corrected"]) == (0, None)
+
+
+def test_a_misspelling_that_finds_something_is_not_replaced(seed_index):
+    # "basj OR Basij" finds Basij's statements: the reader gets those, and a suggestion.
+    answer = search(seed_index, "basj OR Basij")
+    assert answer["corrected"] is None
+    assert answer["total"] == search(seed_index, "Basij")["total"]
+
+
+def test_a_correction_is_never_shorter_than_the_typed_words_stem(archive, tmp_path):
+    # "dash" is one letter from "daesh" but shorter than its stem: never offered for it.
+    statement = archive.statements["javan-basij-editorial"]
+    dashed = dataclasses.replace(statement, paragraphs=("A dash across the border.",))
+    build_index(with_statements(archive, {statement.id: dashed}), tmp_path)
+    assert search(tmp_path, "daesh", exact=True)["suggestion"] is None
+    assert search(tmp_path, "dahs", exact=True)["suggestion"] == "dash"
+
+
+def test_us_in_capitals_is_the_country_and_in_lower_case_a_stop_word(archive, tmp_path):
+    statements = {
+        "a": ("The U.S. will leave the region.",),
+        "b": ("Sanctions by the US are war.",),
+        "c": ("Let us be clear about the region.",),
+        "d": ("BASIJ IN THE REGION",),
+    }
+    template = archive.statements["javan-basij-editorial"]
+    made = {
+        key: dataclasses.replace(
+            template,
+            id=key,
+            paragraphs=text,
+            quotes=(),
+            quoted_in=None,
+            theme_ids=(),
+            headline=None,
+        )
+        for key, text in statements.items()
+    }
+    build_index(with_statements(archive, made), tmp_path)
+    assert find(tmp_path, "US") == find(tmp_path, "U.S.") == {"a", "b"}
+    assert find(tmp_path, "us") == set()  # a stop word alone finds nothing
+    assert find(tmp_path, "us region") == {"a", "c", "d"}
+    assert find(tmp_path, "US region") == {"a"}
+    # Caps lock on, or a stop word the archive never writes in capitals: still a stop word.
+    assert find(tmp_path, "THE REGION") == find(tmp_path, "the region") == {"a", "c", "d"}
+    assert find(tmp_path, "AT region") == {"a", "c", "d"}
+    assert find(tmp_path, "region OR") == {"a", "c", "d"}
+
+
+def test_undated_statements_are_a_value_of_the_year_facet_and_filter(archive, tmp_path):
+    statement = archive.statements["javan-basij-editorial"]
+    undated = dataclasses.replace(statement, date=None)
+    build_index(with_statements(archive, {statement.id: undated}), tmp_path)
+    answer = search(tmp_path, "")
+    assert answer["facets"]["year"] == {"undated": 1}
+    assert find(tmp_path, "", year="undated") == {statement.id}
+    assert labels(tmp_path)["year"] == {"undated": "date not stated"}
+    assert "undated" in search(tmp_path, "", year="someday")["error"]
 
 
 def test_a_misspelling_that_is_a_spelling_variant_is_answered_at_once(seed_index):

@@ -291,12 +291,21 @@ def test_active_filter_can_be_removed(port):
     assert parse_qs(urlsplit(remove["href"]).query) == {"q": ["Basij"]}
 
 
-def test_misspelling_offers_did_you_mean(port):
+def test_misspelling_finding_nothing_shows_the_corrections_results(port):
     page = fetch(port, "/search/?q=basj")
-    suggestion = page.html.select_one(".suggestion a")
-    assert suggestion.get_text() == "basij"
-    corrected = fetch(port, urljoin("/search/?q=basj", suggestion["href"]))
-    assert len(hit_links(corrected)) == 3
+    notice = page.html.select_one(".suggestion")
+    assert notice.get_text(" ", strip=True) == (
+        "Showing results for basij . Search instead for basj ."
+    )
+    assert len(hit_links(page)) == 3
+    corrected, typed = notice.select("a")
+    assert parse_qs(urlsplit(corrected["href"]).query) == {"q": ["basij"]}
+    assert parse_qs(urlsplit(typed["href"]).query) == {"q": ["basj"], "exact": ["1"]}
+    instead = fetch(port, urljoin("/search/?q=basj", typed["href"]))
+    assert hit_links(instead) == []
+    suggestion = instead.html.select_one(".suggestion a")
+    assert suggestion.get_text() == "basij"  # "did you mean" when the words are kept as typed
+    assert len(hit_links(fetch(port, urljoin("/search/", suggestion["href"])))) == 3
 
 
 def test_zero_results_page_helps(port):
@@ -389,6 +398,7 @@ def test_api_answer_has_the_documented_shape(port):
         "facets",
         "suggestion",
         "expanded",
+        "corrected",
     }
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
     assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "source", "claim"}
@@ -400,7 +410,8 @@ def test_api_facets_count_like_the_archive(port, archive):
     assert facets["speaker"] == Counter(s.speaker_id for s in published)
     assert facets["outlet"] == Counter(s.outlet_id for s in published if s.outlet_id)
     assert facets["theme"] == Counter(t for s in published for t in s.theme_ids)
-    assert facets["year"] == Counter(str(s.date.year) for s in published if s.date)
+    years = Counter(f"{s.date.year:04d}" if s.date else "undated" for s in published)
+    assert facets["year"] == years
 
 
 def test_api_filter_facets_count_like_the_archive(port, archive):

@@ -200,6 +200,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             claim=args.claim,
             page=args.page,
             per_page=per_page,
+            exact=args.exact,
         )
     except IndexMissing as error:
         print(f"onrecord search: {error}", file=sys.stderr)
@@ -210,6 +211,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if "error" in answer:
         print(f"onrecord search: {answer['error']}", file=sys.stderr)
         return 1
+    if answer["corrected"]:
+        print(f"Showing results for {answer['corrected']}. Search instead for: --exact")
     total, shown = answer["total"], f" for “{answer['query']}”" if answer["query"] else ""
     print(f"{total} statement{'s' if total != 1 else ''}{shown}", end="")
     print(f" (page {answer['page']} of {answer['pages']})" if answer["pages"] > 1 else "")
@@ -257,6 +260,32 @@ def cmd_permalinks(args: argparse.Namespace) -> int:
     if not lost and not new:
         print(f"ok: {len(listed)} permalinks, all answered")
     return 1 if lost or new else 0
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from . import links
+
+    try:
+        archive = load_archive(args.root)
+    except RecordError as error:
+        return _report(error)
+    if not args.check:
+        for line in links.listing(archive):
+            print(line)
+        return 0
+    findings = links.check(archive, timeout=args.timeout, workers=args.workers)
+    broken = [finding for finding in findings if finding.broken]
+    for finding in findings:
+        print(finding.describe(), file=sys.stderr if finding.broken else sys.stdout)
+    count = len(findings)
+    print(
+        f"{len(broken)} of {count} source{'s' if count != 1 else ''} with a live address "
+        f"{'is' if len(broken) == 1 else 'are'} broken"
+        if broken
+        else f"ok: {count} source{'s' if count != 1 else ''} with a live address, all answering",
+        file=sys.stderr if broken else sys.stdout,
+    )
+    return 1 if broken else 0
 
 
 def cmd_devserver(args: argparse.Namespace) -> int:
@@ -315,6 +344,19 @@ def parser() -> argparse.ArgumentParser:
     links.add_argument("--update", action="store_true", help="add new URLs to permalinks.txt")
     links.set_defaults(run=cmd_permalinks)
 
+    web = commands.add_parser(
+        "links", help="the sources' web addresses; --check fetches each live page (online)"
+    )
+    web.add_argument(
+        "--check",
+        action="store_true",
+        help="fetch each source's live page: exit 1 when one does not answer or no longer "
+        "holds a quote of its statements (and name its archived copy)",
+    )
+    web.add_argument("--timeout", type=float, default=15.0, help="seconds per page (15)")
+    web.add_argument("--workers", type=int, default=4, help="pages fetched at once (4)")
+    web.set_defaults(run=cmd_links)
+
     dev = commands.add_parser("devserver", help="serve, and rebuild when records or theme change")
     _server_options(dev)
     dev.set_defaults(run=cmd_devserver)
@@ -356,8 +398,17 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--speaker", metavar="ID", help="only this speaker's statements")
     search.add_argument("--outlet", metavar="ID", help="only statements in this outlet")
     search.add_argument("--theme", metavar="ID", help="only statements on this theme")
-    search.add_argument("--year", metavar="YEAR", help="only statements of this year")
+    search.add_argument(
+        "--year",
+        metavar="YEAR",
+        help="only statements of this year (undated: those whose source gives no date)",
+    )
     search.add_argument("--source", metavar="ID", help="only statements this source quotes")
+    search.add_argument(
+        "--exact",
+        action="store_true",
+        help="search the words as typed, never their correction when they find nothing",
+    )
     search.add_argument("--from", dest="date_from", metavar="DATE", help="on or after YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", metavar="DATE", help="on or before YYYY-MM-DD")
     search.add_argument(

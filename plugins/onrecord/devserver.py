@@ -26,7 +26,9 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 
-WATCHED_SUFFIXES = (".yaml", ".yml", ".html", ".xml", ".css", ".js", ".py", ".json", ".rst", ".md")
+# `.txt`: a source's own text (content/sources/<id>.txt), which its passage page shows.
+WATCHED_SUFFIXES = (".yaml", ".yml", ".txt", ".html", ".xml", ".css", ".js", ".py", ".json")
+WATCHED_SUFFIXES += (".rst", ".md")
 # The builder holds this package's code as it was when the builder started.
 PACKAGE = Path(__file__).resolve().parent
 

@@ -19,7 +19,7 @@ from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
-from . import cite, export, jsonld, pages, permalinks, templating, urls
+from . import cite, exports, jsonld, pages, permalinks, selectors, sourcetext, templating, urls
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
 from .records import claim_kinds, load_archive
 
@@ -72,6 +72,50 @@ def paragraph_segments(text: str, spans: Sequence[ClaimSpan]) -> list[Segment]:
         claims = tuple(dict.fromkeys(s.claim for s in covering))
         segments.append(Segment(text[start:end], claims[0] if claims else None, claims))
     return segments
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """A stretch of a source paragraph and the statements quoting it (none: the source's own
+    words). Templates link a quoted stretch to `statement`, the narrowest quote holding it
+    (a nested one inside its quoting statement's); the text is escaped like any other."""
+
+    text: str
+    statement: Statement | None = None
+    statements: tuple[Statement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceParagraph:
+    number: int  # from 1: its anchor is `#s<number>`
+    segments: tuple[Marked, ...]
+
+    @property
+    def quoted(self) -> bool:
+        return any(segment.statement for segment in self.segments)
+
+
+def source_paragraphs(text: str, passages: Sequence[sourcetext.Passage], statements: dict):
+    """The source's text as numbered paragraphs, each cut where quoted words begin and end."""
+    found = []
+    for number, (start, end) in enumerate(sourcetext.paragraphs(text), start=1):
+        spans = [
+            (max(a, start), min(b, end), passage)
+            for passage in passages
+            for a, b in passage.spans
+            if a < end and start < b
+        ]
+        cuts = sorted({start, end, *(a for a, _, _ in spans), *(b for _, b, _ in spans)})
+        segments = []
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            covering = sorted(
+                {p for x, y, p in spans if x <= a and b <= y},
+                key=lambda p: (p.end - p.start, p.statement_id),
+            )
+            quoting = tuple(statements[p.statement_id] for p in covering)
+            segments.append(Marked(text[a:b], quoting[0] if quoting else None, quoting))
+        found.append(SourceParagraph(number, tuple(segments)))
+    return found
 
 
 def other_speakers(spans: Sequence[ClaimSpan], speakers: dict[str, Speaker], but: str) -> list:
@@ -160,7 +204,7 @@ class ArchiveGenerator(Generator):
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
         # A statement's list entries are made from a subset of its page's inputs: the ones
-        # whose page is remade are the ones to remake in the lists (export.update_*).
+        # whose page is remade are the ones to remake in the lists (exports.update_*).
         self.changed = {self.statement_pages[j.key] for j in todo if j.key in self.statement_pages}
         pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
@@ -305,6 +349,10 @@ class ArchiveGenerator(Generator):
             "canonical": permalink,
             "page_path": path,
             "archive": None,  # every record the page shows is in its inputs
+            # Where its words stand in the source's text, and the links that go there.
+            "passage": archive.passages.get(statement.id),
+            "selectors": selectors.statement_selectors(statement, archive),
+            "live_href": self._live_href(statement),
         }
         template = "withdrawn" if statement.withdrawn else "statement"
         relative = self.settings["RELATIVE_URLS"]
@@ -319,7 +367,7 @@ class ArchiveGenerator(Generator):
                 urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
                 urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
                 urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
-                urls.statement_json(statement.id): export.statement_json(
+                urls.statement_json(statement.id): exports.statement_json(
                     statement, archive, self.site_url
                 ),
             }
@@ -332,6 +380,14 @@ class ArchiveGenerator(Generator):
         self.statement_pages[urls.save_as(path)] = statement.id
         if not statement.withdrawn:
             self.sitemap.append((path, statement.last_changed))
+
+    def _live_href(self, statement: Statement) -> str | None:
+        """The source's live page; with a text directive to the words when the text has them."""
+        source = self.archive.sources[statement.source_id]
+        if not source.url:
+            return None
+        fragment = selectors.text_fragment(statement, self.archive)
+        return f"{source.url.partition('#')[0]}#{fragment}" if fragment else source.url
 
     def _statement_extras(self, statement: Statement, item: dict, inputs: dict) -> dict:
         """What the statement page derives from its inputs, made only when it is rendered."""
@@ -445,7 +501,28 @@ class ArchiveGenerator(Generator):
                     page_number=number,
                     page_count=count,
                     page_base=base,
+                    has_text=source.id in archive.texts,
                 )
+            if source.id in archive.texts:
+                self._source_text(source)
+
+    def _source_text(self, source: Source) -> None:
+        """`/sources/<id>/text/`: the source's text, every quoted passage marked and linked."""
+        archive = self.archive
+        passages = [
+            archive.passages[s.id]
+            for s in archive.by_source.get(source.id, ())
+            if s.id in archive.passages
+        ]
+        passages.sort(key=lambda p: (p.start, p.statement_id))
+        quoted = [(archive.statements[p.statement_id], p.anchor) for p in passages]
+        self._listed_page(
+            urls.source_text(source.id),
+            "source_text",
+            source=source,
+            paragraphs=source_paragraphs(archive.texts[source.id], passages, archive.statements),
+            quoted=quoted,
+        )
 
     def _footnote_page(self, source: Source, number: int | None) -> int:
         """The page of `source`'s page that lists footnote `number` (see `_sources`)."""
@@ -605,18 +682,19 @@ class ArchiveGenerator(Generator):
             tuple(archive.themes.values()),
             tuple(archive.sources.values()),
             tuple(archive.claims.values()),
+            tuple(sorted(archive.texts.items())),  # statements' selectors are made from them
             self.site_url,
         )
         writers = {
-            export.DATABASE: (export.write_sqlite, export.update_sqlite),
-            export.STATEMENTS_JSON: (export.write_json, export.update_json),
-            export.STATEMENTS_CSV: (export.write_csv, export.update_csv),
+            exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
+            exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
+            exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
         }
         for name, (write, update) in writers.items():
             self.jobs.append(pages.Job(name, inputs, self._export_job(name, write, update)))
 
         def claims(folder: Path) -> list[str]:
-            written = export.write_claim_exports(archive, folder, self.site_url)
+            written = exports.write_claim_exports(archive, folder, self.site_url)
             return [str(path.relative_to(folder)) for path in written]
 
         self.jobs.append(pages.Job("data/claims", inputs, claims))

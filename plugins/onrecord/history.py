@@ -65,6 +65,7 @@ def with_history(archive: Archive, root: Path) -> Archive:
             archive.sources,
             statements,
             archive.claims,
+            archive.texts,
         )
 
 

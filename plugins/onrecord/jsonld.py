@@ -13,8 +13,25 @@ from markupsafe import Markup
 
 from . import urls
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement
+from .selectors import statement_selectors
 
 SCHEMA_ORG = "https://schema.org"
+# The W3C Web Annotation terms a statement's `selector` uses (its words' place in the
+# source's text, see selectors.py), defined inline so that no processor needs to fetch
+# http://www.w3.org/ns/anno.jsonld; added to the context only where a selector is given.
+OA = "http://www.w3.org/ns/oa#"
+ANNOTATION_TERMS = {
+    "oa": OA,
+    "selector": {"@id": "oa:hasSelector"},
+    "type": "@type",
+    "TextQuoteSelector": "oa:TextQuoteSelector",
+    "TextPositionSelector": "oa:TextPositionSelector",
+    "exact": "oa:exact",
+    "prefix": "oa:prefix",
+    "suffix": "oa:suffix",
+    "start": {"@id": "oa:start", "@type": "http://www.w3.org/2001/XMLSchema#nonNegativeInteger"},
+    "end": {"@id": "oa:end", "@type": "http://www.w3.org/2001/XMLSchema#nonNegativeInteger"},
+}
 
 
 def page_url(site_url: str, kind: str, record_id: str) -> str:
@@ -53,6 +70,11 @@ def statement_jsonld(statement: Statement, archive: Archive, url: str, site_url:
     source = archive.sources[statement.source_id]
     data["isBasedOn"] = source_work(source)
     data["citation"] = footnote_citation(statement, source)
+    selectors = statement_selectors(statement, archive)
+    if selectors:
+        # Where its words stand in the source's text (`isBasedOn`): W3C Web Annotation.
+        data["@context"] = [SCHEMA_ORG, ANNOTATION_TERMS]
+        data["selector"] = selectors
     if statement.theme_ids:
         data["about"] = [
             {
@@ -70,6 +92,8 @@ def source_work(source: Source) -> dict:
     work: dict = {"@type": "CreativeWork", "name": source.title}
     if source.url:
         work["url"] = source.url
+    if source.archived_url:
+        work["archivedAt"] = source.archived_url
     if source.publisher:
         work["publisher"] = {"@type": "Organization", "name": source.publisher}
     if source.published:

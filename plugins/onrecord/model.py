@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from .sourcetext import Passage, locate
+
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "ckb", "yi", "dv", "syr"})
 
 ATTRIBUTION_WORDS = {
@@ -158,6 +160,8 @@ class Source:
     notes: str | None = None
     aliases: tuple[str, ...] = ()
     path: str = ""
+    archived_url: str | None = None  # a copy of `url` in a web archive
+    archived_on: date | None = None  # the day that copy was made
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +418,10 @@ class Archive:
     claim_spans: dict[str, list[ClaimSpan]] = field(default_factory=dict)  # by claim, dated first
     claims_by_statement: dict[str, list[ClaimSpan]] = field(default_factory=dict)  # text order
     claims_by_speaker: dict[str, list[Claim]] = field(default_factory=dict)  # by first appearance
+    # Sources' own texts (`content/sources/<id>.txt`, as written), by source id, and where
+    # each statement stands in its source's text, by statement id (sourcetext.locate).
+    texts: dict[str, str] = field(default_factory=dict)
+    passages: dict[str, Passage] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -424,6 +432,7 @@ class Archive:
         sources: dict[str, Source],
         statements: dict[str, Statement],
         claims: dict[str, Claim] | None = None,
+        texts: dict[str, str] | None = None,
     ) -> Archive:
         published = sorted((s for s in statements.values() if not s.withdrawn), key=_chronological)
         by_speaker: dict[str, list[Statement]] = defaultdict(list)
@@ -486,6 +495,8 @@ class Archive:
             claims_by_speaker={
                 key: list(found.values()) for key, found in claims_by_speaker.items()
             },
+            texts=dict(texts or {}),
+            passages=locate(statements.values(), texts or {}),
         )
 
     def counts(self) -> dict[str, int]:

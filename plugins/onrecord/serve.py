@@ -38,7 +38,8 @@ SECURITY_HEADERS = [
 ]
 # Parameters that narrow a search (the results page names them as they are spelled).
 NARROWING = ("speaker", "outlet", "theme", "year", "source", "from", "to", "claim")
-PARAMETERS = ("q", *NARROWING, "page")  # every other parameter is ignored
+# `exact=1`: the query as typed, never replaced by its correction ("Search instead for").
+PARAMETERS = ("q", *NARROWING, "page", "exact")  # every other parameter is ignored
 PER_PAGE = 20  # as `onrecord search`, so the API answers exactly what `--json` prints
 MAX_PARAM = 10_000  # characters kept of any one parameter; search() refuses long queries
 SEARCH_PATHS = ("/search", "/search/", "/search/index.html")
@@ -83,6 +84,7 @@ def run_search(index_dir: Path, params: dict[str, str]) -> dict:
         claim=params.get("claim"),  # a claim kind: statements making such a claim
         page=params.get("page", 1),  # search() reads "abc", "-1" and overflows as page 1
         per_page=PER_PAGE,
+        exact=params.get("exact") == "1",
     )
 
 
@@ -96,6 +98,8 @@ def unavailable(params: dict[str, str]) -> dict:
         "hits": [],
         "facets": {},
         "suggestion": None,
+        "expanded": {},
+        "corrected": None,
         "error": "Search is not available yet: the search index has not been built.",
     }
 

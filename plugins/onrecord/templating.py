@@ -41,9 +41,13 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
     def paged(base: str, number: int) -> str:
         return finish(urls.page(base, number))
 
+    def source_text(source_id: str) -> str:
+        return finish(urls.source_text(source_id))
+
     env.globals.update(
         url=url,
         paged=paged,
+        source_text=source_text,
         human_date=human_date,
         excerpt=excerpt,
         months=MONTHS,

@@ -44,6 +44,11 @@ def save_as(url: str) -> str:
     return f"{url}index.html" if url.endswith("/") or not url else url
 
 
+def source_text(source_id: str) -> str:
+    """`sources/<id>/text/`: the source's own text, its quoted passages marked."""
+    return f"{record('source', source_id)}text/"
+
+
 def statement_json(statement_id: str) -> str:
     return f"statements/{statement_id}.json"
 
@@ -88,3 +93,8 @@ def text_fragment(exact: str, prefix: str | None = None, suffix: str | None = No
     if suffix and suffix.strip():
         parts.append("-" + text_fragment_term(suffix))
     return ":~:text=" + ",".join(parts)
+
+
+def text_fragment_range(start: str, end: str) -> str:
+    """`:~:text=start,end`: the text directive that highlights from `start` through `end`."""
+    return f":~:text={text_fragment_term(start)},{text_fragment_term(end)}"

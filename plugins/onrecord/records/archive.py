@@ -107,8 +107,9 @@ def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> A
         if problem is not None:
             problems.append(problem)
         elif text is not None:
-            texts[source.id] = sourcetext.normalised(text)
-    problems.extend(sourcetext.problems(statements, texts))
+            texts[source.id] = text
+    normalised = {key: sourcetext.normalised(text) for key, text in texts.items()}
+    problems.extend(sourcetext.problems(statements, normalised))
     if problems:
         raise RecordError(problems)
     return Archive.of(
@@ -118,6 +119,7 @@ def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> A
         sources={r.id: r for r, _ in records["source"]},
         statements={statement.id: statement for statement, _, _ in statements},
         claims={r.id: r for r, _ in records["claim"]},
+        texts=texts,
     )
 
 

@@ -93,6 +93,8 @@ def build_record(kind: str, document: Document) -> object:
         notes=data.get("notes"),
         aliases=_ids(data.get("aliases")),
         path=document.path,
+        archived_url=data.get("archived_url"),
+        archived_on=_date(data.get("archived_on")),
     )
 
 

@@ -13,7 +13,7 @@ from importlib import resources
 
 SCHEMA_DIR = resources.files("onrecord").joinpath("schema")
 KINDS = ("statement", "speaker", "outlet", "theme", "source", "claim")
-DATE_FIELDS = frozenset({"date", "published", "withdrawn_on"})
+DATE_FIELDS = frozenset({"date", "published", "withdrawn_on", "archived_on"})
 
 
 @cache

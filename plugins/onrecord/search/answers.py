@@ -21,6 +21,10 @@ FACET_FIELDS = {
     "source": "source_id",
     "claim": "claim_kinds",
 }
+# The year of a statement whose source gives no date: a value of the year facet and filter
+# (`year=undated`), labelled in words, so undated statements are counted, not left out.
+UNDATED = "undated"
+UNDATED_LABEL = "date not stated"
 # Facets over fields holding several values per statement (themes, claim kinds).
 LIST_FACETS = {"theme": "theme_ids", "claim": "claim_kinds"}
 

@@ -38,9 +38,10 @@ from typing import BinaryIO
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh.analysis import (
+    STOP_WORDS,
     CharsetFilter,
     CompositeAnalyzer,
-    LowercaseFilter,
+    Filter,
     RegexTokenizer,
     StemFilter,
     StopFilter,
@@ -56,6 +57,7 @@ from whoosh.writing import SegmentWriter
 
 from ..model import Archive, Statement, statement_title
 from ..records import collector_paused
+from .answers import UNDATED, UNDATED_LABEL
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
 CURRENT = "current"
@@ -78,8 +80,9 @@ REPEATED_CHARS = 300
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 # A word is letters/digits joined by intra-word apostrophes, straight or curly, so that
-# "Sha'bi" stays one token instead of "sha" + "bi"; hyphens split ("vis-à-vis").
-WORD_PATTERN = r"\w+(?:['’]\w+)*"
+# "Sha'bi" stays one token instead of "sha" + "bi"; hyphens split ("vis-à-vis"). Letters
+# each followed by a full stop are one word too ("U.S.", "U.N.": `CaseAwareLowercase`).
+WORD_PATTERN = r"(?:[^\W\d_]\.){2,}(?!\w)|\w+(?:['’]\w+)*"
 APOSTROPHES = "['’]"
 # A cold build counts a document's words for the spellings just before the writer indexes
 # them: remembering the last few fields' words spares splitting every text twice.
@@ -103,11 +106,49 @@ def name_analyzer():
     """
     return (
         RegexTokenizer(WORD_PATTERN)
-        | LowercaseFilter()
+        | CaseAwareLowercase()
         | CharsetFilter(accent_map)
         | SubstitutionFilter(APOSTROPHES, "")
+        | CapitalsKept()
         | StopFilter()
     )
+
+
+# The query language's operators: a stray one ("Basij OR") is never a word in capitals.
+QUERY_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+class CaseAwareLowercase(Filter):
+    """Lower case, except a stop word written in capitals: `US` is the country, `us` is not.
+
+    An abbreviation loses its full stops first ("U.S." is `US`, "U.N." is `un`). A capital
+    stop word is lowered here too, for the filters between (Whoosh's `accent_map` folds
+    the case of some letters: "US" would become "Us"), and marked, for `CapitalsKept` to
+    raise again before the stop list (which holds lower-case words): `US` and `U.S.` find
+    each other, and `us` finds nothing.
+    """
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = t.text.replace(".", "") if "." in t.text else t.text
+            t.capitals = (
+                len(text) > 1
+                and text.isupper()
+                and text.lower() in STOP_WORDS
+                and text not in QUERY_OPERATORS
+            )
+            t.text = text.lower()
+            yield t
+
+
+class CapitalsKept(Filter):
+    """A stop word `CaseAwareLowercase` found in capitals, in capitals again."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if getattr(t, "capitals", False):
+                t.text = t.text.upper()
+            yield t
 
 
 def text_analyzer():
@@ -205,7 +246,7 @@ def document(archive: Archive, statement: Statement) -> dict:
         fields["outlet_id"] = statement.outlet_id
     if statement.date:
         fields["date"] = statement.date.isoformat()
-        fields["year"] = f"{statement.date.year:04d}"
+    fields["year"] = f"{statement.date.year:04d}" if statement.date else UNDATED
     return fields
 
 
@@ -798,6 +839,7 @@ def _write_labels(build: Path, archive: Archive) -> None:
         "outlet": {key: record.name for key, record in archive.outlets.items()},
         "theme": {key: record.name for key, record in archive.themes.items()},
         "source": {key: record.title for key, record in archive.sources.items()},
+        "year": {UNDATED: UNDATED_LABEL},
     }
     (build / LABELS).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
 

@@ -20,10 +20,12 @@ from pathlib import Path
 
 from whoosh import highlight, qparser, query, sorting, spelling
 from whoosh.fields import TEXT, Schema
+from whoosh.lang.porter import stem
 from whoosh.searching import Searcher
 
-from .answers import FACET_FIELDS, Found, answer_hit, facet_counts
+from .answers import FACET_FIELDS, UNDATED, Found, answer_hit, facet_counts
 from .index import (
+    QUERY_OPERATORS,
     name_analyzer,
 )
 from .opened import OpenedIndex, opened_index
@@ -85,14 +87,18 @@ def search(
     page: int = 1,
     per_page: int = 20,
     site_url: str = "",
+    exact: bool = False,
 ) -> dict:
     """Search the index under `index_dir` (the folder holding `current`).
 
     `claim` keeps the statements that make a claim of that kind (`threat`, `prediction`...).
 
     Returns `{"query", "total", "page", "pages", "hits", "facets", "suggestion",
-    "expanded"}` (`expanded`: the archive's spellings also searched for, by word as typed,
-    see `with_variants`), plus "error" when the query or a filter cannot be understood.
+    "expanded", "corrected"}` (`expanded`: the archive's spellings also searched for, by
+    word as typed, see `with_variants`), plus "error" when the query or a filter cannot be
+    understood. A query that finds nothing where its correction finds something answers
+    with the correction's results and `corrected` (the query searched instead; the page
+    says "Showing results for …"), unless `exact`: then only `suggestion` offers it.
     Raises `IndexMissing`.
     """
     text = clean_query(q)
@@ -115,7 +121,18 @@ def search(
         try:
             searched, expanded = with_variants(opened, text)
             found = _run(opened, searched, filters, page, per_page, site_url)
-            return found | {"query": text, "expanded": expanded}
+            found |= {"query": text, "expanded": expanded}
+            if found["total"] or not found["suggestion"] or exact:
+                return found
+            corrected = found["suggestion"]
+            searched, expanded = with_variants(opened, corrected)
+            instead = _run(opened, searched, filters, page, per_page, site_url)
+            return instead | {
+                "query": text,
+                "expanded": expanded,
+                "corrected": corrected,
+                "suggestion": None,
+            }
         except Exception:  # a query Whoosh chokes on must not take the caller down
             log.exception("search failed for %r", text)
             return answer | {"error": "This query could not be run; try simpler words."}
@@ -140,7 +157,6 @@ def clean_query(q: object) -> str:
 
 # A bare query word: not in a phrase, not `field:`, not an operator, no wildcard.
 _BARE_WORD = re.compile(r'"[^"]*"?|(?<![\w:*?\-])([^\W\d_][\w\'’ʿʾ]*)(?![\w:*?])')
-OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
 
 
 def with_variants(opened: OpenedIndex, text: str) -> tuple[str, dict[str, list[str]]]:
@@ -151,12 +167,21 @@ def with_variants(opened: OpenedIndex, text: str) -> tuple[str, dict[str, list[s
     """
     expanded: dict[str, list[str]] = {}
     analyze = name_analyzer()
+    words = [w for w in _BARE_WORD.findall(text) if w and w not in QUERY_OPERATORS]
+    # A query typed with caps lock on ("BASIJ IN SYRIA") holds no names in capitals.
+    shouted = len(words) > 1 and all(w.isupper() for w in words)
 
     def expand(match: re.Match) -> str:
         word = match.group(1)
-        if word is None or word in OPERATORS:
+        if word is None or word in QUERY_OPERATORS:
             return match.group()
         terms = [token.text for token in analyze(word)]
+        if len(terms) == 1 and terms[0].isupper():
+            # A stop word in capitals (`US`) is a name where the archive writes it so, and
+            # otherwise the stop word it is ("IN" finds what "in" does: everything).
+            if shouted or terms[0] not in opened.spellings:
+                return word.lower()
+            return word
         found = opened.variants(terms[0]) if len(terms) == 1 else []
         if not found:
             return word
@@ -183,6 +208,7 @@ def _empty_answer(text: str, page: int) -> dict:
         "facets": {name: {} for name in FACET_FIELDS},
         "suggestion": None,
         "expanded": {},
+        "corrected": None,
     }
 
 
@@ -207,11 +233,14 @@ def _filters(
     ):
         if value:
             filters.append(query.Term(fieldname, clean_query(value)))
-    if year not in (None, ""):
+    if year == UNDATED:
+        filters.append(query.Term("year", UNDATED))
+    elif year not in (None, ""):
         number = _whole(year, 0)
         if not 0 < number < 10000:
             raise ValueError(
-                f"The year must be a number like 2017, not {clean_query(str(year))!r}."
+                f"The year must be a number like 2017 (or {UNDATED}), "
+                f"not {clean_query(str(year))!r}."
             )
         filters.append(query.Term("year", f"{number:04d}"))
     start, end = _iso_date(date_from, "from"), _iso_date(date_to, "to")
@@ -424,7 +453,11 @@ class _RankedCorrector(spelling.ListCorrector):
         self.frequencies = frequencies
 
     def _suggestions(self, text: str, maxdist: int, prefix: int):
+        # A correction is at least as long as the word's stem: "daesh" is not "dash".
+        shortest = len(stem(text))
         for score, word in super()._suggestions(text, maxdist, prefix):
+            if len(word) < shortest:
+                continue
             used = self.frequencies.get(word, 1)
             # Scores are minus the distance; a bonus below 0.5 reorders within a distance.
             yield score + 0.5 * used / (used + 1), word

@@ -1,0 +1,362 @@
+"""The registry of exported fields: each field of each exported table, declared once.
+
+A `Field` says how its value is read from the model (a function of the record and the
+export's `References`), which is its JSON value; the CSV cells and SQLite columns it makes
+from that value (`Cell`, `SqlColumn`, with their SQL type and constraints); and one line
+of documentation. `data/statements.json`, `statements/<id>.json`, `data/statements.csv`
+and every table of `data/onrecord.db` are made from these lists alone: a field's name is
+spelled here once, the order of a table's fields is the order of its JSON keys and CSV
+columns, and README.md's table of export fields is made from the same lists
+(`fields_markdown`; a test fails when they differ, or when a field has no documentation).
+
+Adding a field to an export is one `Field` here (and, for a new model attribute, the
+schema, the loader and the model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..selectors import statement_selectors
+from .references import PARAGRAPH_BREAK, References, iso, joined
+
+
+def same(value: Any) -> Any:
+    """A value as it is."""
+    return value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One CSV column, made from its field's JSON value (None is an empty cell)."""
+
+    name: str
+    make: Callable[[Any], object] = same
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    """One SQLite column, made from its field's JSON value."""
+
+    name: str
+    type: type  # str → TEXT, int → INTEGER
+    make: Callable[[Any], object] = same
+    not_null: bool = False
+    references: str | None = None  # the table whose `id` it points to
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an exported table: read once, written in every format it has."""
+
+    name: str
+    doc: str
+    read: Callable[[Any, References], Any]
+    json: bool = True
+    csv: tuple[Cell, ...] = ()
+    sql: tuple[SqlColumn, ...] = ()
+    # The database's column order predates this registry; a column placed elsewhere there
+    # than in JSON names the column it follows.
+    sql_after: str | None = None
+
+
+def field(
+    name: str,
+    doc: str,
+    read: Callable[[Any, References], Any],
+    *,
+    json: bool = True,
+    csv: bool | tuple[Cell, ...] = True,
+    sql: type | tuple[SqlColumn, ...] | None = None,
+    not_null: bool = False,
+    references: str | None = None,
+    sql_after: str | None = None,
+) -> Field:
+    """A `Field`; `csv=True` is one cell of the same name, `sql=str` one column of it."""
+    cells = (Cell(name),) if csv is True else () if csv is False else csv
+    columns = (SqlColumn(name, sql, same, not_null, references),) if isinstance(sql, type) else sql
+    return Field(name, doc, read, json, cells, columns or (), sql_after)
+
+
+def attribute(name: str) -> Callable[[Any, References], Any]:
+    """Read a model attribute of that name."""
+    return lambda record, _references: getattr(record, name)
+
+
+def item(index: int, name: str | None = None) -> Callable[[Any, References], Any]:
+    """Read part `index` of a row's tuple (and its attribute or key `name`)."""
+    if name is None:
+        return lambda row, _references: row[index]
+    return lambda row, _references: (
+        row[index][name] if isinstance(row[index], dict) else getattr(row[index], name)
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """An exported table: its fields in order, and its SQLite keys and indexes."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    pk: str | tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()  # each named `<table>_<first column>`
+    compound_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()
+
+    def data(self, record: Any, references: References) -> dict:
+        """Every field's value for `record`, by name, in order."""
+        return {f.name: f.read(record, references) for f in self.fields}
+
+    def json_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.json)
+
+    def csv_cells(self) -> list[tuple[str, Cell]]:
+        """(field name, cell) of each CSV column, in order."""
+        return [(f.name, cell) for f in self.fields for cell in f.csv]
+
+    def sql_columns(self) -> list[tuple[str, SqlColumn]]:
+        """(field name, column) of each SQLite column, in the table's order."""
+        placed = [(f.name, c) for f in self.fields if f.sql_after is None for c in f.sql]
+        for moved in (f for f in self.fields if f.sql_after is not None):
+            at = next(i for i, (_, c) in enumerate(placed) if c.name == moved.sql_after)
+            placed[at + 1 : at + 1] = [(moved.name, c) for c in moved.sql]
+        return placed
+
+
+def _reference_cells(kind: str, label: str) -> tuple[Cell, ...]:
+    """`<kind>_id` and `<kind>` (its name or title) of a `{id, name|title, url}` or None."""
+    return (
+        Cell(f"{kind}_id", lambda value: value and value["id"]),
+        Cell(kind, lambda value: value and value[label]),
+    )
+
+
+def _reference_column(kind: str, table: str, *, not_null: bool = False) -> tuple[SqlColumn]:
+    return (SqlColumn(f"{kind}_id", str, lambda value: value and value["id"], not_null, table),)
+
+
+def _quotes(statement: Any, references: References) -> list[dict]:
+    return [
+        {"paragraph": q.paragraph, "statement": q.statement_id, "nested": q.nested}
+        for q in statement.quotes
+        if references.listed(q.statement_id)
+    ]
+
+
+def _quoted_by(statement: Any, references: References) -> list[str]:
+    # A statement quoting this one in two paragraphs quotes it once, as far as ids go.
+    quoting = references.archive.quoted_by.get(statement.id, ())
+    return list(dict.fromkeys(s.id for s in quoting))
+
+
+def _original(statement: Any, _references: References) -> dict | None:
+    original = statement.original
+    if original is None:
+        return None
+    return {"language": original.language, "paragraphs": list(original.paragraphs)}
+
+
+def _original_text(value: dict | None) -> str | None:
+    return PARAGRAPH_BREAK.join(value["paragraphs"]) or None if value else None
+
+
+STATEMENTS = Table(
+    "statements",
+    "every published statement (nested ones included), oldest first",
+    (
+        field("id", "the statement's id; ids never change", attribute("id"), sql=str),
+        field(
+            "aliases",
+            "[former ids]: each still answers at its old URL, as a redirect",
+            lambda s, _: list(s.aliases),
+            csv=(Cell("aliases", joined),),
+        ),
+        field(
+            "url",
+            "its page: `<site_url>/statements/<id>/`",
+            lambda s, r: r.page("statement", s.id),
+            sql=str,
+            not_null=True,
+            sql_after="original_text",
+        ),
+        field(
+            "speaker",
+            "{id, name, url} of the speaker",
+            lambda s, r: r.to("speaker", s.speaker_id),
+            csv=_reference_cells("speaker", "name"),
+            sql=_reference_column("speaker", "speakers", not_null=True),
+        ),
+        field(
+            "speaker_as",
+            "the speaker's name as this source prints it",
+            attribute("speaker_as"),
+            sql=str,
+        ),
+        field(
+            "role",
+            "the speaker's role at the time, as the source states it",
+            attribute("role"),
+            sql=str,
+        ),
+        field(
+            "date",
+            "`YYYY-MM-DD`, `YYYY-MM` or `YYYY`, as precise as the source; or null",
+            lambda s, _: iso(s.date),
+            sql=str,
+        ),
+        field(
+            "venue", "occasion or venue (a conference, an editorial…)", attribute("venue"), sql=str
+        ),
+        field(
+            "outlet",
+            "{id, name, url} of the outlet it was published in; or null",
+            lambda s, r: r.to("outlet", s.outlet_id) if s.outlet_id else None,
+            csv=_reference_cells("outlet", "name"),
+            sql=_reference_column("outlet", "outlets"),
+        ),
+        field(
+            "source",
+            "{id, title, url, publisher, address} of the report that quotes it (`url` is its page "
+            "here, `address` its own web address; or null)",
+            lambda s, r: r.to("source", s.source_id),
+            csv=(
+                *_reference_cells("source", "title"),
+                Cell("source_publisher", lambda value: value["publisher"]),
+                Cell("source_address", lambda value: value["address"]),
+            ),
+            sql=_reference_column("source", "sources", not_null=True),
+        ),
+        field("footnote", "the source's footnote number for it", attribute("footnote"), sql=int),
+        field(
+            "section", "the heading it stands under in the source", attribute("section"), sql=str
+        ),
+        field("position", "its place in the source, from 1", attribute("position"), sql=int),
+        field("headline", "the source's headline for it, verbatim", attribute("headline"), sql=str),
+        field(
+            "language",
+            "BCP 47 language of `paragraphs`",
+            attribute("language"),
+            sql=str,
+            not_null=True,
+        ),
+        field(
+            "paragraphs",
+            "the verbatim paragraphs (CSV and SQLite: `text`, joined with a blank line)",
+            lambda s, _: list(s.paragraphs),
+            csv=(Cell("text", PARAGRAPH_BREAK.join),),
+            sql=(SqlColumn("text", str, PARAGRAPH_BREAK.join, not_null=True),),
+        ),
+        field(
+            "original",
+            "{language, paragraphs} in the original language; or null",
+            _original,
+            csv=(
+                Cell("original_language", lambda v: v and v["language"]),
+                Cell("original_text", _original_text),
+            ),
+            sql=(
+                SqlColumn("original_language", str, lambda v: v and v["language"]),
+                SqlColumn("original_text", str, _original_text),
+            ),
+        ),
+        field(
+            "form",
+            "quotation | paraphrase (printed without quotation marks)",
+            attribute("form"),
+            sql=str,
+            not_null=True,
+        ),
+        field(
+            "truncated",
+            "true when the source cuts it off (CSV: `true` or `false`)",
+            attribute("truncated"),
+            csv=(Cell("truncated", lambda value: "true" if value else "false"),),
+            sql=(SqlColumn("truncated", int, int, not_null=True),),
+        ),
+        field(
+            "themes",
+            "[{id, name, url}] of its themes, in the record's order (SQLite: `statement_themes`)",
+            lambda s, r: [r.to("theme", theme_id) for theme_id in s.theme_ids],
+            csv=(
+                Cell("theme_ids", lambda v: joined([t["id"] for t in v])),
+                Cell("themes", lambda v: joined([t["name"] for t in v])),
+            ),
+        ),
+        field(
+            "quotes",
+            "[{paragraph, statement, nested}] quoted inside it: 1-based paragraph, the quoted "
+            "id, nested when known only through this one (SQLite: `quotes`)",
+            _quotes,
+            csv=(Cell("quotes", lambda v: joined([q["statement"] for q in v])),),
+        ),
+        field(
+            "quoted_in",
+            "id of the statement this one is nested inside",
+            lambda s, r: s.quoted_in if r.listed(s.quoted_in) else None,
+            sql=(SqlColumn("quoted_in", str, references="statements"),),
+            sql_after="attribution_note",
+        ),
+        field(
+            "quoted_by",
+            "[id] of the published statements that quote it, oldest first",
+            _quoted_by,
+            csv=(Cell("quoted_by", joined),),
+        ),
+        field(
+            "attribution",
+            "primary | secondary | disputed | misattributed | withdrawn",
+            attribute("attribution"),
+            sql=str,
+            not_null=True,
+        ),
+        field(
+            "attribution_note",
+            "why, for disputed, misattributed or withdrawn",
+            attribute("attribution_note"),
+            sql=str,
+        ),
+        field(
+            "withdrawn_on",
+            "`YYYY-MM-DD` the archive withdrew it; null unless withdrawn",
+            lambda s, _: iso(s.withdrawn_on),
+            csv=False,
+        ),
+        field("notes", "editors' notes", attribute("notes"), sql=str),
+        field(
+            "content_hash",
+            "12 hex digits of the SHA-256 of the quoted words: changes only when they do",
+            attribute("content_hash"),
+            csv=False,
+        ),
+        field(
+            "last_changed",
+            "`YYYY-MM-DD` the record's file last changed (git history, else the file)",
+            lambda s, _: iso(s.last_changed),
+            csv=False,
+        ),
+        field(
+            "selector",
+            "[TextQuoteSelector, TextPositionSelector] (W3C Web Annotation) placing its words "
+            "in the source's text (offsets in code points); null when the source has no text",
+            lambda s, r: statement_selectors(s, r.archive),
+            csv=(
+                Cell("quote_prefix", lambda v: v and v[0]["prefix"]),
+                Cell("quote_exact", lambda v: v and v[0]["exact"]),
+                Cell("quote_suffix", lambda v: v and v[0]["suffix"]),
+                Cell("quote_start", lambda v: v and v[1]["start"]),
+                Cell("quote_end", lambda v: v and v[1]["end"]),
+            ),
+            sql=(
+                SqlColumn("quote_prefix", str, lambda v: v and v[0]["prefix"]),
+                SqlColumn("quote_exact", str, lambda v: v and v[0]["exact"]),
+                SqlColumn("quote_suffix", str, lambda v: v and v[0]["suffix"]),
+                SqlColumn("quote_start", int, lambda v: v and v[1]["start"]),
+                SqlColumn("quote_end", int, lambda v: v and v[1]["end"]),
+            ),
+        ),
+    ),
+    pk="id",
+    indexes=(("speaker_id",), ("outlet_id",), ("source_id",), ("quoted_in",)),
+)
