@@ -50,6 +50,8 @@ a record leaves empty is null (or [] for a list), never invented:
     notes             editors' notes; or null
     content_hash      12 hex digits of the SHA-256 of the quoted words: changes only when they do
     last_changed      `YYYY-MM-DD` the record's file last changed (git history, else the file)
+    history           [{date, change}]: each commit's change to the record in words, oldest
+                      first (formatting-only rewrites left out); null with no git history
 
 Formats, and why:
 
@@ -274,6 +276,9 @@ def _statement_data(statement: Statement, archive: Archive, references: _Referen
         "notes": statement.notes,
         "content_hash": statement.content_hash,
         "last_changed": statement.last_changed.isoformat() if statement.last_changed else None,
+        "history": None
+        if statement.history is None
+        else [{"date": c.date.isoformat(), "change": c.words} for c in statement.history],
     }
 
 
