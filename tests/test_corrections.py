@@ -8,6 +8,7 @@ changed by one commit each: (1) the words of a paragraph, (2) an `onrecord fmt` 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -235,3 +236,41 @@ def test_a_new_commit_remakes_the_statement_page(repo, tmp_path):
     assert after != before
     items = history_items(BeautifulSoup(after, "html.parser"))
     assert items[-1] == ("2024-07-01", "role changed")
+
+
+def test_the_walk_kept_in_the_cache_follows_new_and_rewritten_commits(repo, tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(repo, root)
+    cache = tmp_path / "cache"
+    archive = load_archive(root)
+
+    def speech_changes() -> list[tuple[date, str]]:
+        found = history.with_history(archive, root, cache).statements
+        return [(c.date, c.words) for c in found["khamenei-ahl-al-bayt-speech"].history]
+
+    walked = speech_changes()
+    assert walked[-1] == (date(2024, 6, 1), "text of paragraph 1 corrected")
+    assert speech_changes() == walked  # from the cache alone
+    canonical_edit(root / SPEECH, 'date: "2017-11-23"', 'date: "2017-11"')
+    git(root, "commit", "-qam", "date", day="2024-07-01")
+    archive = load_archive(root)
+    assert speech_changes() == [*walked, (date(2024, 7, 1), "date changed")]
+    git(root, "commit", "-q", "--amend", "-m", "date, amended", day="2024-07-02")
+    assert speech_changes() == [*walked, (date(2024, 7, 2), "date changed")]
+
+
+def test_changes_in_words():
+    archive = load_archive(GOOD)
+    speech = archive.statements["khamenei-ahl-al-bayt-speech"]
+    withdrawn = dataclasses.replace(
+        speech,
+        attribution="withdrawn",
+        attribution_note="misquoted",
+        withdrawn_on=date(2024, 1, 1),
+        theme_ids=(),
+    )
+    assert history.describe(speech, withdrawn) == ["withdrawn", "themes changed"]
+    assert history.describe(withdrawn, speech) == ["reinstated", "themes changed"]
+    longer = dataclasses.replace(speech, paragraphs=(*speech.paragraphs, "More."))
+    assert history.describe(speech, longer) == [f"paragraph {len(longer.paragraphs)} added"]
+    assert history.describe(speech, dataclasses.replace(speech, path="elsewhere.yaml")) == []
