@@ -274,3 +274,22 @@ def test_changes_in_words():
     longer = dataclasses.replace(speech, paragraphs=(*speech.paragraphs, "More."))
     assert history.describe(speech, longer) == [f"paragraph {len(longer.paragraphs)} added"]
     assert history.describe(speech, dataclasses.replace(speech, path="elsewhere.yaml")) == []
+
+
+def test_a_commit_that_does_not_read_is_skipped_and_the_next_compared_with_the_last_good(
+    repo, tmp_path
+):
+    root = tmp_path / "repo"
+    shutil.copytree(repo, root)
+    good = (root / SPEECH).read_text(encoding="utf-8")
+    (root / SPEECH).write_text(good.replace('role: "', 'role: ["', 1), encoding="utf-8")
+    git(root, "commit", "-qam", "broken", day="2024-07-01")
+    (root / SPEECH).write_text(good.replace("Indeed, ", "In truth, ", 1), encoding="utf-8")
+    git(root, "commit", "-qam", "fixed, with other words", day="2024-07-02")
+    archive = history.with_history(load_archive(root), root)
+    changes = archive.statements["khamenei-ahl-al-bayt-speech"].history
+    assert [(c.date, c.words) for c in changes[-2:]] == [
+        (date(2024, 6, 1), "text of paragraph 1 corrected"),
+        (date(2024, 7, 2), "text of paragraph 1 corrected"),
+    ]
+    assert changes[-1].old_fingerprint == changes[-2].new_fingerprint

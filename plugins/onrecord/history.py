@@ -447,9 +447,10 @@ def file_history(chain: list[Event], parsed: dict[str, Version]) -> dict[str, li
     """The changes of each statement in one file (TOP or a nested id), oldest first."""
     changes: dict[str, list[Change]] = {TOP: []}
     added_at: Event | None = None
+    readable: Version = None  # the last version that read as a statement
     for event in chain:
         if event.status == "A":
-            added_at = event
+            added_at, readable = event, parsed.get(event.new_blob)
             changes[TOP].append(Change(event.day, "added", order=event.order))
             continue
         if event.status == "D":
@@ -460,9 +461,12 @@ def file_history(chain: list[Event], parsed: dict[str, Version]) -> dict[str, li
                 words = [f"renamed from {event.old_path}"]
                 changes[TOP].append(Change(event.day, words[0], order=event.order))
             continue
-        old, new = parsed.get(event.old_blob), parsed.get(event.new_blob)
+        # A version that does not read is skipped: the next one that does is compared with
+        # the last one that did.
+        old, new = parsed.get(event.old_blob) or readable, parsed.get(event.new_blob)
         if new is None:
-            continue  # a version that does not read: nothing to say until one does
+            continue
+        readable = new
         if old is None:
             if moved:
                 changes[TOP].append(
