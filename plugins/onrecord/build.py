@@ -76,7 +76,8 @@ def build(
             | {key: 0.0 for key in ("load_s", "render_s", "pagefind_s", "index_s")}
             | {"total_s": time.perf_counter() - started}
         )
-    archive = with_history(load_archive(root, cache_file=cache_dir / "records.pickle"), root)
+    archive = load_archive(root, cache_file=cache_dir / "records.pickle")
+    archive = with_history(archive, root, cache_dir)
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
         raise BuildError("\n".join(permalinks.explain(url) for url in lost))

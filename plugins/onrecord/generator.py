@@ -19,7 +19,18 @@ from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
-from . import cite, exports, jsonld, pages, permalinks, selectors, sourcetext, templating, urls
+from . import (
+    cite,
+    exports,
+    history,
+    jsonld,
+    pages,
+    permalinks,
+    selectors,
+    sourcetext,
+    templating,
+    urls,
+)
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
 from .records import claim_kinds, load_archive
 
@@ -197,6 +208,7 @@ class ArchiveGenerator(Generator):
         self._claims()
         self._timeline()
         self._feeds()
+        self._corrections()
         self._redirects()
         self._misc()
         self._sitemap()
@@ -639,6 +651,45 @@ class ArchiveGenerator(Generator):
                 entries=[(s, feed_updated(s) or newest) for s in latest],
                 updated=feed_updated(latest[0]) if latest else newest or date.today(),
             )
+
+    def _corrections(self) -> None:
+        """/corrections/ and its feed: every change to quoted words, newest first.
+
+        Made from the statements' histories (history.py); an archive read without git
+        history says so on the page, and its feed has no entries.
+        """
+        statements = self.archive.statements.values()
+        available = not statements or any(s.history is not None for s in statements)
+        entries = history.corrections(statements)
+        path = urls.listing("corrections")
+        for number, count, chunk in pages_of(entries, self.entries_per_page):
+            self._listed_page(
+                urls.page(path, number),
+                "corrections",
+                entries=chunk,
+                available=available,
+                total=len(entries),
+                page_number=number,
+                page_count=count,
+                page_base=path,
+            )
+        newest = entries[0][0].date if entries else None
+        feed = urls.feed("corrections")
+        self._page(
+            feed,
+            "corrections.xml",
+            relative=False,  # feed readers need absolute links
+            SITEURL=self.site_url,
+            feed_path=feed,
+            title="Corrections",
+            page_path=path,
+            entries=entries[:FEED_ENTRIES],
+            updated=newest or self._newest_change(),
+        )
+
+    def _newest_change(self) -> date:
+        found = filter(None, map(feed_updated, self.archive.statements.values()))
+        return max(found, default=None) or date.today()
 
     def _redirects(self) -> None:
         """A page at each former URL, and `_redirects` for hosts that read it (Netlify et al.)."""

@@ -174,6 +174,27 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One commit's change to a statement's record, in words (history.py reads them from git).
+
+    `old_fingerprint` and `new_fingerprint` are the quoted words' fingerprints (a
+    statement's `content_hash`) before and after, given only when the commit changed them:
+    those changes are the archive's corrections. `order` places the commit among the
+    archive's commits, oldest first (it orders changes made on one day).
+    """
+
+    date: date
+    words: str  # "text of paragraph 3 corrected; role changed", "added", "withdrawn", …
+    old_fingerprint: str | None = None
+    new_fingerprint: str | None = None
+    order: int = 0
+
+    @property
+    def corrects_words(self) -> bool:
+        return bool(self.old_fingerprint and self.new_fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     id: str
     speaker_id: str
@@ -202,6 +223,8 @@ class Statement:
     position: int | None = None  # its place in the source, from 1
     form: str = "quotation"  # or "paraphrase": printed without quotation marks
     truncated: bool = False  # the source cuts it off
+    # Each change to its record, oldest first (git); None where this copy has no history.
+    history: tuple[Change, ...] | None = None
 
     @property
     def content_hash(self) -> str:

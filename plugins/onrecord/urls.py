@@ -22,7 +22,12 @@ def record(kind: str, record_id: str) -> str:
     return f"{PAGE_KINDS[kind]}/{record_id}/"
 
 
-SPECIAL_PAGES = {"home": "", "timeline": "timeline/", "search": "search/"}
+SPECIAL_PAGES = {
+    "home": "",
+    "timeline": "timeline/",
+    "search": "search/",
+    "corrections": "corrections/",  # every change to quoted words (history.py)
+}
 
 
 def listing(kind: str) -> str:
@@ -62,8 +67,11 @@ def citation_file(statement_id: str, name: str) -> str:
 
 
 def feed(kind: str | None = None, record_id: str | None = None) -> str:
+    """`feeds/all.atom.xml`, a record's feed, or `feeds/corrections.atom.xml` (no id)."""
     if kind is None:
         return "feeds/all.atom.xml"
+    if kind == "corrections":
+        return "feeds/corrections.atom.xml"
     return f"feeds/{PAGE_KINDS[kind]}/{record_id}.atom.xml"
 
 

@@ -15,6 +15,7 @@ schema, the loader and the model).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +161,16 @@ def _original(statement: Any, _references: References) -> dict | None:
 
 def _original_text(value: dict | None) -> str | None:
     return PARAGRAPH_BREAK.join(value["paragraphs"]) or None if value else None
+
+
+def _history(statement: Any, _references: References) -> list[dict] | None:
+    if statement.history is None:
+        return None
+    return [{"date": c.date.isoformat(), "change": c.words} for c in statement.history]
+
+
+def _history_cell(value: list[dict] | None) -> str | None:
+    return value and joined([f"{change['date']} {change['change']}" for change in value])
 
 
 STATEMENTS = Table(
@@ -335,6 +346,17 @@ STATEMENTS = Table(
             "`YYYY-MM-DD` the record's file last changed (git history, else the file)",
             lambda s, _: iso(s.last_changed),
             csv=False,
+        ),
+        field(
+            "history",
+            "[{date, change}]: each commit's change to the record in words, oldest first "
+            "(formatting-only rewrites left out); null with no git history (CSV: `date change` "
+            "joined with '; '; SQLite: the JSON list)",
+            _history,
+            csv=(
+                Cell("history", lambda v: v and joined([f"{c['date']} {c['change']}" for c in v])),
+            ),
+            sql=(SqlColumn("history", str, lambda v: None if v is None else json.dumps(v)),),
         ),
         field(
             "selector",
