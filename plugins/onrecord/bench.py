@@ -36,6 +36,8 @@ from urllib.parse import urlencode
 from . import benchpeers, synth
 from .benchmeasure import MB, BenchError, Run, measured, status_kib, tree_size
 from .build import pagefind_command
+from .search.index import SPELLINGS, read_spellings
+from .search.variants import by_skeleton, skeleton
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "bench" / "results.json"
@@ -70,6 +72,10 @@ KEYS = (
     "cli_query_ms",
     "query_p50_ms",
     "query_p99_ms",
+    "variant_p50_ms",
+    "variant_p99_ms",
+    "skeleton_table_ms",
+    "spellings_kb",
     "serve_rss_mb",
     "peak_rss_mb",
     "main_rss_mb",
@@ -245,6 +251,58 @@ def queries(plan: synth.Blueprint, count: int = QUERY_COUNT) -> list[dict[str, s
     return made
 
 
+# What transliteration changes and a name's skeleton keeps (variants.py): a vowel for
+# another, a letter doubled, qaf written q, gh or k.
+_VOWEL_SWAPS = {"a": "e", "e": "i", "i": "e", "o": "u", "u": "o"}
+
+
+def respelled(word: str, rng: random.Random) -> str:
+    """`word` spelled another way a transliteration might: the same skeleton, other letters."""
+    lower = word.lower()
+    for _ in range(20):
+        rule, at = rng.randrange(3), rng.randrange(1, len(lower))
+        letter = lower[at]
+        if rule == 0 and letter in _VOWEL_SWAPS:
+            made = lower[:at] + _VOWEL_SWAPS[letter] + lower[at + 1 :]
+        elif rule == 1 and letter.isalpha() and letter not in "aeiouy" and letter != lower[at - 1]:
+            made = lower[:at] + letter + lower[at:]
+        elif rule == 2 and "q" in lower:
+            made = lower.replace("q", rng.choice(("gh", "k")), 1)
+        else:
+            continue
+        if made != lower and skeleton(made) == skeleton(lower):
+            return made.capitalize()
+    return word
+
+
+def variant_queries(plan: synth.Blueprint, count: int = QUERY_COUNT // 2) -> list[dict[str, str]]:
+    """Names of the cast as another source spells them, alone or with a word, fixed."""
+    rng = random.Random(f"bench-variants:{plan.seed}")
+    names = [w for name in synth.cast(plan).names.values() for w in name.split() if len(w) > 4]
+    words = [w for w in synth.VOCABULARY[40:2000] if len(w) > 3]
+    made = []
+    for number in range(count):
+        name = respelled(rng.choice(names), rng)
+        made.append({"q": name if number % 2 else f"{name} {rng.choice(words)}"})
+    return made
+
+
+def skeleton_table(index_root: Path) -> dict[str, float]:
+    """What the spellings cost the service: the vocabulary's size, its skeleton table's time.
+
+    The index holds no variant data: the table is made from the word list every build
+    writes (spellings.txt, for "did you mean" already), once, at the first query needing it.
+    """
+    spellings_file = Path(os.path.realpath(index_root / "current")) / SPELLINGS
+    spellings = read_spellings(spellings_file.parent)
+    started = time.perf_counter()
+    by_skeleton(spellings)
+    return {
+        "skeleton_table_ms": (time.perf_counter() - started) * 1000,
+        "spellings_kb": spellings_file.stat().st_size / 1024,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -307,13 +365,24 @@ def service_latency(settings: Path, plan: synth.Blueprint) -> dict[str, float]:
         for params in fixed[:WARM_UP]:  # open the index, fill the caches
             _get(connection, params)
         times = sorted(_get(connection, params) * 1000 for params in fixed)
+        respellings = variant_queries(plan)
+        for params in respellings[:WARM_UP]:  # the skeleton table is made at the first
+            _get(connection, params)
+        varied = sorted(_get(connection, params) * 1000 for params in respellings)
         connection.close()
         memory = status_kib(server.pid, "VmHWM") / 1024
     return {
         "query_p50_ms": statistics.median(times),
-        "query_p99_ms": times[min(len(times) - 1, round(0.99 * len(times)) - 1)],
+        "query_p99_ms": percentile_99(times),
+        "variant_p50_ms": statistics.median(varied),
+        "variant_p99_ms": percentile_99(varied),
         "serve_rss_mb": memory,
     }
+
+
+def percentile_99(times: list[float]) -> float:
+    """The 99th percentile of sorted `times` (the nearest rank)."""
+    return times[min(len(times) - 1, round(0.99 * len(times)) - 1)]
 
 
 def devserver_edit_s(root: Path, settings: Path) -> float:
@@ -396,6 +465,7 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     result["index_wall_s"] = index_run.wall_s
     result["cli_query_ms"] = cli_query_ms(root / "var" / "index")
     result.update(service_latency(settings, plan))
+    result.update(skeleton_table(root / "var" / "index"))
     empty = dict.fromkeys(
         ("baseline_pelican_s", "baseline_cpu_s", "baseline_rss_mb", "baseline_output_mb")
     )
@@ -432,6 +502,7 @@ COLUMNS = (
     ("cli_query_ms", "cli ms", "{:.0f}"),
     ("query_p50_ms", "p50 ms", "{:.1f}"),
     ("query_p99_ms", "p99 ms", "{:.1f}"),
+    ("variant_p99_ms", "var p99", "{:.1f}"),
     ("peak_rss_mb", "rss MiB", "{:.0f}"),
     ("main_rss_mb", "py MiB", "{:.0f}"),
     ("output_mb", "out MB", "{:.0f}"),
