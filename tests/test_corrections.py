@@ -21,9 +21,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from conftest import REPO, build_records, copy_records
-from onrecord.records import load_archive
 
 from onrecord import fmt, history
+from onrecord.records import load_archive
 
 GOOD = REPO / "tests" / "fixtures" / "good"
 EDITORIAL = "content/statements/2017/kayhan-sochi-editorial.yaml"
@@ -156,12 +156,16 @@ def test_the_statement_page_shows_its_history_dated(output):
 
 def test_the_statement_json_carries_the_history(output):
     data = json.loads((output / "statements" / "kayhan-sochi-editorial-2017.json").read_text())
+    corrected = data["history"][1]
     assert data["history"] == [
         {"date": "2024-01-01", "change": "added"},
-        {"date": "2024-02-01", "change": "text of paragraph 2 corrected"},
+        {"date": "2024-02-01", "change": "text of paragraph 2 corrected"} | corrected,
         {"date": "2024-04-01", "change": "role changed"},
         {"date": "2024-05-01", "change": "renamed from kayhan-sochi-editorial"},
     ]
+    # A correction of the words says which text it replaced: the fingerprints before and after.
+    assert set(corrected) == {"date", "change", "old_hash", "new_hash"}
+    assert corrected["new_hash"] == data["content_hash"] != corrected["old_hash"]
 
 
 def statement_linked(href: str) -> str:

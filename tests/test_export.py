@@ -140,6 +140,8 @@ def test_json_links_speaker_outlet_and_source_to_their_pages(listed):
         "url": f"{SITE}/sources/sochi-triumph-report/",
         "publisher": None,  # as the seed's source gives none
         "address": None,
+        "archived_address": None,
+        "archived_on": None,
     }
 
 

@@ -166,7 +166,15 @@ def _original_text(value: dict | None) -> str | None:
 def _history(statement: Any, _references: References) -> list[dict] | None:
     if statement.history is None:
         return None
-    return [{"date": c.date.isoformat(), "change": c.words} for c in statement.history]
+    return [
+        {"date": c.date.isoformat(), "change": c.words}
+        | (
+            {"old_hash": c.old_fingerprint, "new_hash": c.new_fingerprint}
+            if c.corrects_words
+            else {}
+        )
+        for c in statement.history
+    ]
 
 
 def _history_cell(value: list[dict] | None) -> str | None:
@@ -229,13 +237,15 @@ STATEMENTS = Table(
         ),
         field(
             "source",
-            "{id, title, url, publisher, address} of the report that quotes it (`url` is its page "
-            "here, `address` its own web address; or null)",
+            "{id, title, url, publisher, address, archived_address, archived_on} of the report "
+            "that quotes it (`url` is its page here, `address` its own web address, "
+            "`archived_address` a web archive's copy of it made on `archived_on`; or null)",
             lambda s, r: r.to("source", s.source_id),
             csv=(
                 *_reference_cells("source", "title"),
                 Cell("source_publisher", lambda value: value["publisher"]),
                 Cell("source_address", lambda value: value["address"]),
+                Cell("source_archived_address", lambda value: value["archived_address"]),
             ),
             sql=_reference_column("source", "sources", not_null=True),
         ),
@@ -350,8 +360,9 @@ STATEMENTS = Table(
         field(
             "history",
             "[{date, change}]: each commit's change to the record in words, oldest first "
-            "(formatting-only rewrites left out); null with no git history (CSV: `date change` "
-            "joined with '; '; SQLite: the JSON list)",
+            "(formatting-only rewrites left out; a correction of its words adds old_hash and "
+            "new_hash, its `content_hash` before and after); null with no git history "
+            "(CSV: `date change` joined with '; '; SQLite: the JSON list)",
             _history,
             csv=(
                 Cell("history", lambda v: v and joined([f"{c['date']} {c['change']}" for c in v])),

@@ -31,7 +31,7 @@ class References:
         self.made: dict[tuple[str, str], dict] = {}
 
     def to(self, kind: str, record_id: str) -> dict:
-        """`{id, name, url}` (`{id, title, url, publisher, address}` for a source), made once."""
+        """`{id, name, url}` of a record (a source's adds its publisher and addresses), once."""
         key = (kind, record_id)
         if key not in self.made:
             record = self.records[kind][record_id]
@@ -42,7 +42,12 @@ class References:
             )
             self.made[key]["url"] = page_url(self.site_url, kind, record_id)
             if kind == "source":
-                self.made[key].update(publisher=record.publisher, address=record.url)
+                self.made[key].update(
+                    publisher=record.publisher,
+                    address=record.url,
+                    archived_address=record.archived_url,
+                    archived_on=iso(record.archived_on),
+                )
         return self.made[key]
 
     def page(self, kind: str, record_id: str) -> str:

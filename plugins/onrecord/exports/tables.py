@@ -98,6 +98,8 @@ SOURCES = Table(
         sql_only("title", "the report's title", attribute("title"), not_null=True),
         sql_only("publisher", "who published it", attribute("publisher")),
         sql_only("source_url", "the report's own URL", attribute("url")),
+        sql_only("archived_url", "a web archive's copy of that page", attribute("archived_url")),
+        sql_only("archived_on", "`YYYY-MM-DD` the copy was made", lambda s, _: iso(s.archived_on)),
         sql_only("published", "`YYYY-MM-DD` it was published", lambda s, _: iso(s.published)),
         sql_only("summary", "what it is about", attribute("summary")),
         sql_only("notes", "editors' notes", attribute("notes")),
