@@ -26,9 +26,12 @@ from conftest import REPO, SEED, copy_records
 from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
+from onrecord import urls
 from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
 from onrecord.load import load_archive
 from onrecord.search import query as whoosh
+from onrecord.search.index import current_build, read_spellings
+from onrecord.search.variants import by_skeleton, skeleton
 from onrecord.serve import create_app
 
 # The service's policy, plus WebAssembly (Pagefind's search runs in it): what a static host
@@ -52,6 +55,21 @@ AGREED_QUERIES = [
     "Al-Arabiya",
     "November",  # only in dates, which neither indexes: Pagefind alone would find "no"
 ]
+# Another spelling than the archive's (search/variants.py): both search the archive's too.
+VARIANT_QUERIES = [
+    "Hezbollah",
+    "Suleimani",
+    "Soleymani",
+    "Quds",
+    "Shaabi",
+    "Fatemiyun",
+    "Rouhani",
+    "Bagheri",
+    "Khamenie",  # two of the archive's words share its skeleton: Khamenei and Khomeini
+    "Basij Sirya",  # one word as the archive spells it, one not
+]
+# Typos the archive holds no spelling of: both show the results of their correction.
+TYPO_QUERIES = ["Bsaij", "Basj", "Kayhna", "Damascsu", "Yemne"]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +102,27 @@ def test_build_writes_a_pagefind_index_of_the_published_statements(output, archi
     labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
     assert labels["speaker"]["mohammad-ali-jafari"] == "Mohammad Ali Jafari"
     assert set(labels) == {"speaker", "outlet", "theme"}
+
+
+def test_the_build_writes_the_archives_words_beside_the_pagefind_index(output, index_dir):
+    table = json.loads((output / urls.search_table()).read_text("utf-8"))
+    vocabulary = read_spellings(current_build(index_dir))
+    skeletons = {
+        shape: [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        for shape, flat in table["skeletons"].items()
+    }
+    # The service's variants table, most used first, with every word's count; every word once.
+    assert {shape: [w for w, _ in words] for shape, words in skeletons.items()} == by_skeleton(
+        vocabulary
+    )
+    counted = [pair for words in skeletons.values() for pair in words]
+    counted += list(table["words"].items())
+    assert len(counted) == len(vocabulary) and dict(counted) == vocabulary
+    assert skeletons["hazbalah"] == [("hizbullah", vocabulary["hizbullah"])]
+    assert "the" in table["stop"]["words"] and table["rule"]["min_word"] == 4
+    assert table["other_names"] == {}  # the seed's themes and outlets have none
+    page = html_of(output / "search" / "index.html")
+    assert page.select_one("#static-search")["data-spellings"] == f"../{urls.search_table()}"
 
 
 def test_only_statement_pages_carry_the_pagefind_body(output, archive):
@@ -321,6 +360,106 @@ def test_both_engines_find_the_same_statements(new_page, index_dir):
         assert found_ids(page) == expected, q
         found_somewhere += bool(expected)
     assert found_somewhere >= 8  # the comparison is about results, not about empty pages
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("q", VARIANT_QUERIES)
+def test_another_spelling_finds_on_both_engines_what_the_archives_finds(
+    new_page, output, index_dir, q
+):
+    answer = whoosh.search(index_dir, q, per_page=100)
+    assert answer["expanded"] and answer["total"]  # the query is one the service expands
+    page = new_page()
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    expect(page.locator("#results-h")).to_have_text(
+        f"{answer['total']} statement{'s' if answer['total'] != 1 else ''} for “{q}”"
+    )
+    # Counted over the merged searches' statements, as the service counts its hits.
+    labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
+    for name in ("speaker", "theme"):
+        shown = page.locator(f"#facet-{name}-h + ul > li").all_inner_texts()
+        assert sorted(" ".join(text.split()) for text in shown) == sorted(
+            f"{labels[name].get(value, value)} {n}" for value, n in answer["facets"][name].items()
+        ), name
+    # Said as the service's page says it.
+    said = "; ".join(
+        f"“{word}” as " + " or ".join(found) for word, found in answer["expanded"].items()
+    )
+    expect(page.locator("#static-search p.expanded")).to_have_text(
+        f"The archive spells {said}: those spellings were searched for too."
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("q", TYPO_QUERIES)
+def test_a_typo_shows_the_results_of_the_services_correction(new_page, index_dir, q):
+    answer = whoosh.search(index_dir, q, per_page=100)
+    assert answer["corrected"] and answer["total"]
+    page = new_page()
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    notice = page.locator("#static-search p.suggestion")
+    expect(notice).to_have_text(
+        f"Showing results for {answer['corrected']}. Search instead for {q}."
+    )
+    expect(notice.locator("a em")).to_have_text(answer["corrected"])
+    expect(notice.locator("a").first).to_have_attribute(
+        "href", f"?q={quote_plus(answer['corrected'])}"
+    )
+    expect(notice.locator("a").last).to_have_attribute("href", f"?q={quote_plus(q)}&exact=1")
+    # As typed (exact=1): nothing, and the correction offered, on both engines.
+    exact = whoosh.search(index_dir, q, per_page=100, exact=True)
+    notice.locator("a").last.click()
+    expect(page.locator("#static-search .zero-results")).to_be_visible()
+    assert exact["total"] == 0 and exact["suggestion"] == answer["corrected"]
+    expect(notice).to_have_text(f"Did you mean {answer['corrected']}?")
+
+
+@pytest.mark.browser
+def test_the_pages_skeletons_stems_and_corrections_are_the_services(new_page, index_dir):
+    """The page's ports (static-search.js) against the Python they are ported from, on
+    every word of the seed archive's vocabulary and on typos made from them."""
+    from whoosh.lang.porter import stem
+
+    vocabulary = read_spellings(current_build(index_dir))
+    words = sorted(vocabulary)
+    words += ["hezbollah", "suleimani", "alshabi", "asshams", "elbaradei", "qaaf", "ghoul"]
+    assert len(words) > 300
+    # Typos: a letter dropped, doubled, changed or two swapped, in every fifth word.
+    typos = []
+    for n, word in enumerate(w for w in sorted(vocabulary) if w.isalpha() and len(w) > 4):
+        if n % 5 == 0:
+            at = 1 + n % (len(word) - 2)
+            typos += [
+                word[:at] + word[at + 1 :],
+                word[:at] + word[at] + word[at:],
+                word[:at] + ("x" if word[at] != "x" else "z") + word[at + 1 :],
+                word[:at] + word[at + 1] + word[at] + word[at + 2 :],
+            ]
+    typos = sorted({t for t in typos if t not in vocabulary})
+    corrector = whoosh._RankedCorrector(vocabulary)
+    expected_corrections = [(corrector.suggest(t, prefix=1, maxdist=2) or [None])[0] for t in typos]
+    page = new_page()
+    page.goto("/")  # any page: the module is imported, not run
+    table_url = f"/{urls.search_table()}"
+    found = page.evaluate(
+        """async ([words, typos, tableUrl]) => {
+            const m = await import("/theme/js/static-search.js");
+            const table = await (await fetch(tableUrl)).json();
+            const archive = new m.Words(table);
+            return {
+                skeletons: words.map(m.skeleton),
+                stems: words.map(m.porterStem),
+                corrections: typos.map((t) => archive.correction(t)),
+            };
+        }""",
+        [words, typos, table_url],
+    )
+    assert found["skeletons"] == [skeleton(w) for w in words]
+    assert found["stems"] == [stem(w) for w in words]
+    assert len(typos) > 100 and sum(map(bool, expected_corrections)) > 50
+    assert found["corrections"] == expected_corrections
 
 
 @pytest.mark.browser

@@ -44,6 +44,11 @@ def save_as(url: str) -> str:
     return f"{url}index.html" if url.endswith("/") or not url else url
 
 
+def search_table() -> str:
+    """`search/spellings.json`: the static search page's spellings, other names and words."""
+    return f"{SPECIAL_PAGES['search']}spellings.json"
+
+
 def statement_json(statement_id: str) -> str:
     return f"statements/{statement_id}.json"
 
