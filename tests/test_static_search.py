@@ -22,7 +22,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED, copy_records
+from conftest import REPO, SEED, build_records, copy_records
 from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
@@ -460,6 +460,57 @@ def test_the_pages_skeletons_stems_and_corrections_are_the_services(new_page, in
     assert found["stems"] == [stem(w) for w in words]
     assert len(typos) > 100 and sum(map(bool, expected_corrections)) > 50
     assert found["corrections"] == expected_corrections
+
+
+@pytest.fixture(scope="module")
+def with_synonyms(tmp_path_factory) -> Path:
+    """The seed records with other names for a theme and an outlet, built with Pagefind."""
+    base = tmp_path_factory.mktemp("synonyms")
+    root = copy_records(base / "archive")
+    for path, name, other_names in (
+        ("content/themes/isis.yaml", "ISIS", ["Daesh", "ISIL", "Islamic State"]),
+        ("content/outlets/kayhan.yaml", "Kayhan", ["Keyhan Daily"]),
+    ):
+        record = root / path
+        listed = "".join(f'- "{other}"\n' for other in other_names)
+        record.write_text(
+            record.read_text(encoding="utf-8").replace(
+                f'name: "{name}"\n', f'name: "{name}"\nother_names:\n{listed}'
+            ),
+            encoding="utf-8",
+        )
+    return build_records(root, base, ONRECORD_PAGEFIND=True)
+
+
+@pytest.fixture(scope="module")
+def synonyms_host(with_synonyms) -> Iterator[str]:
+    yield from static_server(with_synonyms / "output")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("q", "said"),
+    [
+        ("Daesh", "“Daesh” is another name for the theme ISIS"),
+        ("ISIL", "“ISIL” is another name for the theme ISIS"),
+        ("daesh Syria", "“daesh” is another name for the theme ISIS"),
+        ("Keyhan Daily", "“Keyhan Daily” is another name for the outlet Kayhan"),
+    ],
+)
+def test_another_name_finds_on_both_engines_what_the_service_finds(
+    new_page, with_synonyms, synonyms_host, q, said
+):
+    table = json.loads((with_synonyms / "output" / urls.search_table()).read_text("utf-8"))
+    assert table["other_names"]["daesh"] == ["theme", "isis"]
+    assert table["other_names"]["islamic state"] == ["theme", "isis"]
+    answer = whoosh.search(with_synonyms / "index", q, per_page=100)
+    assert answer["total"]
+    page = new_page(base_url=synonyms_host)
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    expect(page.locator("#static-search p.synonyms")).to_have_text(
+        f"{said}: the statements filed under it are found by it too."
+    )
 
 
 @pytest.mark.browser
