@@ -431,25 +431,42 @@ async function find(pagefind, text, filters, words) {
       answers.push(found);
     }
   }
+  // A search whose statements another search found all of adds nothing ("cafee" stems to
+  // what "cafe" finds): left out, so only statements found twice are read below.
+  const ids = answers.map((found) => new Set(found.results.map((result) => result.id)));
+  const kept = answers.filter((found, i) => !ids.some((other, j) => j !== i &&
+    (j < i || other.size > ids[i].size) && found.results.every((result) => other.has(result.id))));
+  answers.splice(0, answers.length, ...kept);
   if (answers.length <= 1) {
     const only = answers[0] || { results: [], filters: {} };
     return { results: only.results, filters: only.filters, expanded };
   }
-  const seen = new Set();
+  const times = new Map(); // result id → the searches that found it
   const results = [];
   for (const found of answers) {
     for (const result of found.results) {
-      if (!seen.has(result.id)) { seen.add(result.id); results.push(result); }
+      if (!times.has(result.id)) { results.push(result); }
+      times.set(result.id, (times.get(result.id) || 0) + 1);
     }
   }
-  // Counted from the merged statements' own filters: the searches' counts overlap.
+  // The searches' facet counts added up, less what the statements found more than once
+  // add too many: only those are read (reading every hit's data takes seconds at 10,000).
   const counts = {};
-  for (const data of await Promise.all(results.map((result) => result.data()))) {
-    for (const [name, values] of Object.entries(data.filters || {})) {
+  for (const found of answers) {
+    for (const [name, values] of Object.entries(found.filters || {})) {
       counts[name] = counts[name] || {};
-      for (const value of values) { counts[name][value] = (counts[name][value] || 0) + 1; }
+      for (const [value, n] of Object.entries(values)) { counts[name][value] = (counts[name][value] || 0) + n; }
     }
   }
+  const repeated = results.filter((result) => times.get(result.id) > 1);
+  const datas = await Promise.all(repeated.map((result) => result.data()));
+  repeated.forEach((result, n) => {
+    for (const [name, values] of Object.entries(datas[n].filters || {})) {
+      for (const value of values) {
+        if (counts[name] && counts[name][value]) { counts[name][value] -= times.get(result.id) - 1; }
+      }
+    }
+  });
   return { results, filters: counts, expanded };
 }
 
