@@ -69,7 +69,7 @@ VARIANT_QUERIES = [
     "Basij Sirya",  # one word as the archive spells it, one not
 ]
 # Typos the archive holds no spelling of: both show the results of their correction.
-TYPO_QUERIES = ["Bsaij", "Basj", "Kayhna", "Damascsu", "Yemne"]
+TYPO_QUERIES = ["Bsaij", "Basj", "Kayhna", "Damascsu", "Yemne", "(Bsaij) Syria", "Bsaij, Syria!"]
 
 
 @pytest.fixture(scope="module")
@@ -579,3 +579,46 @@ def test_search_works_when_the_site_is_hosted_under_a_path(new_page, subfolder_h
     assert urlsplit(page.url).path == "/output/search/"
     links.first.click()
     expect(page.locator("article.statement h1")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "q",
+    [
+        "<Hezbollah>",  # expanded: the query and its words said back
+        "<Bsaij>",  # corrected: the query and its correction in links
+    ],
+)
+def test_a_query_holding_markup_is_shown_as_text(new_page, q):
+    page = new_page()
+    with_csp(page)
+    searched(page, f"/search/?q={quote_plus(q)}")
+    box = page.locator("#static-search")
+    expect(box.locator("h3 a").first).to_be_visible()
+    assert box.locator("hezbollah, bsaij, basij").count() == 0  # no element made of it
+    assert f"for “{q}”" in box.locator("#results-h").inner_text()
+    if "Bsaij" in q:  # the service's correction replaces the whole query term
+        expect(box.locator("p.suggestion")).to_have_text(
+            "Showing results for basij. Search instead for <Bsaij>."
+        )
+
+
+def test_a_rebuild_brings_the_table_up_to_date(tmp_path):
+    root = copy_records(tmp_path / "archive")
+    output, index_dir = tmp_path / "output", tmp_path / "var" / "index"
+
+    def rebuild() -> dict:
+        build(REPO / "pelicanconf.py", output=output, index_dir=index_dir, ONRECORD_ROOT=str(root))
+        return json.loads((output / urls.search_table()).read_text("utf-8"))
+
+    before = rebuild()
+    assert "zanzibarian" not in json.dumps(before)
+    record = next((root / "content" / "statements").rglob("*.yaml"))
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('text:\n- "', 'text:\n- "Zanzibarian ', 1), encoding="utf-8")
+    assert record.read_text(encoding="utf-8") != text
+    after = rebuild()
+    assert after["skeletons"][skeleton("zanzibarian")] == ["zanzibarian", 1]
+    vocabulary = read_spellings(current_build(index_dir))
+    counted = sum(len(flat) // 2 for flat in after["skeletons"].values()) + len(after["words"])
+    assert counted == len(vocabulary)

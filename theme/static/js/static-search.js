@@ -268,8 +268,14 @@ export class Words {
       if (this.has(word.term) || length(word.term) > this.rule.max_suggested_word) { continue; }
       const better = this.correction(word.term);
       if (better) {
-        result += text.slice(at, word.start) + better;
-        at = word.end;
+        // The service's parser replaces the whole query term, marks and all ("<Bsaij>,"
+        // becomes "basij"): the run of characters between spaces, brackets and quotes.
+        let [start, end] = [word.start, word.end];
+        while (start > at && !/[\s()"]/.test(text[start - 1])) { start -= 1; }
+        while (end < text.length && !/[\s()"]/.test(text[end])) { end += 1; }
+        if (this.analyse(text.slice(start, end)).length !== 1) { [start, end] = [word.start, word.end]; }
+        result += text.slice(at, start) + better;
+        at = end;
         changed = true;
       }
     }
@@ -425,7 +431,10 @@ async function find(pagefind, text, filters, words) {
   combinations.sort((a, b) => (a === text ? -1 : b === text ? 1 : 0));
   combinations = combinations.slice(0, MAX_COMBINATIONS);
   const answers = [];
-  for (const q of combinations) {
+  for (const combination of combinations) {
+    // Pagefind finds nothing for a word with some marks stuck to its front ("<basij"); the
+    // service's analyzer sets them aside, and so does this.
+    const q = combination.replace(/[^\p{L}\p{M}\p{N}\s"'’.-]/gu, " ");
     const found = await pagefind.search(q, { filters });
     if (found.results.length && !unknownWord(q, await found.results[0].data())) {
       answers.push(found);
