@@ -222,6 +222,7 @@ def test_onrecord_pagefind_false_builds_without_it(tmp_path):
         ONRECORD_PAGEFIND=False,
     )
     assert not (output / "pagefind").exists() and not (output / PAGEFIND_LABELS).exists()
+    assert not (output / urls.search_table()).exists()
     page = html_of(output / "search" / "index.html")
     assert not page.select('script[src$="static-search.js"]')
     assert "search service" in page.select_one("#static-search").get_text()
