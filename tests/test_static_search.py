@@ -22,13 +22,16 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED, copy_records
+from conftest import REPO, SEED, build_records, copy_records
 from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
+from onrecord import urls
 from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
 from onrecord.records import load_archive
 from onrecord.search import query as whoosh
+from onrecord.search.index import current_build, read_spellings
+from onrecord.search.variants import by_skeleton, skeleton
 from onrecord.serve import create_app
 
 # The service's policy, plus WebAssembly (Pagefind's search runs in it): what a static host
@@ -52,6 +55,21 @@ AGREED_QUERIES = [
     "Al-Arabiya",
     "November",  # only in dates, which neither indexes: Pagefind alone would find "no"
 ]
+# Another spelling than the archive's (search/variants.py): both search the archive's too.
+VARIANT_QUERIES = [
+    "Hezbollah",
+    "Suleimani",
+    "Soleymani",
+    "Quds",
+    "Shaabi",
+    "Fatemiyun",
+    "Rouhani",
+    "Bagheri",
+    "Khamenie",  # two of the archive's words share its skeleton: Khamenei and Khomeini
+    "Basij Sirya",  # one word as the archive spells it, one not
+]
+# Typos the archive holds no spelling of: both show the results of their correction.
+TYPO_QUERIES = ["Bsaij", "Basj", "Kayhna", "Damascsu", "Yemne", "(Bsaij) Syria", "Bsaij, Syria!"]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +102,27 @@ def test_build_writes_a_pagefind_index_of_the_published_statements(output, archi
     labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
     assert labels["speaker"]["mohammad-ali-jafari"] == "Mohammad Ali Jafari"
     assert set(labels) == {"speaker", "outlet", "theme"}
+
+
+def test_the_build_writes_the_archives_words_beside_the_pagefind_index(output, index_dir):
+    table = json.loads((output / urls.search_table()).read_text("utf-8"))
+    vocabulary = read_spellings(current_build(index_dir))
+    skeletons = {
+        shape: [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        for shape, flat in table["skeletons"].items()
+    }
+    # The service's variants table, most used first, with every word's count; every word once.
+    assert {shape: [w for w, _ in words] for shape, words in skeletons.items()} == by_skeleton(
+        vocabulary
+    )
+    counted = [pair for words in skeletons.values() for pair in words]
+    counted += list(table["words"].items())
+    assert len(counted) == len(vocabulary) and dict(counted) == vocabulary
+    assert skeletons["hazbalah"] == [("hizbullah", vocabulary["hizbullah"])]
+    assert "the" in table["stop"]["words"] and table["rule"]["min_word"] == 4
+    assert table["other_names"] == {}  # the seed's themes and outlets have none
+    page = html_of(output / "search" / "index.html")
+    assert page.select_one("#static-search")["data-spellings"] == f"../{urls.search_table()}"
 
 
 def test_only_statement_pages_carry_the_pagefind_body(output, archive):
@@ -183,6 +222,7 @@ def test_onrecord_pagefind_false_builds_without_it(tmp_path):
         ONRECORD_PAGEFIND=False,
     )
     assert not (output / "pagefind").exists() and not (output / PAGEFIND_LABELS).exists()
+    assert not (output / urls.search_table()).exists()
     page = html_of(output / "search" / "index.html")
     assert not page.select('script[src$="static-search.js"]')
     assert "search service" in page.select_one("#static-search").get_text()
@@ -324,6 +364,157 @@ def test_both_engines_find_the_same_statements(new_page, index_dir):
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("q", VARIANT_QUERIES)
+def test_another_spelling_finds_on_both_engines_what_the_archives_finds(
+    new_page, output, index_dir, q
+):
+    answer = whoosh.search(index_dir, q, per_page=100)
+    assert answer["expanded"] and answer["total"]  # the query is one the service expands
+    page = new_page()
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    expect(page.locator("#results-h")).to_have_text(
+        f"{answer['total']} statement{'s' if answer['total'] != 1 else ''} for “{q}”"
+    )
+    # Counted over the merged searches' statements, as the service counts its hits.
+    labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
+    for name in ("speaker", "theme"):
+        shown = page.locator(f"#facet-{name}-h + ul > li").all_inner_texts()
+        assert sorted(" ".join(text.split()) for text in shown) == sorted(
+            f"{labels[name].get(value, value)} {n}" for value, n in answer["facets"][name].items()
+        ), name
+    # Said as the service's page says it.
+    said = "; ".join(
+        f"“{word}” as " + " or ".join(found) for word, found in answer["expanded"].items()
+    )
+    expect(page.locator("#static-search p.expanded")).to_have_text(
+        f"The archive spells {said}: those spellings were searched for too."
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("q", TYPO_QUERIES)
+def test_a_typo_shows_the_results_of_the_services_correction(new_page, index_dir, q):
+    answer = whoosh.search(index_dir, q, per_page=100)
+    assert answer["corrected"] and answer["total"]
+    page = new_page()
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    notice = page.locator("#static-search p.suggestion")
+    expect(notice).to_have_text(
+        f"Showing results for {answer['corrected']}. Search instead for {q}."
+    )
+    expect(notice.locator("a em")).to_have_text(answer["corrected"])
+    expect(notice.locator("a").first).to_have_attribute(
+        "href", f"?q={quote_plus(answer['corrected'])}"
+    )
+    expect(notice.locator("a").last).to_have_attribute("href", f"?q={quote_plus(q)}&exact=1")
+    # As typed (exact=1): nothing, and the correction offered, on both engines.
+    exact = whoosh.search(index_dir, q, per_page=100, exact=True)
+    notice.locator("a").last.click()
+    expect(page.locator("#static-search .zero-results")).to_be_visible()
+    assert exact["total"] == 0 and exact["suggestion"] == answer["corrected"]
+    expect(notice).to_have_text(f"Did you mean {answer['corrected']}?")
+
+
+@pytest.mark.browser
+def test_the_pages_skeletons_stems_and_corrections_are_the_services(new_page, index_dir):
+    """The page's ports (static-search.js) against the Python they are ported from, on
+    every word of the seed archive's vocabulary and on typos made from them."""
+    from whoosh.lang.porter import stem
+
+    vocabulary = read_spellings(current_build(index_dir))
+    words = sorted(vocabulary)
+    words += ["hezbollah", "suleimani", "alshabi", "asshams", "elbaradei", "qaaf", "ghoul"]
+    assert len(words) > 300
+    # Typos: a letter dropped, doubled, changed or two swapped, in every fifth word.
+    typos = []
+    for n, word in enumerate(w for w in sorted(vocabulary) if w.isalpha() and len(w) > 4):
+        if n % 5 == 0:
+            at = 1 + n % (len(word) - 2)
+            typos += [
+                word[:at] + word[at + 1 :],
+                word[:at] + word[at] + word[at:],
+                word[:at] + ("x" if word[at] != "x" else "z") + word[at + 1 :],
+                word[:at] + word[at + 1] + word[at] + word[at + 2 :],
+            ]
+    typos = sorted({t for t in typos if t not in vocabulary})
+    corrector = whoosh._RankedCorrector(vocabulary)
+    expected_corrections = [(corrector.suggest(t, prefix=1, maxdist=2) or [None])[0] for t in typos]
+    page = new_page()
+    page.goto("/")  # any page: the module is imported, not run
+    table_url = f"/{urls.search_table()}"
+    found = page.evaluate(
+        """async ([words, typos, tableUrl]) => {
+            const m = await import("/theme/js/static-search.js");
+            const table = await (await fetch(tableUrl)).json();
+            const archive = new m.Words(table);
+            return {
+                skeletons: words.map(m.skeleton),
+                stems: words.map(m.porterStem),
+                corrections: typos.map((t) => archive.correction(t)),
+            };
+        }""",
+        [words, typos, table_url],
+    )
+    assert found["skeletons"] == [skeleton(w) for w in words]
+    assert found["stems"] == [stem(w) for w in words]
+    assert len(typos) > 100 and sum(map(bool, expected_corrections)) > 50
+    assert found["corrections"] == expected_corrections
+
+
+@pytest.fixture(scope="module")
+def with_synonyms(tmp_path_factory) -> Path:
+    """The seed records with other names for a theme and an outlet, built with Pagefind."""
+    base = tmp_path_factory.mktemp("synonyms")
+    root = copy_records(base / "archive")
+    for path, name, other_names in (
+        ("content/themes/isis.yaml", "ISIS", ["Daesh", "ISIL", "Islamic State"]),
+        ("content/outlets/kayhan.yaml", "Kayhan", ["Keyhan Daily"]),
+    ):
+        record = root / path
+        listed = "".join(f'- "{other}"\n' for other in other_names)
+        record.write_text(
+            record.read_text(encoding="utf-8").replace(
+                f'name: "{name}"\n', f'name: "{name}"\nother_names:\n{listed}'
+            ),
+            encoding="utf-8",
+        )
+    return build_records(root, base, ONRECORD_PAGEFIND=True)
+
+
+@pytest.fixture(scope="module")
+def synonyms_host(with_synonyms) -> Iterator[str]:
+    yield from static_server(with_synonyms / "output")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("q", "said"),
+    [
+        ("Daesh", "“Daesh” is another name for the theme ISIS"),
+        ("ISIL", "“ISIL” is another name for the theme ISIS"),
+        ("daesh Syria", "“daesh” is another name for the theme ISIS"),
+        ("Keyhan Daily", "“Keyhan Daily” is another name for the outlet Kayhan"),
+    ],
+)
+def test_another_name_finds_on_both_engines_what_the_service_finds(
+    new_page, with_synonyms, synonyms_host, q, said
+):
+    table = json.loads((with_synonyms / "output" / urls.search_table()).read_text("utf-8"))
+    assert table["other_names"]["daesh"] == ["theme", "isis"]
+    assert table["other_names"]["islamic state"] == ["theme", "isis"]
+    answer = whoosh.search(with_synonyms / "index", q, per_page=100)
+    assert answer["total"]
+    page = new_page(base_url=synonyms_host)
+    searched(page, f"/search/?q={quote_plus(q)}")
+    assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
+    expect(page.locator("#static-search p.synonyms")).to_have_text(
+        f"{said}: the statements filed under it are found by it too."
+    )
+
+
+@pytest.mark.browser
 def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
     page = new_page()
     answer = whoosh.search(index_dir, "Basij", per_page=100)
@@ -389,3 +580,46 @@ def test_search_works_when_the_site_is_hosted_under_a_path(new_page, subfolder_h
     assert urlsplit(page.url).path == "/output/search/"
     links.first.click()
     expect(page.locator("article.statement h1")).to_be_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "q",
+    [
+        "<Hezbollah>",  # expanded: the query and its words said back
+        "<Bsaij>",  # corrected: the query and its correction in links
+    ],
+)
+def test_a_query_holding_markup_is_shown_as_text(new_page, q):
+    page = new_page()
+    with_csp(page)
+    searched(page, f"/search/?q={quote_plus(q)}")
+    box = page.locator("#static-search")
+    expect(box.locator("h3 a").first).to_be_visible()
+    assert box.locator("hezbollah, bsaij, basij").count() == 0  # no element made of it
+    assert f"for “{q}”" in box.locator("#results-h").inner_text()
+    if "Bsaij" in q:  # the service's correction replaces the whole query term
+        expect(box.locator("p.suggestion")).to_have_text(
+            "Showing results for basij. Search instead for <Bsaij>."
+        )
+
+
+def test_a_rebuild_brings_the_table_up_to_date(tmp_path):
+    root = copy_records(tmp_path / "archive")
+    output, index_dir = tmp_path / "output", tmp_path / "var" / "index"
+
+    def rebuild() -> dict:
+        build(REPO / "pelicanconf.py", output=output, index_dir=index_dir, ONRECORD_ROOT=str(root))
+        return json.loads((output / urls.search_table()).read_text("utf-8"))
+
+    before = rebuild()
+    assert "zanzibarian" not in json.dumps(before)
+    record = next((root / "content" / "statements").rglob("*.yaml"))
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('text:\n- "', 'text:\n- "Zanzibarian ', 1), encoding="utf-8")
+    assert record.read_text(encoding="utf-8") != text
+    after = rebuild()
+    assert after["skeletons"][skeleton("zanzibarian")] == ["zanzibarian", 1]
+    vocabulary = read_spellings(current_build(index_dir))
+    counted = sum(len(flat) // 2 for flat in after["skeletons"].values()) + len(after["words"])
+    assert counted == len(vocabulary)

@@ -36,6 +36,7 @@ from .history import with_history
 from .problems import RecordError
 from .records import load_archive
 from .search import index as search_index
+from .search.static_table import write_table
 
 
 class BuildError(Exception):
@@ -99,9 +100,13 @@ def build(
         index_build, index_s = indexing.result()
         if plan.full:
             plan.written.pagefind_current = pagefind
+            if pagefind:
+                _write_search_table(staging, index_build, archive)
             _swap(staging, output)
         else:
             pagefind_s = _commit(plan, staging, output, archive, pagefind)
+            if pagefind:  # rewritten only when the vocabulary or the other names changed
+                _write_search_table(output, index_build, archive)
         search_index.activate(index_dir, index_build)
         plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
         pages.write_manifest(manifest_file, plan.written)
@@ -283,6 +288,12 @@ def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
     written = site / f".{PAGEFIND_LABELS}.new"
     written.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     os.replace(written, site / PAGEFIND_LABELS)
+
+
+def _write_search_table(site: Path, index_build: Path, archive) -> None:
+    """The static page's spellings, other names and words (search/static_table.py), made
+    from the vocabulary of the index build the service will answer from."""
+    write_table(site, search_index.read_spellings(index_build), archive)
 
 
 def pagefind_command(site: Path, into: Path | None = None) -> list[str]:

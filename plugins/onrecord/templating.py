@@ -56,4 +56,5 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
         record_path=urls.record,
         feed_path=urls.feed,
         citation_file=urls.citation_file,
+        search_table=urls.search_table,
     )

@@ -54,6 +54,11 @@ def source_text(source_id: str) -> str:
     return f"{record('source', source_id)}text/"
 
 
+def search_table() -> str:
+    """`search/spellings.json`: the static search page's spellings, other names and words."""
+    return f"{SPECIAL_PAGES['search']}spellings.json"
+
+
 def statement_json(statement_id: str) -> str:
     return f"statements/{statement_id}.json"
 
