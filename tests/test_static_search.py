@@ -148,6 +148,15 @@ def test_a_statement_page_gives_ids_as_filters_and_the_date_as_sort(output, arch
     assert f"title:{statement.headline}" in meta
 
 
+def test_an_undated_statement_is_filed_under_undated(output, archive):
+    undated = [s for s in archive.chronological if s.date is None]
+    assert undated  # the seed has one
+    for statement in undated:
+        page = html_of(output / "statements" / statement.id / "index.html")
+        filters = [tag["data-pagefind-filter"] for tag in page.select("[data-pagefind-filter]")]
+        assert [f for f in filters if f.startswith("year:")] == ["year:undated"]
+
+
 def test_the_static_search_page_has_no_inline_script(output):
     page = html_of(output / "search" / "index.html")
     scripts = page.find_all("script")
@@ -529,7 +538,11 @@ def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
             expected
         ), name
     # No words: everything (the filter lets through), newest first, as the service lists it.
-    for params, path in (({}, "/search/"), ({"theme": "basij"}, "/search/?theme=basij")):
+    for params, path in (
+        ({}, "/search/"),
+        ({"theme": "basij"}, "/search/?theme=basij"),
+        ({"year": "undated"}, "/search/?year=undated"),  # the year facet's "date not stated"
+    ):
         listing = whoosh.search(index_dir, "", per_page=100, **params)
         searched(page, path)
         links = page.locator("#static-search .statement-list h3 a")

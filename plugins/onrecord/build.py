@@ -280,11 +280,7 @@ def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
             f"Pagefind failed (exit {done.returncode}): {' / '.join(said) or 'no message'} "
             "(set ONRECORD_PAGEFIND = False in the settings to build without it)"
         )
-    labels = {
-        "speaker": {key: record.name for key, record in archive.speakers.items()},
-        "outlet": {key: record.name for key, record in archive.outlets.items()},
-        "theme": {key: record.name for key, record in archive.themes.items()},
-    }
+    labels = search_index.facet_labels(archive)
     written = site / f".{PAGEFIND_LABELS}.new"
     written.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     os.replace(written, site / PAGEFIND_LABELS)

@@ -834,14 +834,18 @@ def _write_blocks(
 
 
 def _write_labels(build: Path, archive: Archive) -> None:
-    labels = {
+    (build / LABELS).write_text(json.dumps(facet_labels(archive), ensure_ascii=False), "utf-8")
+
+
+def facet_labels(archive: Archive) -> dict[str, dict[str, str]]:
+    """What each facet value (an id, or `undated`) is shown as, on either search page."""
+    return {
         "speaker": {key: record.name for key, record in archive.speakers.items()},
         "outlet": {key: record.name for key, record in archive.outlets.items()},
         "theme": {key: record.name for key, record in archive.themes.items()},
         "source": {key: record.title for key, record in archive.sources.items()},
         "year": {UNDATED: UNDATED_LABEL},
     }
-    (build / LABELS).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
 
 
 def read_labels(build: Path) -> dict[str, dict[str, str]]:

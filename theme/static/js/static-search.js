@@ -10,6 +10,7 @@
 // theme/js/static-search.js → the site root, wherever the site is hosted (links are relative).
 const ROOT = new URL("../../", import.meta.url);
 const PER_PAGE = 20; // as the search service
+const UNDATED = "undated";  // the year facet's value for undated statements (search/answers.py)
 const NARROWING = ["speaker", "outlet", "theme", "year", "from", "to"];
 // `exact=1`: the query as typed, never replaced by its correction ("Search instead for").
 const PARAMETERS = ["q", ...NARROWING, "page", "exact"];
@@ -496,10 +497,12 @@ async function run(pagefind, params, words) {
   for (const name of ["speaker", "outlet", "theme"]) {
     if (params[name]) { filters[name] = params[name]; }
   }
-  if (params.year) {
+  if (params.year === UNDATED) {
+    filters.year = UNDATED;  // statements whose source gives no date, as the service's
+  } else if (params.year) {
     const year = whole(params.year);
     if (!(year > 0 && year < 10000)) {
-      answer.error = `The year must be a number like 2017, not '${params.year}'.`;
+      answer.error = `The year must be a number like 2017 (or ${UNDATED}), not '${params.year}'.`;
       return answer;
     }
     filters.year = String(year).padStart(4, "0");
