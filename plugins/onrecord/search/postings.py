@@ -45,6 +45,13 @@ from .answers import FACET_FIELDS, LIST_FACETS, Found, Unsupported, answer_hit, 
 from .index import ids_and_weights
 from .opened import Facet, OpenedIndex, Segment, bit_set
 from .snippets import SNIPPET_FIELDS, Highlighter
+from .whoosh_internals import (
+    array_union_parts,
+    excluded_ids,
+    inverse_weight,
+    leaf_blocks,
+    weight_length_score,
+)
 
 
 class _Unbounded(Exception):
@@ -77,32 +84,23 @@ def _read_postings(segment: Segment, fieldname: str, btext: bytes, values: bool)
     ids: list[int] = []
     weights: list[float] = []
     found: list[bytes] = []
-    while True:
-        # The block's own reads, without the matcher's calls per posting.
-        block = None if values else _block_ids_and_weights(matcher)
-        if block is None:
-            matcher._read_data()
-            block = matcher._data
-            if block[2]:
-                found += block[2]
-        deltas, block_weights = block[0], block[1]
+    # The blocks' own reads, without the matcher's calls per posting. The bulk writer's
+    # blocks note where their values start (see index.block_pickle): without `values`,
+    # their ids and weights are read alone.
+    for deltas, block_weights, block_values, size in leaf_blocks(
+        matcher, None if values else ids_and_weights
+    ):
+        if block_values:
+            found += block_values
         ids += accumulate(deltas)  # each block's first id is stored whole
         if block_weights is None:
-            weights += repeat(1.0, matcher._blocklength)
+            weights += repeat(1.0, size)
         elif isinstance(block_weights, float):
             # Whoosh holds a block's one weight in an array of C floats.
-            weights += repeat(_as_c_float(block_weights), matcher._blocklength)
+            weights += repeat(_as_c_float(block_weights), size)
         else:
             weights += block_weights
-        if matcher._lastblock:
-            return _Postings(ids, weights, found)
-        matcher._next_block()
-
-
-def _block_ids_and_weights(matcher: W3LeafMatcher) -> tuple | None:
-    # The bulk writer's blocks note where their values start (see index.block_pickle).
-    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-    return ids_and_weights(data, bool(matcher._compression))
+    return _Postings(ids, weights, found)
 
 
 def _as_c_float(value: float) -> float:
@@ -125,7 +123,7 @@ class _ScoreTable(dict):
 
     def __init__(self, scorer: BM25FScorer) -> None:
         super().__init__()
-        self.score = scorer._score
+        self.score = weight_length_score(scorer)
 
     def __missing__(self, key: tuple[float, int]) -> float:
         weight, length_byte = key
@@ -809,9 +807,10 @@ class _Sums:
             b = None if a is None else self.score(m.b, docnum)
             return None if b is None else a + b
         if kind is InverseMatcher:
-            return m._weight if self.score(m.child, docnum) is None else None
-        if kind is FilterMatcher and m._exclude:  # a segment's deleted documents
-            found = None if docnum in m._ids else self.score(m.child, docnum)
+            return inverse_weight(m) if self.score(m.child, docnum) is None else None
+        if kind is FilterMatcher and (deleted := excluded_ids(m)) is not None:
+            # a segment's deleted documents
+            found = None if docnum in deleted else self.score(m.child, docnum)
             return None if found is None else found * m.boost
         if kind is WrappingMatcher:
             found = self.score(m.child, docnum)
@@ -834,13 +833,14 @@ class _Sums:
     def array_sum(self, m: ArrayUnionMatcher, docnum: int) -> float | None:
         # ArrayUnionMatcher adds each submatcher's score times the boost, in order, to 0.0
         # (or sets 1, unscored), and matches the documents whose sum is above 0.
-        found = [self.score(sub, docnum) for sub in m._submatchers]
-        if not m._scored:
+        submatchers, scored, boost = array_union_parts(m)
+        found = [self.score(sub, docnum) for sub in submatchers]
+        if not scored:
             return None if found.count(None) == len(found) else 1
         total = 0.0
         for score in found:
             if score is not None:
-                total += score * m._boost
+                total += score * boost
         return total if total > 0 else None
 
     def term(self, m: W3LeafMatcher, docnum: int) -> float | None:
@@ -855,7 +855,7 @@ class _Sums:
             return weight
         if type(scorer) is BM25FScorer:
             length = self.evaluation.segment.length_bytes(fieldname)[docnum]
-            return scorer._score(weight, byte_to_length(length))
+            return weight_length_score(scorer)(weight, byte_to_length(length))
         if type(scorer) is WeightScorer:
             return weight
         raise Unsupported

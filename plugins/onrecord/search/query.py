@@ -15,6 +15,7 @@ import html
 import logging
 import math
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from .index import (
 from .opened import OpenedIndex, opened_index
 from .postings import direct
 from .snippets import SNIPPET_CHARS, MarkFormatter, whoosh_snippet
+from .whoosh_internals import RescoringListCorrector
 
 log = logging.getLogger(__name__)
 
@@ -445,17 +447,17 @@ def _suggestion(
     return corrected.string if len(found) > total else None
 
 
-class _RankedCorrector(spelling.ListCorrector):
+class _RankedCorrector(RescoringListCorrector):
     """Closest words first and, at the same distance, the most used ("basj" → "basij")."""
 
     def __init__(self, frequencies: dict[str, int]) -> None:
         super().__init__(list(frequencies))  # read_spellings keeps them sorted
         self.frequencies = frequencies
 
-    def _suggestions(self, text: str, maxdist: int, prefix: int):
+    def rescored(self, text: str, suggestions: Iterable[tuple[float, str]]):
         # A correction is at least as long as the word's stem: "daesh" is not "dash".
         shortest = len(stem(text))
-        for score, word in super()._suggestions(text, maxdist, prefix):
+        for score, word in suggestions:
             if len(word) < shortest:
                 continue
             used = self.frequencies.get(word, 1)
