@@ -612,11 +612,11 @@ class _FieldPostings:
         # (weight, encoded positions) repeat, so each is encoded once and shared. Emptied
         # with the held postings: the keys of words occurring more than once seldom repeat.
         self.encoded: dict[tuple[int, ...], tuple[float, bytes]] = {}
-        self.analysed: dict[str, _ValuePostings] = {}  # short values (see `_analysed`)
+        self.value_postings: dict[str, _ValuePostings] = {}  # short values (`_value_postings`)
 
     def add(self, docnum: int, value: str) -> int:
         """Index `value` for document `docnum`; returns its length (the words indexed)."""
-        postings, length = self._analysed(value)
+        postings, length = self._value_postings(value)
         self.held += len(postings)
         terms = self.terms
         for term, weight_value in postings:
@@ -633,16 +633,16 @@ class _FieldPostings:
         lengths.append(length)
         return length
 
-    def _analysed(self, value: str) -> _ValuePostings:
+    def _value_postings(self, value: str) -> _ValuePostings:
         """`value`'s terms with their (weight, encoded value), and the words indexed."""
-        known = self.analysed.get(value)
+        known = self.value_postings.get(value)
         if known is not None:
             return known
         found = self._index(value) if self.words is None else self._positions(value)
         # Names, labels, ids and dates repeat from statement to statement; texts do not,
         # and would only take memory.
         if len(value) <= REPEATED_CHARS:
-            self.analysed[value] = found
+            self.value_postings[value] = found
         return found
 
     def _positions(self, value: str) -> _ValuePostings:
@@ -678,7 +678,7 @@ class _FieldPostings:
         self.terms = {}
         self.held = 0
         self.encoded = {}
-        self.analysed = {}
+        self.value_postings = {}
 
     def write(self, writer: W3FieldWriter, name: str, records: Iterable[_Record]) -> None:
         """Write the field's terms from `records`, sorted by term, several for one term."""
