@@ -4,6 +4,11 @@ private name used across modules.
 Each module of `plugins/onrecord` is read with `ast`; an import of a module of the package
 is an edge, wherever it stands. A name with one leading underscore is its module's own:
 importing it, or reaching it as `module._name`, from another module fails here.
+
+Whoosh's private members are touched in `search/whoosh_internals.py` alone: anywhere else,
+`x._name` (x not `self`, `cls` or `super()`), a private name imported from `whoosh`,
+`getattr(x, "_name")`, or a class overriding, reading or setting a private member one of
+its Whoosh base classes has, fails here.
 """
 
 from __future__ import annotations
