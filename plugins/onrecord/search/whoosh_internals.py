@@ -95,13 +95,13 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 
 import whoosh
 from whoosh import highlight, spelling
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3FieldWriter,
     W3LeafMatcher,
     W3PostingsWriter,
-    _lenfield,
 )
 from whoosh.matching import ArrayUnionMatcher, FilterMatcher, InverseMatcher, Matcher
 from whoosh.reading import SegmentReader
@@ -109,7 +109,8 @@ from whoosh.scoring import WeightLengthScorer
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-# The whoosh-reloaded release whose internals are described above (pyproject.toml pins it).
+# The whoosh-reloaded release whose internals are described above (pyproject.toml pins it):
+# another is refused before any of them is touched.
 WHOOSH_VERSION = (2, 7, 5)
 if whoosh.__version__ != WHOOSH_VERSION:
     raise ImportError(
@@ -264,7 +265,7 @@ def leaf_blocks(matcher: W3LeafMatcher, noted: NotedRead | None) -> Iterator[tup
 def length_column_bytes(reader: SegmentReader, fieldname: str) -> bytes | None:
     """The segment's stored length bytes of the field, one a document, cut short after the
     last document with words in it; None when the segment has no lengths for it."""
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return None
     return bytes(column._dbfile.get(column._basepos, column._count))
