@@ -47,17 +47,16 @@ from whoosh.analysis import (
     StopFilter,
     SubstitutionFilter,
 )
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Term
 from whoosh.support.charset import accent_map
-from whoosh.util.numeric import length_to_byte
-from whoosh.writing import SegmentWriter
 
 from ..model import Archive, Statement, statement_title
 from ..records import collector_paused
 from .answers import UNDATED, UNDATED_LABEL
+from .whoosh_internals import BulkSegmentWriter, use_block_writer
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
 CURRENT = "current"
@@ -467,7 +466,7 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
     return [fields for fields in removed if fields is not None]
 
 
-class _BulkWriter(SegmentWriter):
+class _BulkWriter(BulkSegmentWriter):
     """Whoosh's segment writer for a whole new index, without its costs per posting.
 
     Whoosh queues every posting in a sorting pool, looks each posting's document length up
@@ -480,9 +479,9 @@ class _BulkWriter(SegmentWriter):
     memory stays flat however large the archive.
 
     It writes the index Whoosh's writer would (a test compares every posting), in bigger
-    blocks pickled for the search to read fast (see `_BlockWriter`). It overrides internals
-    of whoosh-reloaded 2.7.5, which pyproject.toml pins, and takes documents as `document`
-    makes them: no boosts, no None.
+    blocks pickled for the search to read fast (see `block_pickle`). The internals of
+    whoosh-reloaded 2.7.5 it relies on are touched in `whoosh_internals` (BulkSegmentWriter,
+    BlockWriter). It takes documents as `document` makes them: no boosts, no None.
     """
 
     def __init__(self, ix: whoosh_index.Index) -> None:
@@ -510,7 +509,7 @@ class _BulkWriter(SegmentWriter):
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
-        self._added = True
+        self.mark_added()
         self.docnum += 1
         if sum(postings.held for postings in self.postings.values()) >= SPILL_POSTINGS:
             self._spill()
@@ -519,7 +518,7 @@ class _BulkWriter(SegmentWriter):
         super().commit(merge=False)  # a new index has nothing to merge
 
     def _spill(self) -> None:
-        # An unnamed file beside the index: on the index's disk, gone when `_finish` closes it.
+        # An unnamed file beside the index: on the index's disk, gone when `finished` closes it.
         run = tempfile.TemporaryFile(dir=self.storage.folder)  # noqa: SIM115
         self.runs.append(run)
         for record in self._held_records():
@@ -534,20 +533,17 @@ class _BulkWriter(SegmentWriter):
         for name in sorted(self.postings):  # Whoosh writes fields, and terms, in sorted order
             yield from self.postings[name].records(name)
 
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
+    def write_postings(self, fieldwriter: W3FieldWriter) -> None:
         # The runs hold earlier documents than what is still in memory, and `merge` keeps
         # the order of its sources for equal terms: each term's postings stay in order.
         sources = [*map(_read_run, self.runs), self._held_records()]
         records = heapq.merge(*sources, key=itemgetter(0, 1))
         for name, in_field in groupby(records, itemgetter(0)):
-            self.postings[name].write(self.fieldwriter, name, in_field)
-        self.fieldwriter.close()
+            self.postings[name].write(fieldwriter, name, in_field)
 
-    def _finish(self) -> None:  # after a commit or a cancel
+    def finished(self) -> None:  # after a commit or a cancel
         for run in self.runs:
             run.close()
-        super()._finish()
 
 
 # One term's postings in one field: (field name, term, the bytes of the document numbers'
@@ -616,11 +612,11 @@ class _FieldPostings:
         # (weight, encoded positions) repeat, so each is encoded once and shared. Emptied
         # with the held postings: the keys of words occurring more than once seldom repeat.
         self.encoded: dict[tuple[int, ...], tuple[float, bytes]] = {}
-        self.analysed: dict[str, _ValuePostings] = {}  # short values (see `_analysed`)
+        self.value_postings: dict[str, _ValuePostings] = {}  # short values (`_value_postings`)
 
     def add(self, docnum: int, value: str) -> int:
         """Index `value` for document `docnum`; returns its length (the words indexed)."""
-        postings, length = self._analysed(value)
+        postings, length = self._value_postings(value)
         self.held += len(postings)
         terms = self.terms
         for term, weight_value in postings:
@@ -637,16 +633,16 @@ class _FieldPostings:
         lengths.append(length)
         return length
 
-    def _analysed(self, value: str) -> _ValuePostings:
+    def _value_postings(self, value: str) -> _ValuePostings:
         """`value`'s terms with their (weight, encoded value), and the words indexed."""
-        known = self.analysed.get(value)
+        known = self.value_postings.get(value)
         if known is not None:
             return known
         found = self._index(value) if self.words is None else self._positions(value)
         # Names, labels, ids and dates repeat from statement to statement; texts do not,
         # and would only take memory.
         if len(value) <= REPEATED_CHARS:
-            self.analysed[value] = found
+            self.value_postings[value] = found
         return found
 
     def _positions(self, value: str) -> _ValuePostings:
@@ -682,12 +678,12 @@ class _FieldPostings:
         self.terms = {}
         self.held = 0
         self.encoded = {}
-        self.analysed = {}
+        self.value_postings = {}
 
     def write(self, writer: W3FieldWriter, name: str, records: Iterable[_Record]) -> None:
         """Write the field's terms from `records`, sorted by term, several for one term."""
         writer.start_field(name, self.field)
-        writer._postwriter = _BlockWriter.like(writer._postwriter)
+        blocks = use_block_writer(writer, BLOCK_POSTINGS, block_pickle)
         lengths = self.lengths if self.field.scorable else None
         for term, parts in groupby(records, itemgetter(1)):
             docnums, weights, values = array("I"), array("d"), []
@@ -696,58 +692,9 @@ class _FieldPostings:
                 weights.frombytes(part_weights)
                 values += part_values
             writer.start_term(term)
-            _write_blocks(writer._postwriter, docnums, weights, values, lengths)
+            blocks.add_postings(docnums, weights, values, lengths)
             writer.finish_term()
         writer.finish_field()
-
-
-class _BlockWriter(W3PostingsWriter):
-    """Whoosh's postings writer, with each block's postings pickled for fast reading.
-
-    Whoosh pickles a block's (ids, weights, values) with protocol 2, which writes every
-    posting's encoded positions as a call to codecs.encode: reading a block back took four
-    times as long, and blocks were twice the size (compressed). Here they are pickled with
-    protocol 4 and led by the length of the ids and weights (see `block_pickle`), so the
-    search can read those without the positions. Whoosh unpickles either; the block's
-    header stays as Whoosh writes it.
-    """
-
-    @classmethod
-    def like(cls, postings: W3PostingsWriter) -> _BlockWriter:
-        return cls(
-            postings._postfile,
-            BLOCK_POSTINGS,
-            byteids=postings._byteids,
-            compression=postings._compression,
-            inlinelimit=postings._inlinelimit,
-        )
-
-    def _write_block(self, last: bool = False) -> None:
-        # W3PostingsWriter._write_block of whoosh-reloaded 2.7.5, but for the data's pickle.
-        postfile = self._postfile
-        if not self._blockcount:
-            postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        databytes = block_pickle(self._mini_ids(), self._mini_weights(), self._mini_values())
-        comp = self._compression
-        if comp:
-            databytes = zlib.compress(databytes, comp)
-        ids = self._ids
-        info = (
-            len(ids),
-            ids[-1],
-            self._maxweight,
-            comp,
-            length_to_byte(self._minlength),
-            length_to_byte(self._maxlength),
-        )
-        infobytes = pickle.dumps(info, 2)
-        blocklength = len(infobytes) + len(databytes)
-        postfile.write_int(-blocklength if last else blocklength)  # the last block: negative
-        postfile.write(infobytes)
-        postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
 
 
 # Postings a block holds: Whoosh writes 128; the search reads whole terms, a block at a time,
@@ -761,7 +708,13 @@ _NOTE = _LENGTH_NOTE.size
 
 
 def block_pickle(ids: tuple, weights, values) -> bytes:
-    """The pickle of a block's (ids, weights, values), noting where the values start."""
+    """The pickle of a block's (ids, weights, values), noting where the values start.
+
+    The bulk writer's blocks are pickled by this rather than by Whoosh's protocol 2, which
+    writes every posting's encoded positions as a call to codecs.encode: reading a block
+    back took four times as long, and blocks were twice the size (compressed). Whoosh
+    unpickles either (whoosh_internals.BlockWriter).
+    """
     data = pickle.dumps((ids, weights, values), 4)
     head = _unframed(pickle.dumps((ids, weights), 4))
     body = _unframed(data)
@@ -802,35 +755,6 @@ def ids_and_weights(data: bytes, compressed: bool) -> tuple | None:
         else data[start : start + length]
     )
     return pickle.loads(_PROTO_4 + head + b"\x86.")
-
-
-def _write_blocks(
-    postings: W3PostingsWriter,
-    docnums: array,
-    weights: array,
-    values: list[bytes],
-    lengths: array | None,
-) -> None:
-    """Fill the postings writer's block as `add_posting` would, a whole block at a time.
-
-    It writes a full block when the next posting comes; the last block, full or not, is
-    written by `finish_term`.
-    """
-    size = postings._blocklimit
-    starts = range(0, len(docnums), size)
-    for start in starts:
-        ids = docnums[start : start + size]
-        block_weights = weights[start : start + size]
-        postings._ids = ids
-        postings._weights = array("f", block_weights)
-        postings._values = list(filter(None, values[start : start + size]))
-        postings._maxweight = max(0, max(block_weights))
-        if lengths is not None:
-            block_lengths = list(filter(None, map(lengths.__getitem__, ids)))
-            postings._minlength = min(block_lengths, default=None)
-            postings._maxlength = max(block_lengths, default=0)
-        if start != starts[-1]:
-            postings._write_block()
 
 
 def _write_labels(build: Path, archive: Archive) -> None:

@@ -8,11 +8,8 @@ methods, the facets' count tables (`Facet`) and the highlighter's analysed words
 (`Analysed`). The Whoosh path (`query`), the direct path (`postings`) and the snippets
 (`snippets`) read it; none of them assigns to it.
 
-Whoosh-reloaded 2.7.5 internals read here (the version is pinned; the parity tests in
-test_search_query.py fail if they change): a segment's per-document reader
-(`reader()._perdoc`, `_cached_reader`) and its length column's file, start and count
-(`_dbfile`, `_basepos`, `_count`), to read a field's lengths in one read instead of one
-call a document.
+A field's lengths are read in one read instead of one call a document, through
+internals of whoosh-reloaded 2.7.5 (`whoosh_internals.length_column_bytes`).
 """
 
 from __future__ import annotations
@@ -27,12 +24,12 @@ from itertools import chain, repeat
 from pathlib import Path
 
 from whoosh import sorting
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher
 
 from .answers import FACET_FIELDS, LIST_FACETS, Unsupported
 from .index import current_build, open_build, read_labels, read_spellings
 from .variants import by_skeleton, variants
+from .whoosh_internals import length_column_bytes
 
 
 @dataclass
@@ -194,14 +191,11 @@ def segments(searcher: Searcher) -> list[Segment]:
 
 
 def _length_column(segment: Segment, fieldname: str) -> bytes:
-    # Whoosh reads one document's length a call; the column is one read. Whoosh-reloaded
-    # 2.7.5 (pinned) keeps it in the per-document reader, one byte a document, cut short
-    # after the last document with words in the field.
-    perdoc = segment.searcher.reader()._perdoc
-    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
+    # Whoosh reads one document's length a call; the column is one read, one byte a
+    # document, cut short after the last document with words in the field.
+    stored = length_column_bytes(segment.searcher.reader(), fieldname)
+    if stored is None:
         return bytes(segment.count)
-    stored = bytes(column._dbfile.get(column._basepos, column._count))
     return stored + bytes(segment.count - len(stored))
 
 

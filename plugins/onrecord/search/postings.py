@@ -10,6 +10,7 @@ block at a time (_read_postings), every hit gets its terms' scores from a table 
 (weight, length) and their sum (_SegmentMatches), the page's hits are ranked by Whoosh's
 exact scores, worked out on Whoosh's own matcher tree (_page, _Sums), and their snippets
 are Whoosh's highlights (Highlighter). Anything else, Whoosh answers (query._through_whoosh).
+The Whoosh internals read on the way are read through `whoosh_internals`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from heapq import nlargest
 from itertools import accumulate, chain, compress, repeat
 from operator import add, contains, itemgetter, mul
 
-from whoosh import query
+from whoosh import query as whoosh_query
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import (
     ArrayUnionMatcher,
@@ -45,6 +46,13 @@ from .answers import FACET_FIELDS, LIST_FACETS, Found, Unsupported, answer_hit, 
 from .index import ids_and_weights
 from .opened import Facet, OpenedIndex, Segment, bit_set
 from .snippets import SNIPPET_FIELDS, Highlighter
+from .whoosh_internals import (
+    array_union_parts,
+    excluded_ids,
+    inverse_weight,
+    leaf_blocks,
+    weight_length_score,
+)
 
 
 class _Unbounded(Exception):
@@ -77,32 +85,23 @@ def _read_postings(segment: Segment, fieldname: str, btext: bytes, values: bool)
     ids: list[int] = []
     weights: list[float] = []
     found: list[bytes] = []
-    while True:
-        # The block's own reads, without the matcher's calls per posting.
-        block = None if values else _block_ids_and_weights(matcher)
-        if block is None:
-            matcher._read_data()
-            block = matcher._data
-            if block[2]:
-                found += block[2]
-        deltas, block_weights = block[0], block[1]
+    # The blocks' own reads, without the matcher's calls per posting. The bulk writer's
+    # blocks note where their values start (see index.block_pickle): without `values`,
+    # their ids and weights are read alone.
+    for deltas, block_weights, block_values, size in leaf_blocks(
+        matcher, None if values else ids_and_weights
+    ):
+        if block_values:
+            found += block_values
         ids += accumulate(deltas)  # each block's first id is stored whole
         if block_weights is None:
-            weights += repeat(1.0, matcher._blocklength)
+            weights += repeat(1.0, size)
         elif isinstance(block_weights, float):
             # Whoosh holds a block's one weight in an array of C floats.
-            weights += repeat(_as_c_float(block_weights), matcher._blocklength)
+            weights += repeat(_as_c_float(block_weights), size)
         else:
             weights += block_weights
-        if matcher._lastblock:
-            return _Postings(ids, weights, found)
-        matcher._next_block()
-
-
-def _block_ids_and_weights(matcher: W3LeafMatcher) -> tuple | None:
-    # The bulk writer's blocks note where their values start (see index.block_pickle).
-    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-    return ids_and_weights(data, bool(matcher._compression))
+    return _Postings(ids, weights, found)
 
 
 def _as_c_float(value: float) -> float:
@@ -125,7 +124,7 @@ class _ScoreTable(dict):
 
     def __init__(self, scorer: BM25FScorer) -> None:
         super().__init__()
-        self.score = scorer._score
+        self.score = weight_length_score(scorer)
 
     def __missing__(self, key: tuple[float, int]) -> float:
         weight, length_byte = key
@@ -169,21 +168,21 @@ class _SegmentMatches:
         self.pool: dict[int, float] | None = None
         self.nested_bonus = False  # an AND below the top has a NOT (see `settled`)
 
-    def matches(self, q: query.Query, *, top: bool = False) -> dict[int, float]:
+    def matches(self, q: whoosh_query.Query, *, top: bool = False) -> dict[int, float]:
         """The hits of `q` (the whole query when `top`) with their scores, less `shift`."""
         kind = type(q)
         if q.boost != 1.0:
             raise Unsupported
-        if kind is query.Term:
+        if kind is whoosh_query.Term:
             return self.term(q)
-        if kind is query.Phrase:
+        if kind is whoosh_query.Phrase:
             return self.phrase(q)
-        if kind is query.Or and not q.scale and not q.minmatch:
+        if kind is whoosh_query.Or and not q.scale and not q.minmatch:
             found = self.bounded_union(q.subqueries) if top and self.need else None
             if found is None:
                 found = self.union([self.matches(sub) for sub in q.subqueries])
             return found
-        if kind is query.And:
+        if kind is whoosh_query.And:
             return self.intersection(q.subqueries, top=top)
         raise Unsupported
 
@@ -214,7 +213,7 @@ class _SegmentMatches:
             return weights
         raise Unsupported
 
-    def term(self, q: query.Term) -> dict[int, float]:
+    def term(self, q: whoosh_query.Term) -> dict[int, float]:
         btext = _term_bytes(self.segment.searcher, q.fieldname, q.text)
         if btext is None:
             return {}
@@ -225,7 +224,7 @@ class _SegmentMatches:
         self.leaves.append(_Leaf(q.fieldname, (btext,), postings.ids, False, addends))
         return dict(zip(postings.ids, self.scores(q.fieldname, btext, postings), strict=True))
 
-    def phrase(self, q: query.Phrase) -> dict[int, float]:
+    def phrase(self, q: whoosh_query.Phrase) -> dict[int, float]:
         schema = self.segment.searcher.schema
         if q.slop != 1 or not q.words:
             raise Unsupported
@@ -302,7 +301,7 @@ class _SegmentMatches:
         docnums = compress(map(words[btexts[0]].ids.__getitem__, places[btexts[0]]), kept)
         return dict(zip(docnums, map(sum, zip(*scores, strict=True)), strict=True))
 
-    def bounded_union(self, subqueries: list[query.Query]) -> dict[int, float] | None:
+    def bounded_union(self, subqueries: list[whoosh_query.Query]) -> dict[int, float] | None:
         """The whole query's OR, leaving the hits of its biggest term alone unscored.
 
         A word in half the statements is mostly matched in their text alone, where its
@@ -312,7 +311,7 @@ class _SegmentMatches:
         None when that is not so; `_page` checks it again, after NOTs and deletions.
         """
         reader = self.segment.searcher.reader()
-        terms = [sub for sub in subqueries if type(sub) is query.Term and sub.boost == 1.0]
+        terms = [sub for sub in subqueries if type(sub) is whoosh_query.Term and sub.boost == 1.0]
         sizes = {}
         for sub in terms:
             btext = _term_bytes(self.segment.searcher, sub.fieldname, sub.text)
@@ -359,9 +358,9 @@ class _SegmentMatches:
             found.update(both)
         return found
 
-    def intersection(self, subqueries: list[query.Query], *, top: bool) -> dict[int, float]:
-        required = [sub for sub in subqueries if type(sub) is not query.Not]
-        excluded = [sub.query for sub in subqueries if type(sub) is query.Not]
+    def intersection(self, subqueries: list[whoosh_query.Query], *, top: bool) -> dict[int, float]:
+        required = [sub for sub in subqueries if type(sub) is not whoosh_query.Not]
+        excluded = [sub.query for sub in subqueries if type(sub) is whoosh_query.Not]
         if not required:
             raise Unsupported  # everything but: Whoosh walks the whole index for it
         # One required part ranks the hits alone: held at bounds as the whole query's OR.
@@ -394,12 +393,12 @@ class _SegmentMatches:
         self.nested_bonus = True
         return dict(zip(found, map(add, found.values(), repeat(bonus)), strict=True))
 
-    def docnums(self, q: query.Query) -> Iterable[int]:
+    def docnums(self, q: whoosh_query.Query) -> Iterable[int]:
         """The documents `q` matches, unscored: what a NOT leaves out."""
-        if type(q) is query.Term:
+        if type(q) is whoosh_query.Term:
             btext = _term_bytes(self.segment.searcher, q.fieldname, q.text)
             return self.postings(q.fieldname, btext).ids if btext is not None else ()
-        if type(q) is query.Or:
+        if type(q) is whoosh_query.Or:
             return set().union(*map(self.docnums, q.subqueries))
         self.negated, negated = True, self.negated
         try:
@@ -494,8 +493,8 @@ class _Matched:
 
 def _matched(
     opened: OpenedIndex,
-    q: query.Query,
-    filters: list[query.Query],
+    q: whoosh_query.Query,
+    filters: list[whoosh_query.Query],
     *,
     terms: bool,
     need: int = 0,
@@ -553,12 +552,12 @@ def _record(evaluation: _SegmentMatches, scores: dict[int, float], found: _Match
                     found.unsure.add((leaf.fieldname, btext))
 
 
-def _allowed(evaluation: _SegmentMatches, filters: list[query.Query]) -> set[int]:
+def _allowed(evaluation: _SegmentMatches, filters: list[whoosh_query.Query]) -> set[int]:
     """The segment's documents every filter lets through (Whoosh's filter=And(filters))."""
     allowed = None
     segment = evaluation.segment
     for fq in filters:
-        if type(fq) is query.Term and fq.boost == 1.0:
+        if type(fq) is whoosh_query.Term and fq.boost == 1.0:
             btext = _term_bytes(segment.searcher, fq.fieldname, fq.text)
             docnums = set(evaluation.postings(fq.fieldname, btext).ids if btext else ())
             docnums -= segment.deleted
@@ -576,8 +575,8 @@ def _filtered(scores: dict[int, float], allowed: set[int]) -> dict[int, float]:
 
 def direct(
     opened: OpenedIndex,
-    q: query.Query,
-    filters: list[query.Query],
+    q: whoosh_query.Query,
+    filters: list[whoosh_query.Query],
     page: int,
     per_page: int,
     site: str,
@@ -607,7 +606,7 @@ def direct(
 
 
 def _snippets(
-    opened: OpenedIndex, q: query.Query, matched: _Matched, stored: list[dict], terms: bool
+    opened: OpenedIndex, q: whoosh_query.Query, matched: _Matched, stored: list[dict], terms: bool
 ) -> list[str]:
     def snippets(recorded: set[tuple[str, bytes]]) -> list[str]:
         highlighter = Highlighter(opened, _words(opened, q, recorded, terms=terms))
@@ -623,7 +622,7 @@ def _snippets(
 
 
 def _stranded(
-    opened: OpenedIndex, q: query.Query, matched: _Matched, terms: bool
+    opened: OpenedIndex, q: whoosh_query.Query, matched: _Matched, terms: bool
 ) -> set[tuple[str, bytes]]:
     """The unsure words (see `_record`) that Whoosh's term recording does report.
 
@@ -635,9 +634,9 @@ def _stranded(
     """
     if not matched.unsure:
         return set()
-    phrases = [q] if type(q) is query.Phrase else None
-    if type(q) is query.Or:
-        phrases = [sub for sub in q.subqueries if type(sub) is query.Phrase]
+    phrases = [q] if type(q) is whoosh_query.Phrase else None
+    if type(q) is whoosh_query.Or:
+        phrases = [sub for sub in q.subqueries if type(sub) is whoosh_query.Phrase]
         phrases = None if len(phrases) + len(_term_leaves(q)) < len(q.subqueries) else phrases
     if phrases is None:
         raise Unsupported
@@ -662,13 +661,13 @@ def _stranded(
     return found & matched.unsure
 
 
-def _term_leaves(q: query.Or) -> list[query.Term]:
-    return [sub for sub in q.subqueries if type(sub) is query.Term]
+def _term_leaves(q: whoosh_query.Or) -> list[whoosh_query.Term]:
+    return [sub for sub in q.subqueries if type(sub) is whoosh_query.Term]
 
 
 def _page(
     opened: OpenedIndex,
-    q: query.Query,
+    q: whoosh_query.Query,
     matched: _Matched,
     start: int,
     stop: int,
@@ -742,7 +741,7 @@ def _close_scores(candidates: list[tuple[float, int]]) -> Iterable[dict[int, flo
 
 
 def _whoosh_scores(
-    opened: OpenedIndex, matched: _Matched, q: query.Query, approximate: dict, terms: bool
+    opened: OpenedIndex, matched: _Matched, q: whoosh_query.Query, approximate: dict, terms: bool
 ) -> dict[int, float]:
     """Whoosh's score of each hit, on the matcher tree its search would use."""
     # The context the search's collector gives the query: terms=True asks for matchers
@@ -809,9 +808,10 @@ class _Sums:
             b = None if a is None else self.score(m.b, docnum)
             return None if b is None else a + b
         if kind is InverseMatcher:
-            return m._weight if self.score(m.child, docnum) is None else None
-        if kind is FilterMatcher and m._exclude:  # a segment's deleted documents
-            found = None if docnum in m._ids else self.score(m.child, docnum)
+            return inverse_weight(m) if self.score(m.child, docnum) is None else None
+        if kind is FilterMatcher and (deleted := excluded_ids(m)) is not None:
+            # a segment's deleted documents
+            found = None if docnum in deleted else self.score(m.child, docnum)
             return None if found is None else found * m.boost
         if kind is WrappingMatcher:
             found = self.score(m.child, docnum)
@@ -824,7 +824,7 @@ class _Sums:
             found = self.score(m.child, docnum)
             return None if found is None else found * m.boost
         if kind is W3LeafMatcher:
-            return self.term(m, docnum)
+            return self.leaf(m, docnum)
         if kind is ArrayUnionMatcher:  # Or's matcher in small segments: an array of sums
             return self.array_sum(m, docnum)
         if m is NullMatcher:
@@ -834,16 +834,17 @@ class _Sums:
     def array_sum(self, m: ArrayUnionMatcher, docnum: int) -> float | None:
         # ArrayUnionMatcher adds each submatcher's score times the boost, in order, to 0.0
         # (or sets 1, unscored), and matches the documents whose sum is above 0.
-        found = [self.score(sub, docnum) for sub in m._submatchers]
-        if not m._scored:
+        submatchers, scored, boost = array_union_parts(m)
+        found = [self.score(sub, docnum) for sub in submatchers]
+        if not scored:
             return None if found.count(None) == len(found) else 1
         total = 0.0
         for score in found:
             if score is not None:
-                total += score * m._boost
+                total += score * boost
         return total if total > 0 else None
 
-    def term(self, m: W3LeafMatcher, docnum: int) -> float | None:
+    def leaf(self, m: W3LeafMatcher, docnum: int) -> float | None:
         fieldname, btext = m.term()
         postings = self.evaluation.postings(fieldname, btext)
         at = bisect_left(postings.ids, docnum)
@@ -855,7 +856,7 @@ class _Sums:
             return weight
         if type(scorer) is BM25FScorer:
             length = self.evaluation.segment.length_bytes(fieldname)[docnum]
-            return scorer._score(weight, byte_to_length(length))
+            return weight_length_score(scorer)(weight, byte_to_length(length))
         if type(scorer) is WeightScorer:
             return weight
         raise Unsupported
@@ -871,7 +872,7 @@ def _holds(docnums: list[int], docnum: int) -> bool:
 
 
 def _words(
-    opened: OpenedIndex, q: query.Query, recorded: set[tuple[str, bytes]], *, terms: bool
+    opened: OpenedIndex, q: whoosh_query.Query, recorded: set[tuple[str, bytes]], *, terms: bool
 ) -> dict[str, frozenset[str]]:
     """The words a snippet marks in each field, as Whoosh's highlighter collects them."""
     searcher = opened.searcher

@@ -15,10 +15,12 @@ import html
 import logging
 import math
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from whoosh import highlight, qparser, query, sorting, spelling
+from whoosh import highlight, qparser, sorting, spelling
+from whoosh import query as whoosh_query
 from whoosh.fields import TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.searching import Searcher
@@ -31,6 +33,7 @@ from .index import (
 from .opened import OpenedIndex, opened_index
 from .postings import direct
 from .snippets import SNIPPET_CHARS, MarkFormatter, whoosh_snippet
+from .whoosh_internals import RescoringListCorrector
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +224,9 @@ def _filters(
     date_to: str | None,
     claim: str | None = None,
     source: str | None = None,
-) -> list[query.Query]:
+) -> list[whoosh_query.Query]:
     """Exact filters from the search form's fields; ValueError with a message for bad ones."""
-    filters: list[query.Query] = []
+    filters: list[whoosh_query.Query] = []
     for fieldname, value in (
         ("speaker_id", speaker),
         ("outlet_id", outlet),
@@ -232,9 +235,9 @@ def _filters(
         ("source_id", source),
     ):
         if value:
-            filters.append(query.Term(fieldname, clean_query(value)))
+            filters.append(whoosh_query.Term(fieldname, clean_query(value)))
     if year == UNDATED:
-        filters.append(query.Term("year", UNDATED))
+        filters.append(whoosh_query.Term("year", UNDATED))
     elif year not in (None, ""):
         number = _whole(year, 0)
         if not 0 < number < 10000:
@@ -242,12 +245,12 @@ def _filters(
                 f"The year must be a number like 2017 (or {UNDATED}), "
                 f"not {clean_query(str(year))!r}."
             )
-        filters.append(query.Term("year", f"{number:04d}"))
+        filters.append(whoosh_query.Term("year", f"{number:04d}"))
     start, end = _iso_date(date_from, "from"), _iso_date(date_to, "to")
     if start and end and start > end:
         raise ValueError(f"The date range is empty: {start} is after {end}.")
     if start or end:
-        filters.append(query.TermRange("date", start, end))
+        filters.append(whoosh_query.TermRange("date", start, end))
     return filters
 
 
@@ -277,7 +280,7 @@ def _minus_as_not(text: str) -> str:
     return _MINUS.sub(lambda m: m.group() if m.group().startswith('"') else "NOT ", text)
 
 
-def _parse(searcher: Searcher, text: str, default_fields: tuple[str, ...]) -> query.Query:
+def _parse(searcher: Searcher, text: str, default_fields: tuple[str, ...]) -> whoosh_query.Query:
     """The query for `text`; ValueError when a part of it cannot be understood."""
     _check_wildcards(text)
     try:
@@ -306,7 +309,7 @@ def _check_wildcards(text: str) -> None:
             )
 
 
-def _walk(q: query.Query):
+def _walk(q: whoosh_query.Query):
     yield q
     for child in q.children():
         yield from _walk(child)
@@ -315,7 +318,7 @@ def _walk(q: query.Query):
 def _run(
     opened: OpenedIndex,
     text: str,
-    filters: list[query.Query],
+    filters: list[whoosh_query.Query],
     page: int,
     per_page: int,
     site: str,
@@ -335,7 +338,9 @@ def _run(
         # sort, not the date facet alone: Whoosh reverses a string column by a list lookup
         # per document. Undated statements come last.
         by_date = [sorting.FieldFacet("date"), sorting.FieldFacet("id")]
-        found = _through_whoosh(opened, query.Every(), filters, page, per_page, site, by_date)
+        found = _through_whoosh(
+            opened, whoosh_query.Every(), filters, page, per_page, site, by_date
+        )
     total, hits, facets = found
     answer.update(total=total, pages=math.ceil(total / per_page), hits=hits, facets=facets)
     if text and total < SUGGEST_BELOW:
@@ -345,8 +350,8 @@ def _run(
 
 def _through_whoosh(
     opened: OpenedIndex,
-    q: query.Query,
-    filters: list[query.Query],
+    q: whoosh_query.Query,
+    filters: list[whoosh_query.Query],
     page: int,
     per_page: int,
     site: str,
@@ -358,7 +363,7 @@ def _through_whoosh(
     searcher = opened.searcher
     results = searcher.search(
         q,
-        filter=query.And(filters) if filters else None,
+        filter=whoosh_query.And(filters) if filters else None,
         # A scored search gathers every hit (Whoosh's top-N collector skips blocks it
         # wrongly judges unable to make the page, losing hits) and so knows them all.
         limit=None if sortedby is None else max(1, min(page * per_page, searcher.doc_count())),
@@ -376,7 +381,7 @@ def _through_whoosh(
     return len(docs), hits, facet_counts(opened.facet_keys, docs)
 
 
-def _plain_words(q: query.Query) -> bool:
+def _plain_words(q: whoosh_query.Query) -> bool:
     """Whether the query is words joined by AND, OR and NOT (of a word) and nothing else.
 
     Snippets mark the words the hits matched. Recording those per hit costs a third of a
@@ -384,20 +389,20 @@ def _plain_words(q: query.Query) -> bool:
     same: a hit holds a marked field's word exactly when that word matched in it, and no
     hit holds a word NOT excludes from that field. Phrases and wildcards are left to Whoosh.
     """
-    if type(q) is query.Term:
+    if type(q) is whoosh_query.Term:
         return True
-    if type(q) is query.Or:
+    if type(q) is whoosh_query.Or:
         return all(_plain_words(sub) for sub in q.subqueries)
-    if type(q) is query.And:
+    if type(q) is whoosh_query.And:
         return all(_plain_words(sub) or _excluded_words(sub) for sub in q.subqueries)
     return False
 
 
-def _excluded_words(q: query.Query) -> bool:
-    words = q.query if type(q) is query.Not else None
-    if type(words) is query.Or:
-        return all(type(sub) is query.Term for sub in words.subqueries)
-    return type(words) is query.Term
+def _excluded_words(q: whoosh_query.Query) -> bool:
+    words = q.query if type(q) is whoosh_query.Not else None
+    if type(words) is whoosh_query.Or:
+        return all(type(sub) is whoosh_query.Term for sub in words.subqueries)
+    return type(words) is whoosh_query.Term
 
 
 def _hit(hit, site_url: str, *, scored: bool) -> dict:
@@ -416,7 +421,7 @@ def _spelling_parser() -> qparser.QueryParser:
 
 
 def _suggestion(
-    opened: OpenedIndex, text: str, filters: list[query.Query], total: int
+    opened: OpenedIndex, text: str, filters: list[whoosh_query.Query], total: int
 ) -> str | None:
     """A corrected query string that finds more than `text` does, or None."""
     text = _minus_as_not(text)
@@ -441,21 +446,23 @@ def _suggestion(
         better = _parse(opened.searcher, corrected.string, DEFAULT_FIELDS)
     except ValueError:
         return None
-    found = opened.searcher.search(better, filter=query.And(filters) if filters else None, limit=1)
+    found = opened.searcher.search(
+        better, filter=whoosh_query.And(filters) if filters else None, limit=1
+    )
     return corrected.string if len(found) > total else None
 
 
-class _RankedCorrector(spelling.ListCorrector):
+class _RankedCorrector(RescoringListCorrector):
     """Closest words first and, at the same distance, the most used ("basj" → "basij")."""
 
     def __init__(self, frequencies: dict[str, int]) -> None:
         super().__init__(list(frequencies))  # read_spellings keeps them sorted
         self.frequencies = frequencies
 
-    def _suggestions(self, text: str, maxdist: int, prefix: int):
+    def rescored(self, text: str, suggestions: Iterable[tuple[float, str]]):
         # A correction is at least as long as the word's stem: "daesh" is not "dash".
         shortest = len(stem(text))
-        for score, word in super()._suggestions(text, maxdist, prefix):
+        for score, word in suggestions:
             if len(word) < shortest:
                 continue
             used = self.frequencies.get(word, 1)

@@ -19,6 +19,7 @@ from whoosh.analysis import Token
 from .answers import Unsupported
 from .index import WORD_PATTERN
 from .opened import Analysed, OpenedIndex
+from .whoosh_internals import SnippetFormatter
 
 SNIPPET_CHARS = 240
 SNIPPET_FIELDS = ("text", "headline")  # the first with a marked word gives the snippet
@@ -163,12 +164,12 @@ def _plain_snippet(fields) -> str:
     return html.escape(text, quote=False)
 
 
-class MarkFormatter(highlight.Formatter):
+class MarkFormatter(SnippetFormatter):
     """Escapes all record text and wraps matches in <mark>: the only markup in a snippet."""
 
     between = " … "
 
-    def _text(self, text: str) -> str:
+    def format_text(self, text: str) -> str:
         return html.escape(text, quote=False)
 
     def format_token(self, text, token, replace=False) -> str:
