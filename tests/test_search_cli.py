@@ -77,6 +77,7 @@ def test_search_json_prints_the_answer_object(seed_index, capsys):
         "facets",
         "suggestion",
         "expanded",
+        "synonyms",
         "corrected",
     }
     assert answer["total"] == 3

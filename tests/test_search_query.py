@@ -23,7 +23,8 @@ from onrecord.search.opened import bit_set, facet_table, opened_index
 from onrecord.search.query import labels, snippet_as_text
 
 ANSWER_KEYS = {
-    "query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded", "corrected"
+    "query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded", "synonyms",
+    "corrected",
 }  # fmt: skip
 HIT_KEYS = {"id", "url", "title", "speaker", "date", "score", "snippet"}
 JAFARI = {"jafari-basij-conference", "jafari-press-conference"}

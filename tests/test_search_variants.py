@@ -162,3 +162,14 @@ def test_a_themes_other_name_finds_its_statements(with_synonyms, synonym):
 def test_an_outlets_other_name_finds_its_statements(with_synonyms):
     in_outlet = search(with_synonyms, "", outlet="kayhan", per_page=100)
     assert ids(in_outlet) and ids(in_outlet) <= ids(search(with_synonyms, '"Keyhan Daily"'))
+
+
+def test_the_answer_says_which_other_names_it_used(with_synonyms, capsys):
+    answer = search(with_synonyms, "daesh and Keyhan Daily")
+    assert answer["synonyms"] == [["daesh", "theme", "isis"], ["Keyhan Daily", "outlet", "kayhan"]]
+    assert search(with_synonyms, "Keyhan")["synonyms"] == []  # half a name names nothing
+    assert search(with_synonyms, "ISIS")["synonyms"] == []  # the record's own name
+    assert cli.main(["search", "ISIL", "--index", str(with_synonyms)]) == 0
+    assert "(“ISIL” is another name for the theme isis: its statements were found)" in (
+        capsys.readouterr().out
+    )

@@ -398,6 +398,7 @@ def test_api_answer_has_the_documented_shape(port):
         "facets",
         "suggestion",
         "expanded",
+        "synonyms",
         "corrected",
     }
     assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}

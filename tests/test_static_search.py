@@ -237,14 +237,19 @@ def test_onrecord_pagefind_false_builds_without_it(tmp_path):
     assert "search service" in page.select_one("#static-search").get_text()
 
 
-def test_behind_the_service_search_stays_server_rendered(output, index_dir):
+def service_page(output: Path, index_dir: Path, query: str) -> tuple[list[str], BeautifulSoup]:
+    """The search service's /search/?<query> page for a built site: statuses and its HTML."""
     settings = settings_for(REPO / "pelicanconf.py")
     app = create_app(output, index_dir, Path(settings["THEME"]) / "templates", settings)
-    environ = {"PATH_INFO": "/search/", "QUERY_STRING": "q=Basij"}
+    environ = {"PATH_INFO": "/search/", "QUERY_STRING": query}
     setup_testing_defaults(environ)
     statuses = []
     body = b"".join(app(environ, lambda status, headers, exc=None: statuses.append(status)))
-    page = BeautifulSoup(body.decode(), "html.parser")
+    return statuses, BeautifulSoup(body.decode(), "html.parser")
+
+
+def test_behind_the_service_search_stays_server_rendered(output, index_dir):
+    statuses, page = service_page(output, index_dir, "q=Basij")
     assert statuses == ["200 OK"]
     assert page.select("#results-h") and page.select("mark")
     assert not page.select('script[src$="static-search.js"]')
@@ -519,6 +524,13 @@ def test_another_name_finds_on_both_engines_what_the_service_finds(
     searched(page, f"/search/?q={quote_plus(q)}")
     assert found_ids(page) == {hit["id"] for hit in answer["hits"]}
     expect(page.locator("#static-search p.synonyms")).to_have_text(
+        f"{said}: the statements filed under it are found by it too."
+    )
+    # The service's page says it in the same words.
+    _, served = service_page(
+        with_synonyms / "output", with_synonyms / "index", f"q={quote_plus(q)}"
+    )
+    assert " ".join(served.select_one("p.synonyms").get_text().split()) == (
         f"{said}: the statements filed under it are found by it too."
     )
 

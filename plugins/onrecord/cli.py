@@ -216,6 +216,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     total, shown = answer["total"], f" for “{answer['query']}”" if answer["query"] else ""
     print(f"{total} statement{'s' if total != 1 else ''}{shown}", end="")
     print(f" (page {answer['page']} of {answer['pages']})" if answer["pages"] > 1 else "")
+    for typed, kind, record_id in answer["synonyms"]:
+        print(f"(“{typed}” is another name for the {kind} {record_id}: its statements were found)")
     for word, found in answer.get("expanded", {}).items():
         print(f"(also searched for {' or '.join(found)}: the archive's spelling of {word!r})")
     first = (answer["page"] - 1) * per_page + 1

@@ -99,6 +99,7 @@ def unavailable(params: dict[str, str]) -> dict:
         "facets": {},
         "suggestion": None,
         "expanded": {},
+        "synonyms": [],
         "corrected": None,
         "error": "Search is not available yet: the search index has not been built.",
     }

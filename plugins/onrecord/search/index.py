@@ -69,6 +69,9 @@ SPELLED_FIELDS = ("headline", "text", "speaker", "outlet", "themes")
 # Display names of the facet values (speaker, outlet and theme ids), so the search service
 # can label facets without loading the archive.
 LABELS = "labels.json"
+# The themes' and outlets' other names, analysed → the record: answers say "Daesh is another
+# name for the theme ISIS" (the statements are found through the indexed names themselves).
+OTHER_NAMES = "other_names.json"
 MANIFEST = "documents.json"  # id → fingerprint of the fields indexed for it
 # Postings a cold build holds in memory (some 30 MB) before it writes them to a run file.
 SPILL_POSTINGS = 1_000_000
@@ -422,6 +425,7 @@ def _write(
         spellings = Counter(read_spellings(old_build)) - _spellings(removed) + _spellings(fresh)
     _write_spellings(build, spellings)
     _write_labels(build, archive)
+    (build / OTHER_NAMES).write_text(json.dumps(other_names(archive), ensure_ascii=False), "utf-8")
     manifest = {"schema": _schema_fingerprint(), "documents": fingerprints}
     (build / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
@@ -759,6 +763,28 @@ def ids_and_weights(data: bytes, compressed: bool) -> tuple | None:
 
 def _write_labels(build: Path, archive: Archive) -> None:
     (build / LABELS).write_text(json.dumps(facet_labels(archive), ensure_ascii=False), "utf-8")
+
+
+def other_names(archive: Archive) -> dict[str, list[str]]:
+    """Each theme's and outlet's other name, its words analysed and joined by a space,
+    → `[kind, id]` of the record (the first record naming it, in id order)."""
+    named: dict[str, list[str]] = {}
+    analyze = name_analyzer()
+    for kind, records in (("theme", archive.themes), ("outlet", archive.outlets)):
+        for record_id, record in sorted(records.items()):
+            for name in record.other_names:
+                key = " ".join(token.text for token in analyze(name))
+                if key:
+                    named.setdefault(key, [kind, record_id])
+    return named
+
+
+def read_other_names(build: Path) -> dict[str, list[str]]:
+    """`other_names` as the build recorded them ({} for a build from before they were)."""
+    try:
+        return json.loads((Path(build) / OTHER_NAMES).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def facet_labels(archive: Archive) -> dict[str, dict[str, str]]:

@@ -27,7 +27,7 @@ from whoosh import sorting
 from whoosh.searching import Searcher
 
 from .answers import FACET_FIELDS, LIST_FACETS, Unsupported
-from .index import current_build, open_build, read_labels, read_spellings
+from .index import current_build, open_build, read_labels, read_other_names, read_spellings
 from .variants import by_skeleton, variants
 from .whoosh_internals import length_column_bytes
 
@@ -43,6 +43,7 @@ class OpenedIndex:
     facet_keys: dict[str, list]
     labels: dict[str, dict[str, str]]  # facet value → display name
     segments: list[Segment]  # what the direct path reads
+    other_names: dict[str, list[str]]  # a theme's or outlet's other name → [kind, id]
     # Whoosh searchers read through shared file objects, so one thread at a time; queries
     # are pure Python under the GIL anyway, so the lock costs no throughput.
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,6 +66,7 @@ class OpenedIndex:
             _facet_keys(searcher),
             read_labels(build),
             segments(searcher),
+            read_other_names(build),
         )
 
     @property

@@ -97,8 +97,9 @@ def search(
     `claim` keeps the statements that make a claim of that kind (`threat`, `prediction`...).
 
     Returns `{"query", "total", "page", "pages", "hits", "facets", "suggestion",
-    "expanded", "corrected"}` (`expanded`: the archive's spellings also searched for, by
-    word as typed, see `with_variants`), plus "error" when the query or a filter cannot be
+    "expanded", "synonyms", "corrected"}` (`expanded`: the archive's spellings also searched
+    for, by word as typed, see `with_variants`; `synonyms`: the other names of themes and
+    outlets the query holds, see `synonyms`), plus "error" when the query or a filter cannot be
     understood. A query that finds nothing where its correction finds something answers
     with the correction's results and `corrected` (the query searched instead; the page
     says "Showing results for …"), unless `exact`: then only `suggestion` offers it.
@@ -124,7 +125,7 @@ def search(
         try:
             searched, expanded = with_variants(opened, text)
             found = _run(opened, searched, filters, page, per_page, site_url)
-            found |= {"query": text, "expanded": expanded}
+            found |= {"query": text, "expanded": expanded, "synonyms": synonyms(opened, text)}
             if found["total"] or not found["suggestion"] or exact:
                 return found
             corrected = found["suggestion"]
@@ -133,6 +134,7 @@ def search(
             return instead | {
                 "query": text,
                 "expanded": expanded,
+                "synonyms": synonyms(opened, corrected),
                 "corrected": corrected,
                 "suggestion": None,
             }
@@ -194,6 +196,27 @@ def with_variants(opened: OpenedIndex, text: str) -> tuple[str, dict[str, list[s
     return _BARE_WORD.sub(expand, text), expanded
 
 
+def synonyms(opened: OpenedIndex, text: str) -> list[list[str]]:
+    """The themes' and outlets' other names `text` holds: `[[as typed, kind, id], …]`.
+
+    The statements filed under such a record are found through the names the index holds
+    for it; this says so ("Daesh" is another name for the theme ISIS), in the query's order.
+    """
+    if not opened.other_names:
+        return []
+    tokens = [(t.text, t.startchar, t.endchar) for t in name_analyzer()(text, chars=True)]
+    terms = [term for term, _, _ in tokens]
+    named = []
+    for key, (kind, record_id) in opened.other_names.items():
+        words = key.split(" ")
+        for i in range(len(terms) - len(words) + 1):
+            if terms[i : i + len(words)] == words:
+                typed = text[tokens[i][1] : tokens[i + len(words) - 1][2]]
+                named.append((tokens[i][1], [typed, kind, record_id]))
+                break
+    return [found for _, found in sorted(named, key=lambda item: item[0])]
+
+
 def _whole(value: object, default: int) -> int:
     try:
         return int(value)  # type: ignore[arg-type]
@@ -211,6 +234,7 @@ def _empty_answer(text: str, page: int) -> dict:
         "facets": {name: {} for name in FACET_FIELDS},
         "suggestion": None,
         "expanded": {},
+        "synonyms": [],
         "corrected": None,
     }
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from whoosh.analysis import StopFilter
 
-from .index import name_analyzer
+from .index import name_analyzer, other_names
 from .variants import MIN_SKELETON, MIN_WORD, MOST, by_skeleton
 
 # The service's correction rule (query.py): Whoosh's SimpleQueryCorrector with prefix=1 and
@@ -54,13 +54,6 @@ def table(vocabulary: dict[str, int], archive) -> dict:
     grouped = by_skeleton(vocabulary)
     in_groups = {word for words in grouped.values() for word in words}
     stops = next(f for f in name_analyzer().items if isinstance(f, StopFilter))
-    other_names: dict[str, list[str]] = {}
-    for kind, records in (("theme", archive.themes), ("outlet", archive.outlets)):
-        for record_id, record in sorted(records.items()):
-            for name in record.other_names:
-                key = " ".join(analysed(name))
-                if key:
-                    other_names.setdefault(key, [kind, record_id])
     return {
         "rule": {
             "min_word": MIN_WORD,
@@ -78,7 +71,7 @@ def table(vocabulary: dict[str, int], archive) -> dict:
             for shape, words in sorted(grouped.items())
         },
         "words": {word: n for word, n in sorted(vocabulary.items()) if word not in in_groups},
-        "other_names": dict(sorted(other_names.items())),
+        "other_names": dict(sorted(other_names(archive).items())),
     }
 
 
