@@ -542,7 +542,7 @@ def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
     searched(page, "/search/?q=Basij")
     labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
     # The static page has no claim facet (README: the engines' differences).
-    for name in ("speaker", "outlet", "theme", "year"):
+    for name in ("speaker", "outlet", "theme", "year", "source"):
         counts = answer["facets"][name]
         shown = page.locator(f"#facet-{name}-h + ul > li")
         expected = [f"{labels.get(name, {}).get(value, value)} {n}" for value, n in counts.items()]
@@ -554,6 +554,7 @@ def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
         ({}, "/search/"),
         ({"theme": "basij"}, "/search/?theme=basij"),
         ({"year": "undated"}, "/search/?year=undated"),  # the year facet's "date not stated"
+        ({"source": "sochi-triumph-report"}, "/search/?source=sochi-triumph-report"),
     ):
         listing = whoosh.search(index_dir, "", per_page=100, **params)
         searched(page, path)

@@ -11,7 +11,7 @@
 const ROOT = new URL("../../", import.meta.url);
 const PER_PAGE = 20; // as the search service
 const UNDATED = "undated";  // the year facet's value for undated statements (search/answers.py)
-const NARROWING = ["speaker", "outlet", "theme", "year", "from", "to"];
+const NARROWING = ["speaker", "outlet", "theme", "year", "source", "from", "to"];
 // `exact=1`: the query as typed, never replaced by its correction ("Search instead for").
 const PARAMETERS = ["q", ...NARROWING, "page", "exact"];
 const FACETS = [
@@ -19,6 +19,7 @@ const FACETS = [
   ["outlet", "Outlets"],
   ["theme", "Themes"],
   ["year", "Years"],
+  ["source", "Sources"],
 ];
 const EVERYTHING = ["*", "*:*"]; // asked for as a query, it is the listing of everything
 const MAX_QUERY_CHARS = 1000;
@@ -494,7 +495,7 @@ async function run(pagefind, params, words) {
     return answer;
   }
   const filters = {};
-  for (const name of ["speaker", "outlet", "theme"]) {
+  for (const name of ["speaker", "outlet", "theme", "source"]) {
     if (params[name]) { filters[name] = params[name]; }
   }
   if (params.year === UNDATED) {
