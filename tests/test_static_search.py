@@ -649,3 +649,14 @@ def test_a_rebuild_brings_the_table_up_to_date(tmp_path):
     vocabulary = read_spellings(current_build(index_dir))
     counted = sum(len(flat) // 2 for flat in after["skeletons"].values()) + len(after["words"])
     assert counted == len(vocabulary)
+
+
+@pytest.mark.browser
+def test_us_in_capitals_finds_on_the_static_page_what_the_service_finds(new_page, index_dir):
+    # Pagefind folds case, so the pronoun "us" is found too (README: intended differences);
+    # every statement the service finds for the country is among the static page's.
+    country = {hit["id"] for hit in whoosh.search(index_dir, "US", per_page=100)["hits"]}
+    assert country
+    page = new_page()
+    searched(page, "/search/?q=US")
+    assert country <= found_ids(page)
