@@ -101,7 +101,8 @@ def test_build_writes_a_pagefind_index_of_the_published_statements(output, archi
     )
     labels = json.loads((output / PAGEFIND_LABELS).read_text("utf-8"))
     assert labels["speaker"]["mohammad-ali-jafari"] == "Mohammad Ali Jafari"
-    assert set(labels) == {"speaker", "outlet", "theme"}
+    assert set(labels) == {"speaker", "outlet", "theme", "source", "year"}
+    assert labels["year"] == {"undated": "date not stated"}  # as the service labels it
 
 
 def test_the_build_writes_the_archives_words_beside_the_pagefind_index(output, index_dir):
