@@ -21,9 +21,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from conftest import REPO, build_records, copy_records
-from onrecord.records import load_archive
 
 from onrecord import fmt, history
+from onrecord.records import load_archive
 
 GOOD = REPO / "tests" / "fixtures" / "good"
 EDITORIAL = "content/statements/2017/kayhan-sochi-editorial.yaml"
