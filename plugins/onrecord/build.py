@@ -31,7 +31,7 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, pages, permalinks
+from . import buildstate, handoff, pages, permalinks
 from .history import with_history
 from .problems import RecordError
 from .records import load_archive
@@ -150,15 +150,10 @@ def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, stag
     """Run Pelican (and so the generator) into `staging`; its seconds. BuildError on failure."""
     started = time.perf_counter()
     settings = settings_for(
-        settings_file,
-        **override,
-        OUTPUT_PATH=str(staging),
-        ONRECORD_ARCHIVE=archive,
-        ONRECORD_PLAN=plan,
-        DELETE_OUTPUT_DIRECTORY=False,
+        settings_file, **override, OUTPUT_PATH=str(staging), DELETE_OUTPUT_DIRECTORY=False
     )
     try:
-        with _pelican_console_quiet():
+        with _pelican_console_quiet(), handoff.handing(settings["ONRECORD_ROOT"], archive, plan):
             Pelican(settings).run()
     except pages.RenderError as error:
         raise BuildError(str(error)) from None

@@ -9,27 +9,29 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
+import jinja2
 from markupsafe import Markup
 from pelican import signals
-from pelican.generators import Generator
+from pelican.generators import Generator, PelicanTemplateNotFound
 from pelican.utils import get_relative_path, path_to_url
 
 from . import (
     cite,
     exports,
+    handoff,
     history,
     jsonld,
     pages,
     permalinks,
-    selectors,
     sourcetext,
     templating,
     urls,
+    views,
 )
 from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
 from .records import claim_kinds, load_archive
@@ -143,7 +145,7 @@ class Named:
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    """Names by id: all that list pages and feeds look up beyond their own inputs.
+    """Names by id: all that list pages and feeds look up beyond their own view.
 
     A page that shows other records' names depends on this, not on the whole archive, so a
     speaker's new biography does not re-render every list, while a new name does.
@@ -161,11 +163,9 @@ class Directory:
         return cls(names(archive.speakers), names(archive.outlets), names(archive.themes))
 
 
-# Settings that differ between builds without changing a page, or are not plain data.
+# Settings that differ between builds without changing a page.
 VOLATILE_SETTINGS = (
     "OUTPUT_PATH",
-    "ONRECORD_ARCHIVE",
-    "ONRECORD_PLAN",
     "ONRECORD_CACHE_DIR",
     "ONRECORD_PROCS",
     "ONRECORD_PAGEFIND",
@@ -173,7 +173,8 @@ VOLATILE_SETTINGS = (
 
 
 class ArchiveGenerator(Generator):
-    """Lists the site's pages as jobs (pages.py) and runs the ones whose inputs changed."""
+    """Lists the site's pages as jobs (pages.py): each a key, a writer (WRITERS) and a view made
+    from the archive (views.py); runs the ones whose views changed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -181,11 +182,11 @@ class ArchiveGenerator(Generator):
         templating.install(self.env, link_index=link_index)
 
     def generate_context(self) -> None:
-        archive = self.settings.get("ONRECORD_ARCHIVE")
-        if archive is None:
-            archive = load_archive(self.settings["ONRECORD_ROOT"])
-        self.archive: Archive = archive
-        self.context["archive"] = archive
+        # `onrecord build` has loaded and checked the archive (handoff.py); a bare
+        # `pelican` run loads it here.
+        root = self.settings["ONRECORD_ROOT"]
+        archive = handoff.archive(root)
+        self.archive: Archive = archive if archive is not None else load_archive(root)
 
     # -- output ----------------------------------------------------------------------------
 
@@ -212,13 +213,20 @@ class ArchiveGenerator(Generator):
         self._redirects()
         self._misc()
         self._sitemap()
-        self.plan = plan = self.settings.get("ONRECORD_PLAN") or pages.Plan(pages.Manifest())
+        plan = handoff.plan(self.settings["ONRECORD_ROOT"]) or pages.Plan(pages.Manifest())
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
-        # A statement's list entries are made from a subset of its page's inputs: the ones
+        # A statement's list entries are made from a subset of its page's view: the ones
         # whose page is remade are the ones to remake in the lists (exports.update_*).
-        self.changed = {self.statement_pages[j.key] for j in todo if j.key in self.statement_pages}
-        pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs)
+        changed = frozenset(
+            self.statement_pages[j.key] for j in todo if j.key in self.statement_pages
+        )
+        hint = ExportHint(
+            "" if plan.full else plan.previous.output, changed
+        )  # not fingerprinted: the same bytes either way
+        todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
+        renderer = Renderer(self.env, self.context, self.settings)
+        pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs, renderer)
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
 
     def site_digest(self) -> bytes:
@@ -226,38 +234,14 @@ class ArchiveGenerator(Generator):
         folders = [code, Path(self.settings["THEME"], "templates")]
         return pages.site_digest(self.settings, folders, VOLATILE_SETTINGS)
 
-    def _render(self, path: str, template: str, variables: dict, relative: bool) -> str:
-        save_as = urls.save_as(path)
-        context = dict(self.context)
-        if relative:
-            context["SITEURL"] = path_to_url(get_relative_path(save_as))
-        context["output_file"] = save_as
-        context.update(variables)
-        # Pelican's get_template adds `.html`; the feed template names its own extension.
-        found = self.env.get_template(template) if "." in template else self.get_template(template)
-        return found.render(context)
-
     def _page(self, path: str, template: str, *, relative: bool = True, **variables) -> None:
-        """A job writing the page at `path`; it depends on `variables` and the names."""
+        """A job writing the page at `path` from `variables` (the names among them)."""
         variables.setdefault("canonical", urls.absolute(self.site_url, path))
         variables.setdefault("archive", self.directory)
         variables.setdefault("page_path", path)
         relative = relative and self.settings["RELATIVE_URLS"]
-        save_as = urls.save_as(path)
-
-        def make(folder: Path) -> list[str]:
-            write_text(folder / save_as, self._render(path, template, variables, relative))
-            self._written(folder / save_as, variables)
-            return [save_as]
-
-        self.jobs.append(pages.Job(save_as, (template, path, relative, variables), make))
-
-    def _written(self, page: Path, variables: dict) -> None:
-        """Pelican's own writer sends `content_written` for each page it writes; so do we, so
-        that any Pelican plugin that post-processes pages sees the archive's too. (With no
-        receiver, nothing is made: the merged context would cost a few µs a page.)"""
-        if page.suffix == ".html" and signals.content_written.receivers:
-            signals.content_written.send(str(page), context={**self.context, **variables})
+        view = views.PageView(path, template, relative, variables)
+        self.jobs.append(pages.Job(urls.save_as(path), "page", view))
 
     def _listed_page(self, path: str, template: str, **variables) -> None:
         """A page that sitemap.xml lists (redirects, tombstones, search and 404 are not)."""
@@ -313,114 +297,20 @@ class ArchiveGenerator(Generator):
             self._statement(statement, around.get(statement.id, (None, None)))
 
     def _statement(self, statement: Statement, around: tuple) -> None:
-        """The statement's page, its citation files and its JSON, from one set of inputs."""
-        archive = self.archive
-        path = urls.record("statement", statement.id)
-        permalink = urls.absolute(self.site_url, path)
-        speakers = archive.speakers
-        quotes_at: dict[int, list] = {}
-        for quote in statement.quotes:
-            quoted = archive.statements[quote.statement_id]
-            quotes_at.setdefault(quote.paragraph, []).append(
-                (quote, quoted, speakers[quoted.speaker_id])
-            )
-        quoted_by = [
-            (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
-            for parent in archive.quoted_by.get(statement.id, ())
-        ]
-        parent = archive.statements.get(statement.quoted_in) if statement.quoted_in else None
-        if parent and parent not in (p for p, _ in quoted_by):
-            quoted_by.insert(
-                0, (parent, [q.paragraph for q in parent.quotes if q.statement_id == statement.id])
-            )
-        spans = archive.claims_by_statement.get(statement.id, ())
-        claim_paragraphs: dict[Claim, list[int]] = {}
-        for span in spans:
-            claim_paragraphs.setdefault(span.claim, [])
-            if span.paragraph not in claim_paragraphs[span.claim]:
-                claim_paragraphs[span.claim].append(span.paragraph)
-        inputs = {
-            "statement": statement,
-            "speaker": speakers[statement.speaker_id],
-            "outlet": archive.outlets.get(statement.outlet_id or ""),
-            "source": archive.sources[statement.source_id],
-            "footnote_page": self._footnote_page(
-                archive.sources[statement.source_id], statement.footnote
-            ),
-            "themes": [archive.themes[t] for t in statement.theme_ids],
-            "quotes_at": quotes_at,
-            "quoted_by": [(p, speakers[p.speaker_id], paragraphs) for p, paragraphs in quoted_by],
-            "previous": around[0],
-            "next": around[1],
-            "permalink": permalink,
-            "spans": spans,
-            "statement_claims": [
-                (claim, paragraphs, len(archive.claim_spans.get(claim.id, ())))
-                for claim, paragraphs in claim_paragraphs.items()
-            ],
-            "canonical": permalink,
-            "page_path": path,
-            "archive": None,  # every record the page shows is in its inputs
-            # Where its words stand in the source's text, and the links that go there.
-            "passage": archive.passages.get(statement.id),
-            "selectors": selectors.statement_selectors(statement, archive),
-            "live_href": self._live_href(statement),
-        }
-        template = "withdrawn" if statement.withdrawn else "statement"
-        relative = self.settings["RELATIVE_URLS"]
-
-        def make(folder: Path) -> list[str]:
-            # A citation is made from the statement, its speaker, outlet and source, and
-            # the statement quoting it: all of them inputs of this job.
-            item = cite.csl_item(statement, archive, permalink)
-            variables = dict(inputs, **self._statement_extras(statement, item, inputs))
-            files = {
-                urls.save_as(path): self._render(path, template, variables, relative),
-                urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
-                urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
-                urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
-                urls.statement_json(statement.id): exports.statement_json(
-                    statement, archive, self.site_url
-                ),
-            }
-            for name, text in files.items():
-                write_text(folder / name, text)
-            self._written(folder / urls.save_as(path), variables)
-            return list(files)
-
-        self.jobs.append(pages.Job(urls.save_as(path), (template, inputs), make))
-        self.statement_pages[urls.save_as(path)] = statement.id
+        """The statement's page, its citation files and its JSON, from one view."""
+        view = views.statement_view(
+            self.archive,
+            statement,
+            around,
+            self.site_url,
+            self.settings["RELATIVE_URLS"],
+            self._footnote_page(self.archive.sources[statement.source_id], statement.footnote),
+        )
+        key = urls.save_as(view.page.path)
+        self.jobs.append(pages.Job(key, "statement", view))
+        self.statement_pages[key] = statement.id
         if not statement.withdrawn:
-            self.sitemap.append((path, statement.last_changed))
-
-    def _live_href(self, statement: Statement) -> str | None:
-        """The source's live page; with a text directive to the words when the text has them."""
-        source = self.archive.sources[statement.source_id]
-        if not source.url:
-            return None
-        fragment = selectors.text_fragment(statement, self.archive)
-        return f"{source.url.partition('#')[0]}#{fragment}" if fragment else source.url
-
-    def _statement_extras(self, statement: Statement, item: dict, inputs: dict) -> dict:
-        """What the statement page derives from its inputs, made only when it is rendered."""
-        rendered = cite.citations(item, secondary=statement.attribution != "primary")
-        spans_at: dict[int, list[ClaimSpan]] = {}
-        for span in inputs["spans"]:
-            spans_at.setdefault(span.paragraph, []).append(span)
-        permalink = inputs["permalink"]
-        return {
-            # citeproc escapes the record's text itself; its output is markup to keep as is.
-            "citations": {style: Markup(html) for style, (html, _) in rendered.items()},
-            "citations_plain": {style: text for style, (_, text) in rendered.items()},
-            "jsonld": jsonld.script_json(
-                jsonld.statement_jsonld(statement, self.archive, permalink, self.site_url)
-            ),
-            "statement_json": urls.statement_json(statement.id),
-            "claim_segments": {
-                n: paragraph_segments(statement.paragraphs[n - 1], spans)
-                for n, spans in spans_at.items()
-            },
-        }
+            self.sitemap.append((view.page.path, statement.last_changed))
 
     def _people_and_places(self) -> None:
         archive = self.archive
@@ -705,13 +595,8 @@ class ArchiveGenerator(Generator):
         self._text("_redirects", lines)
 
     def _text(self, save_as: str, text: str) -> None:
-        """A job writing a plain file (its text is its only input)."""
-
-        def make(folder: Path) -> list[str]:
-            write_text(folder / save_as, text)
-            return [save_as]
-
-        self.jobs.append(pages.Job(save_as, text, make))
+        """A job writing a plain file (its text is its view)."""
+        self.jobs.append(pages.Job(save_as, "text", views.TextView(save_as, text)))
 
     def _misc(self) -> None:
         self._page(urls.listing("search"), "search", results=None, query="")
@@ -725,46 +610,9 @@ class ArchiveGenerator(Generator):
 
         One job a file, so that two workers share the longest jobs of an incremental build.
         """
-        archive = self.archive
-        inputs = (
-            tuple(archive.statements.values()),
-            tuple(archive.speakers.values()),
-            tuple(archive.outlets.values()),
-            tuple(archive.themes.values()),
-            tuple(archive.sources.values()),
-            tuple(archive.claims.values()),
-            tuple(sorted(archive.texts.items())),  # statements' selectors are made from them
-            self.site_url,
-        )
-        writers = {
-            exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
-            exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
-            exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
-        }
-        for name, (write, update) in writers.items():
-            self.jobs.append(pages.Job(name, inputs, self._export_job(name, write, update)))
-
-        def claims(folder: Path) -> list[str]:
-            written = exports.write_claim_exports(archive, folder, self.site_url)
-            return [str(path.relative_to(folder)) for path in written]
-
-        self.jobs.append(pages.Job("data/claims", inputs, claims))
-
-    def _export_job(self, name: str, write, update) -> Callable[[Path], list[str]]:
-        """Write the list anew, or after an edit update the previous build's copy of it."""
-
-        def make(folder: Path) -> list[str]:
-            previous = Path(self.plan.previous.output, name)
-            updated = (
-                not self.plan.full
-                and previous.is_file()
-                and update(self.archive, previous, folder / name, self.site_url, self.changed)
-            )
-            if not updated:
-                write(self.archive, folder / name, self.site_url)
-            return [name]
-
-        return make
+        for name in (*EXPORTS, CLAIM_EXPORTS):
+            view = views.ExportView(name, self.site_url, self.archive)
+            self.jobs.append(pages.Job(name, "export", view))
 
     def _sitemap(self) -> None:
         """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""
@@ -776,6 +624,160 @@ class ArchiveGenerator(Generator):
             for path, lastmod in [*self.sitemap, *content_pages]
         ]
         self._text("sitemap.xml", sitemap_xml(entries))
+
+
+# -- writers: a job's files from its view, and the renderer's templates and settings --------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportHint:
+    """How to update a data file rather than write it anew: the previous build's output
+    folder ("" to write anew) and the statements whose pages changed."""
+
+    previous: str
+    changed: frozenset[str]
+
+
+class Renderer(pages.Site):
+    """Pelican's Jinja environment and context (the settings, Pelican's own pages): all that
+    a job reads besides its view. The site digest covers them (templates, code, settings)."""
+
+    def __init__(self, env, context: dict, settings: dict) -> None:
+        self.env = env
+        self.context = context
+        self.site_url = settings["SITEURL"].rstrip("/")
+        self.extensions = settings["TEMPLATE_EXTENSIONS"]
+        self.templates: dict = {}
+
+    def write(self, job: pages.Job, folder: Path) -> list[str]:
+        return WRITERS[job.writer](self, job.view, job.hint, folder)
+
+    def template(self, name: str):
+        """Pelican's lookup (`Generator.get_template`: each of TEMPLATE_EXTENSIONS); the
+        feed templates name their own extension."""
+        found = self.templates.get(name)
+        if found is None:
+            if "." in name:
+                found = self.env.get_template(name)
+            else:
+                for extension in self.extensions:
+                    try:
+                        found = self.env.get_template(name + extension)
+                        break
+                    except jinja2.TemplateNotFound:
+                        continue
+                else:
+                    raise PelicanTemplateNotFound(f"[templates] unable to load {name}")
+            self.templates[name] = found
+        return found
+
+    def render(self, page: views.PageView, variables: dict) -> str:
+        save_as = urls.save_as(page.path)
+        context = dict(self.context)
+        if page.relative:
+            context["SITEURL"] = path_to_url(get_relative_path(save_as))
+        context["output_file"] = save_as
+        context.update(variables)
+        return self.template(page.template).render(context)
+
+    def written(self, page: Path, variables: dict) -> None:
+        """Pelican's own writer sends `content_written` for each page it writes; so do we, so
+        that any Pelican plugin that post-processes pages sees the archive's too. (With no
+        receiver, nothing is made: the merged context would cost a few µs a page.)"""
+        if page.suffix == ".html" and signals.content_written.receivers:
+            signals.content_written.send(str(page), context={**self.context, **variables})
+
+
+def write_page(renderer: Renderer, view: views.PageView, _hint, folder: Path) -> list[str]:
+    save_as = urls.save_as(view.path)
+    write_text(folder / save_as, renderer.render(view, view.variables))
+    renderer.written(folder / save_as, view.variables)
+    return [save_as]
+
+
+def write_statement(
+    renderer: Renderer, view: views.StatementView, _hint, folder: Path
+) -> list[str]:
+    """A statement's page, citation files and JSON. Its citation is made from the statement,
+    its speaker, outlet and source, and the statement quoting it: all in its view's slice."""
+    statement, page, site_url = view.statement, view.page, renderer.site_url
+    item = cite.csl_item(statement, view.slice, view.permalink)
+    variables = dict(page.variables, **statement_extras(view, item, site_url))
+    files = {
+        urls.save_as(page.path): renderer.render(page, variables),
+        urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
+        urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
+        urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
+        urls.statement_json(statement.id): exports.statement_json(statement, view.slice, site_url),
+    }
+    for name, text in files.items():
+        write_text(folder / name, text)
+    renderer.written(folder / urls.save_as(page.path), variables)
+    return list(files)
+
+
+def statement_extras(view: views.StatementView, item: dict, site_url: str) -> dict:
+    """What the statement page derives from its view, made only when it is rendered."""
+    statement = view.statement
+    rendered = cite.citations(item, secondary=statement.attribution != "primary")
+    spans_at: dict[int, list[ClaimSpan]] = {}
+    for span in view.page.variables["spans"]:
+        spans_at.setdefault(span.paragraph, []).append(span)
+    return {
+        # citeproc escapes the record's text itself; its output is markup to keep as is.
+        "citations": {style: Markup(html) for style, (html, _) in rendered.items()},
+        "citations_plain": {style: text for style, (_, text) in rendered.items()},
+        "jsonld": jsonld.script_json(
+            jsonld.statement_jsonld(statement, view.slice, view.permalink, site_url)
+        ),
+        "statement_json": urls.statement_json(statement.id),
+        "claim_segments": {
+            n: paragraph_segments(statement.paragraphs[n - 1], spans)
+            for n, spans in spans_at.items()
+        },
+    }
+
+
+def write_plain(_renderer: Renderer, view: views.TextView, _hint, folder: Path) -> list[str]:
+    write_text(folder / view.save_as, view.text)
+    return [view.save_as]
+
+
+# Each whole-archive list: written anew, or updated from the previous build's copy.
+EXPORTS = {
+    exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
+    exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
+    exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
+}
+CLAIM_EXPORTS = "data/claims"
+
+
+def write_export(
+    _renderer: Renderer, view: views.ExportView, hint: ExportHint | None, folder: Path
+) -> list[str]:
+    """A data file: after an edit, the previous build's copy with the changed rows remade."""
+    name, archive, site_url = view.name, view.archive, view.site_url
+    if name == CLAIM_EXPORTS:
+        written = exports.write_claim_exports(archive, folder, site_url)
+        return [str(path.relative_to(folder)) for path in written]
+    write, update = EXPORTS[name]
+    previous = Path(hint.previous, name) if hint and hint.previous else None
+    updated = (
+        previous is not None
+        and previous.is_file()
+        and update(archive, previous, folder / name, site_url, set(hint.changed))
+    )
+    if not updated:
+        write(archive, folder / name, site_url)
+    return [name]
+
+
+WRITERS: dict[str, Callable] = {
+    "page": write_page,
+    "statement": write_statement,
+    "text": write_plain,
+    "export": write_export,
+}
 
 
 FEED_ENTRIES = 50

@@ -10,6 +10,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 from .sourcetext import Passage, locate
 
@@ -418,6 +419,18 @@ class Archive:
     Build it with `Archive.of(...)`: the lookups are computed once, in linear time
     (plus sorting), so nothing downstream scans the whole list per term.
     """
+
+    # What a job's fingerprint reads of an archive in its view (pages.Fingerprints): the
+    # records; every lookup below is made from them (`of`).
+    FINGERPRINTED: ClassVar = (
+        "speakers",
+        "outlets",
+        "themes",
+        "sources",
+        "statements",
+        "claims",
+        "texts",
+    )
 
     speakers: dict[str, Speaker]
     outlets: dict[str, Outlet]

@@ -46,11 +46,18 @@ class RenderError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """Files made by `make(folder)` (it returns their paths, relative to the folder)."""
+    """Files written by the writer named `writer` from `view` (views.py), into a folder.
+
+    `view` is everything the files are made from (records, numbers, strings): the job's
+    fingerprint is its digest. `hint` only says how to make the same bytes faster (the
+    previous build's copy of a data file to update, and which statements changed); it is
+    left out of the fingerprint, and a writer that cannot use it makes the files anew.
+    """
 
     key: str
-    inputs: object  # everything the files are made from: records, numbers, strings
-    make: Callable[[Path], list[str]]
+    writer: str
+    view: object
+    hint: object = None
 
 
 @dataclass
@@ -104,7 +111,7 @@ PROTOCOL = 5
 
 
 class Fingerprints:
-    """Digests of job inputs: plain data and the model's records (frozen dataclasses)."""
+    """Digests of jobs' views: plain data and the model's records (frozen dataclasses)."""
 
     def __init__(self, salt: bytes) -> None:
         self.salt = salt
@@ -112,15 +119,20 @@ class Fingerprints:
         # By id(), with the record kept alive, so that no other object can take its id.
         self.records: dict[int, tuple[tuple, object]] = {}
 
-    def of(self, inputs: object) -> bytes:
-        return hashlib.blake2b(self._pickled(inputs), key=self.salt, digest_size=16).digest()
+    def of(self, view: object) -> bytes:
+        return hashlib.blake2b(self._pickled(view), key=self.salt, digest_size=16).digest()
 
     def reduce(self, record: object) -> tuple:
-        """`(str, (digest,))`: how a record stands in the pickle of a job's inputs."""
+        """`(str, (digest,))`: how a record stands in the pickle of a job's view."""
         known = self.records.get(id(record))
         if known is None:
-            # The record's own fields, its records among them standing in by digest.
-            fields = [getattr(record, f.name) for f in dataclasses.fields(record)]
+            # The record's own fields, its records among them standing in by digest. A
+            # class naming its FINGERPRINTED fields (the Archive: its lookups are made from
+            # its records) is digested by those.
+            names = getattr(record, "FINGERPRINTED", None) or [
+                f.name for f in dataclasses.fields(record)
+            ]
+            fields = [getattr(record, name) for name in names]
             pickled = self._pickled((type(record).__qualname__, fields))
             digest = hashlib.blake2b(pickled, digest_size=16).hexdigest()
             known = self.records[id(record)] = ((str, (digest,)), record)
@@ -133,7 +145,7 @@ class Fingerprints:
         try:
             pickler.dump(value)
         except (pickle.PicklingError, AttributeError, TypeError) as error:  # a function, say
-            raise TypeError(f"a job's inputs must be plain data and records: {error}") from None
+            raise TypeError(f"a job's view must be plain data and records: {error}") from None
         return buffer.getvalue()
 
 
@@ -170,7 +182,7 @@ def _plain(value: object) -> bool:
 
 def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list[Job], dict]:
     """The jobs to run, and every job's fingerprint; sets `plan.full`."""
-    prints = {job.key: fingerprints.of(job.inputs) for job in jobs}
+    prints = {job.key: fingerprints.of((job.writer, job.view)) for job in jobs}
     if len(prints) != len(jobs):  # two jobs writing one file: a mistake in the generator
         twice = [key for key, n in Counter(job.key for job in jobs).items() if n > 1]
         raise RenderError(f"two jobs write {', '.join(twice)}")
@@ -180,11 +192,25 @@ def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list
     return (jobs if plan.full else todo), prints
 
 
+class Site:
+    """What runs jobs: writes a job's files from its view (`write`). The generator's renderer
+    (the templates and settings, which every fingerprint covers through the site digest)."""
+
+    def write(self, job: Job, folder: Path) -> list[str]:  # pragma: no cover - an interface
+        raise NotImplementedError
+
+
 def run(
-    jobs: list[Job], prints: dict, todo: list[Job], folder: Path, plan: Plan, procs: int
+    jobs: list[Job],
+    prints: dict,
+    todo: list[Job],
+    folder: Path,
+    plan: Plan,
+    procs: int,
+    site: Site,
 ) -> None:
     """Run `todo` into `folder` on `procs` processes; record every job's files in `plan`."""
-    made = _run_all(todo, folder, procs)
+    made = _run_all(todo, folder, procs, site)
     written = plan.written
     for job in jobs:
         files = made.get(job.key)
@@ -194,17 +220,24 @@ def run(
     plan.rendered = [job.key for job in todo]
 
 
-# Set before the workers fork, so they inherit the jobs (their `make` closures do not pickle).
+# Set before the workers fork, so that they inherit the renderer (templates and settings)
+# and the jobs to run: plain data now (a key, a writer's name, a view), which every job's
+# fingerprint covers. The views pickle (tests/test_views.py writes every job from its
+# unpickled copy), but sending them through pipes would cost more than it saves: at
+# 10,000 statements the list and data files' views are 230 MB of pickles (the data
+# files' each hold the archive), which is 4 s of pickling and unpickling where forking
+# shares them for nothing.
 _TODO: list[Job] = []
 _FOLDER = Path()
+_SITE: Site | None = None
 
 
-def _run_all(todo: list[Job], folder: Path, procs: int) -> dict[str, list[str]]:
-    global _TODO, _FOLDER
+def _run_all(todo: list[Job], folder: Path, procs: int, site: Site) -> dict[str, list[str]]:
+    global _TODO, _FOLDER, _SITE
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if procs < 2 or len(todo) < PARALLEL_FROM or not forkable:
-        return dict(_run_share(todo, folder))
-    _TODO, _FOLDER = todo, folder
+        return dict(_run_share(site, todo, folder))
+    _TODO, _FOLDER, _SITE = todo, folder, site
     # Small chunks, handed out as workers free up: the first jobs (the data files) are
     # long, the statement pages short.
     chunk = max(1, min(64, len(todo) // (procs * 16)))
@@ -214,17 +247,18 @@ def _run_all(todo: list[Job], folder: Path, procs: int) -> dict[str, list[str]]:
             shares = pool.imap_unordered(_worker, spans, chunksize=1)
             return {key: files for share in shares for key, files in share}
     finally:
-        _TODO, _FOLDER = [], Path()
+        _TODO, _FOLDER, _SITE = [], Path(), None
 
 
 def _worker(span: tuple[int, int]) -> list[tuple[str, list[str]]]:
-    return list(_run_share(_TODO[span[0] : span[1]], _FOLDER))
+    assert _SITE is not None
+    return list(_run_share(_SITE, _TODO[span[0] : span[1]], _FOLDER))
 
 
-def _run_share(todo: list[Job], folder: Path) -> Iterable[tuple[str, list[str]]]:
+def _run_share(site: Site, todo: list[Job], folder: Path) -> Iterable[tuple[str, list[str]]]:
     for job in todo:
         try:
-            yield job.key, job.make(folder)
+            yield job.key, site.write(job, folder)
         except Exception as error:  # a template's mistake: say where, not a traceback
             where = template_place(error)
             if where is None and not isinstance(error, jinja2.TemplateError):
