@@ -237,7 +237,7 @@ class ArchiveGenerator(Generator):
     def _page(self, path: str, template: str, *, relative: bool = True, **variables) -> None:
         """A job writing the page at `path` from `variables` (the names among them)."""
         variables.setdefault("canonical", urls.absolute(self.site_url, path))
-        variables.setdefault("archive", self.directory)
+        variables.setdefault("names", self.directory)  # names by id: lists, feeds
         variables.setdefault("page_path", path)
         relative = relative and self.settings["RELATIVE_URLS"]
         view = views.PageView(path, template, relative, variables)

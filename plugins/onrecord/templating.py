@@ -57,4 +57,5 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
         feed_path=urls.feed,
         citation_file=urls.citation_file,
         search_table=urls.search_table,
+        data_file=urls.data_file,
     )

@@ -30,6 +30,19 @@ SPECIAL_PAGES = {
 }
 
 
+# The open data, by format: every published statement in one file (exports/).
+DATA_FILES = {
+    "json": "data/statements.json",
+    "csv": "data/statements.csv",
+    "sqlite": "data/onrecord.db",
+}
+
+
+def data_file(kind: str) -> str:
+    """The open data file of a format (`json`, `csv`, `sqlite`)."""
+    return DATA_FILES[kind]
+
+
 def listing(kind: str) -> str:
     """The list page of a kind (`statements/`, …), or a special page (`home`, `timeline`)."""
     return SPECIAL_PAGES[kind] if kind in SPECIAL_PAGES else f"{PAGE_KINDS[kind]}/"

@@ -161,7 +161,6 @@ def statement_view(
         ],
         "canonical": permalink,
         "page_path": path,
-        "archive": None,  # every record the page shows is in its view
         # Where its words stand in the source's text, and the links that go there.
         "passage": archive.passages.get(statement.id),
         "selectors": selectors.statement_selectors(statement, archive),

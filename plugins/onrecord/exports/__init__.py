@@ -104,9 +104,9 @@ from .jsonfile import (
 from .references import LIST_SEPARATOR, PARAGRAPH_BREAK, References
 from .sqlite import update_sqlite, write_sqlite, write_sqlite_records
 
-STATEMENTS_JSON = "data/statements.json"
-STATEMENTS_CSV = "data/statements.csv"
-DATABASE = "data/onrecord.db"
+STATEMENTS_JSON = urls.data_file("json")
+STATEMENTS_CSV = urls.data_file("csv")
+DATABASE = urls.data_file("sqlite")
 CLAIMS_JSON = "data/claims.json"
 CLAIMS_CSV = "data/claims.csv"
 
