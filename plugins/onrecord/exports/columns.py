@@ -181,6 +181,23 @@ def _history_cell(value: list[dict] | None) -> str | None:
     return value and joined([f"{change['date']} {change['change']}" for change in value])
 
 
+def _selector_part(index: int, key: str) -> Callable[[Any], object]:
+    return lambda value: value and value[index][key]
+
+
+# The selectors' parts as CSV cells and SQLite columns: (name, SQL type, read from the JSON).
+_SELECTOR_PARTS = tuple(
+    (f"quote_{key}", kind, _selector_part(index, key))
+    for index, key, kind in (
+        (0, "prefix", str),
+        (0, "exact", str),
+        (0, "suffix", str),
+        (1, "start", int),
+        (1, "end", int),
+    )
+)
+
+
 STATEMENTS = Table(
     "statements",
     "every published statement (nested ones included), oldest first",
@@ -374,20 +391,8 @@ STATEMENTS = Table(
             "[TextQuoteSelector, TextPositionSelector] (W3C Web Annotation) placing its words "
             "in the source's text (offsets in code points); null when the source has no text",
             lambda s, r: statement_selectors(s, r.archive),
-            csv=(
-                Cell("quote_prefix", lambda v: v and v[0]["prefix"]),
-                Cell("quote_exact", lambda v: v and v[0]["exact"]),
-                Cell("quote_suffix", lambda v: v and v[0]["suffix"]),
-                Cell("quote_start", lambda v: v and v[1]["start"]),
-                Cell("quote_end", lambda v: v and v[1]["end"]),
-            ),
-            sql=(
-                SqlColumn("quote_prefix", str, lambda v: v and v[0]["prefix"]),
-                SqlColumn("quote_exact", str, lambda v: v and v[0]["exact"]),
-                SqlColumn("quote_suffix", str, lambda v: v and v[0]["suffix"]),
-                SqlColumn("quote_start", int, lambda v: v and v[1]["start"]),
-                SqlColumn("quote_end", int, lambda v: v and v[1]["end"]),
-            ),
+            csv=tuple(Cell(name, read) for name, _, read in _SELECTOR_PARTS),
+            sql=tuple(SqlColumn(name, kind, read) for name, kind, read in _SELECTOR_PARTS),
         ),
     ),
     pk="id",
