@@ -6,6 +6,7 @@ article list once per term (quadratic). Every list here comes from the Archive's
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -213,6 +214,10 @@ class ArchiveGenerator(Generator):
         self._redirects()
         self._misc()
         self._sitemap()
+        # The views, like the archive (build.py), live to the end of the build and hold no
+        # cycles: out of the collector's sight, its passes while fingerprinting and
+        # rendering skip them (and leave the forked workers' copies of them shared).
+        gc.freeze()
         plan = handoff.plan(self.settings["ONRECORD_ROOT"]) or pages.Plan(pages.Manifest())
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))

@@ -14,6 +14,7 @@ they are passed): the generator calls them once per page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from . import selectors, urls
 from .model import Archive, Claim, Statement
@@ -28,6 +29,8 @@ class Slice:
     `quoted_by`, `passages` and `texts`: a slice holds only the entries they look up for
     one statement, so it can stand in for the archive there.
     """
+
+    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
 
     statements: dict
     speakers: dict
@@ -72,6 +75,8 @@ def statement_slice(archive: Archive, statement: Statement) -> Slice:
 class PageView:
     """A page rendered from one template with `variables` (and the site's settings)."""
 
+    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+
     path: str
     template: str
     relative: bool
@@ -82,6 +87,8 @@ class PageView:
 class StatementView:
     """A statement's page, citation files and JSON: `page` plus what they are made from."""
 
+    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+
     statement: Statement
     page: PageView
     permalink: str
@@ -91,6 +98,8 @@ class StatementView:
 @dataclass(frozen=True, slots=True)
 class TextView:
     """A plain file: its text."""
+
+    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
 
     save_as: str
     text: str
@@ -103,6 +112,8 @@ class ExportView:
     Its fingerprint reads only the archive's records (`Archive.FINGERPRINTED`): the lookups
     are made from them (`Archive.of`).
     """
+
+    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
 
     name: str
     site_url: str
