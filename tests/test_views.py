@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import pickle
 
+import feedparser
 import pytest
-from conftest import build_records, copy_records
+from conftest import REPO, build_records, copy_records
 
 from onrecord import generator, handoff, pages, views
 from onrecord.model import Archive
@@ -122,3 +123,22 @@ def test_without_a_handoff_the_generator_loads_the_archive_itself(tmp_path):
     with handoff.handing(root, handed, None):
         made.generate_context()
     assert made.archive is handed
+
+
+def test_a_bare_pelican_run_builds_the_site(tmp_path):
+    """`pelican` itself, not `onrecord build`: no record's last change is known there."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    root = copy_records(tmp_path / "records")
+    settings = read_settings(
+        str(REPO / "pelicanconf.py"),
+        override={"ONRECORD_ROOT": str(root), "OUTPUT_PATH": str(tmp_path / "output")},
+    )
+    Pelican(settings).run()
+    feed = (tmp_path / "output" / "feeds" / "all.atom.xml").read_text(encoding="utf-8")
+    assert "<updated>None" not in feed and feedparser.parse(feed).feed.updated
+    statements = load_archive(root).chronological
+    assert all(
+        (tmp_path / "output" / "statements" / s.id / "index.html").is_file() for s in statements
+    )

@@ -544,7 +544,9 @@ class ArchiveGenerator(Generator):
                 title=title,
                 page_path=page,
                 entries=[(s, feed_updated(s) or newest) for s in latest],
-                updated=feed_updated(latest[0]) if latest else newest or date.today(),
+                # An undated newest entry without a known change (a bare `pelican` run knows
+                # no record's last change) takes the archive's newest.
+                updated=(feed_updated(latest[0]) if latest else None) or newest or date.today(),
             )
 
     def _corrections(self) -> None:
