@@ -18,6 +18,14 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "tests" / "fixtures" / "seed"
 
 
+# What a search answer holds (the CLI's --json, /api/search.json, query.search), and a hit.
+ANSWER_KEYS = frozenset(
+    {"query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded", "synonyms"}
+    | {"corrected"}
+)
+HIT_KEYS = frozenset({"id", "url", "title", "speaker", "date", "score", "snippet"})
+
+
 def copy_records(target: Path, source: Path = SEED) -> Path:
     """A copy of an archive's records (content/ and speakers/; the seed's by default)."""
     shutil.copytree(source / "content", target / "content")

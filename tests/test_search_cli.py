@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEED
+from conftest import ANSWER_KEYS, HIT_KEYS, SEED
 
 from onrecord.cli import main
 from onrecord.model import statement_title
@@ -68,20 +68,9 @@ def test_search_json_prints_the_answer_object(seed_index, capsys):
     code, out, _ = run(capsys, "Basij", "--json", "--index", str(seed_index))
     answer = json.loads(out)
     assert code == 0
-    assert set(answer) == {
-        "query",
-        "total",
-        "page",
-        "pages",
-        "hits",
-        "facets",
-        "suggestion",
-        "expanded",
-        "synonyms",
-        "corrected",
-    }
+    assert set(answer) == ANSWER_KEYS
     assert answer["total"] == 3
-    assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
+    assert set(answer["hits"][0]) == HIT_KEYS
 
 
 def test_search_filters_narrow_the_results(seed_index, capsys):

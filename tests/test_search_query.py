@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SEED
+from conftest import ANSWER_KEYS, HIT_KEYS, SEED
 
 from onrecord import synth
 from onrecord.model import Archive
@@ -22,11 +22,6 @@ from onrecord.search import query as query_module
 from onrecord.search.opened import bit_set, facet_table, opened_index
 from onrecord.search.query import labels, snippet_as_text
 
-ANSWER_KEYS = {
-    "query", "total", "page", "pages", "hits", "facets", "suggestion", "expanded", "synonyms",
-    "corrected",
-}  # fmt: skip
-HIT_KEYS = {"id", "url", "title", "speaker", "date", "score", "snippet"}
 JAFARI = {"jafari-basij-conference", "jafari-press-conference"}
 
 

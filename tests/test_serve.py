@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED
+from conftest import ANSWER_KEYS, HIT_KEYS, REPO, SEED
 
 from onrecord.cli import main
 from onrecord.model import Archive
@@ -389,19 +389,8 @@ def test_api_answers_what_the_cli_prints(port, index_dir, capsys):
 
 def test_api_answer_has_the_documented_shape(port):
     answer = fetch(port, "/api/search.json?q=Basij").json
-    assert set(answer) == {
-        "query",
-        "total",
-        "page",
-        "pages",
-        "hits",
-        "facets",
-        "suggestion",
-        "expanded",
-        "synonyms",
-        "corrected",
-    }
-    assert set(answer["hits"][0]) == {"id", "url", "title", "speaker", "date", "score", "snippet"}
+    assert set(answer) == ANSWER_KEYS
+    assert set(answer["hits"][0]) == HIT_KEYS
     assert set(answer["facets"]) == {"speaker", "outlet", "theme", "year", "source", "claim"}
 
 
