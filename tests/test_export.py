@@ -539,6 +539,32 @@ def test_an_update_takes_unchanged_statements_from_the_previous_list(
     assert readable(tmp_path / "updated" / name) == readable(tmp_path / name)
 
 
+@pytest.mark.parametrize(("write", "update"), LISTS[:2])
+def test_a_list_updated_after_a_statement_moves_equals_the_list_written_anew(
+    archive, tmp_path, write, update
+):
+    """Kept entries are copied from the previous file in runs: a statement dated earlier
+    splits a run and leaves a gap in another; its new words hold quotes and a line break
+    (a CSV cell spanning lines)."""
+    first, statement = archive.chronological[0], archive.statements[EDITED]
+    moved = dataclasses.replace(
+        statement,
+        date=first.date,
+        headline='A "quoted"\nheadline, split',
+        paragraphs=('Line one,\r\nline "two"', *statement.paragraphs[1:]),
+    )
+    edited = replaced(archive, moved)
+    assert [s.id for s in edited.chronological] != [s.id for s in archive.chronological]
+    name = f"list-{write.__name__}"
+    write(archive, tmp_path / name, SITE)
+    assert update(edited, tmp_path / name, tmp_path / "updated" / name, SITE, {EDITED})
+    write(edited, tmp_path / "anew" / name, SITE)
+    assert readable(tmp_path / "updated" / name) == readable(tmp_path / "anew" / name)
+    # And back again, from a previous file whose rows span lines.
+    assert update(archive, tmp_path / "updated" / name, tmp_path / "back" / name, SITE, {EDITED})
+    assert readable(tmp_path / "back" / name) == readable(tmp_path / name)
+
+
 def test_the_updated_database_finds_the_new_words_and_not_the_old(archive, edited, tmp_path):
     export.write_sqlite(archive, tmp_path / "old.db", SITE)
     export.update_sqlite(edited, tmp_path / "old.db", tmp_path / "new.db", SITE, {EDITED})

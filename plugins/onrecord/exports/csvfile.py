@@ -10,7 +10,7 @@ from pathlib import Path
 from ..model import Archive
 from .columns import STATEMENTS
 from .data import published_data
-from .files import kept_or_made, replace_atomically
+from .files import Span, kept_or_made, replace_atomically, splice
 from .references import References
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
@@ -110,19 +110,30 @@ def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
 def update_csv(
     archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
 ) -> bool:
-    """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements."""
-    rows = _csv_rows_by_id(previous)
+    """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements.
+
+    The kept rows are copied from `previous` as bytes, never decoded (`files.splice`).
+    """
+    rows = _csv_row_spans(previous)
     if rows is None:
         return False
 
     def write(temporary: Path) -> None:
-        with temporary.open("w", encoding="utf-8-sig", newline="") as file:
-            file.write(csv_text([CSV_COLUMNS]))
-            made = kept_or_made(archive, site_url, rows, changed, lambda d: csv_text([csv_row(d)]))
-            file.writelines(made)
+        with temporary.open("wb") as file, previous.open("rb") as old:
+            file.write(_csv_header())
+            splice(file, old, kept_or_made(archive, site_url, rows, changed, _encoded_row), b"")
 
     replace_atomically(path, write)
     return True
+
+
+def _csv_header() -> bytes:
+    """The file's first bytes as `write_csv` writes them: a byte-order mark, the header row."""
+    return csv_text([CSV_COLUMNS]).encode("utf-8-sig")
+
+
+def _encoded_row(data: dict) -> bytes:
+    return csv_text([csv_row(data)]).encode("utf-8")
 
 
 def csv_text(rows: Iterable[Sequence[str]]) -> str:
@@ -132,22 +143,29 @@ def csv_text(rows: Iterable[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def _csv_rows_by_id(path: Path) -> dict[str, str] | None:
-    """The row texts of a `statements.csv` this module wrote, by id; None if not one."""
+def _csv_row_spans(path: Path) -> dict[str, Span] | None:
+    """Where each row (with its CRLF) lies in a `statements.csv` this module wrote, by id;
+    None if the file is not one."""
+    header = _csv_header()
+    rows: dict[str, Span] = {}
     try:
-        with path.open(encoding="utf-8-sig", newline="") as file:  # CRLF kept as written
-            text = file.read()
+        with path.open("rb") as file:
+            if file.read(len(header)) != header:
+                return None
+            start = offset = len(header)
+            quotes, first = 0, b""
+            # A row ends at a CRLF outside quotes: where the quotes seen so far pair up. Cells
+            # are quoted whole and quotes inside them doubled: a CRLF in a cell has an odd count.
+            for piece in file:  # pieces end at each LF, a row's own or one inside a cell
+                first = first or piece
+                offset += len(piece)
+                quotes += piece.count(b'"')
+                if quotes % 2 == 0 and piece.endswith(b"\r\n"):
+                    if b"," not in first:
+                        return None
+                    # ids are [a-z0-9-]: never quoted
+                    rows[first[: first.index(b",")].decode("ascii")] = (start, offset)
+                    start, quotes, first = offset, 0, b""
     except (OSError, UnicodeDecodeError):
         return None
-    header = csv_text([CSV_COLUMNS])
-    if not text.startswith(header):
-        return None
-    rows, row = {}, ""
-    # A row ends at a CRLF outside quotes: where the quotes seen so far pair up. Cells are
-    # quoted whole and quotes inside them doubled, so a CRLF inside a cell has an odd count.
-    for piece in text[len(header) :].split("\r\n")[:-1]:
-        row += piece + "\r\n"
-        if row.count('"') % 2 == 0:
-            rows[row[: row.index(",")]] = row  # ids are [a-z0-9-]: never quoted
-            row = ""
-    return rows if not row else None
+    return rows if start == offset else None

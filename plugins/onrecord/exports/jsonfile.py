@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..model import Archive, Statement
 from .data import published_data, statement_data
-from .files import kept_or_made, replace_atomically
+from .files import Span, kept_or_made, replace_atomically, splice
 from .references import References
 
 
@@ -56,29 +56,54 @@ def statement_json(statement: Statement, archive: Archive, site_url: str) -> str
 def update_json(
     archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
 ) -> bool:
-    """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements."""
-    lines = _json_lines_by_id(previous)
+    """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements.
+
+    The kept lines are copied from `previous` as bytes, never decoded (`files.splice`).
+    """
+    lines = _json_line_spans(previous)
     if lines is None:
         return False
-    write_json_lines(kept_or_made(archive, site_url, lines, changed, json_line), path)
+
+    def write(temporary: Path) -> None:
+        with temporary.open("wb") as file, previous.open("rb") as old:
+            file.write(b"[\n")
+            entries = kept_or_made(archive, site_url, lines, changed, _encoded_line)
+            if splice(file, old, entries, b",\n"):
+                file.write(b"\n]\n")
+            else:
+                file.seek(0)
+                file.write(b"[]\n")
+
+    replace_atomically(path, write)
     return True
 
 
-def _json_lines_by_id(path: Path) -> dict[str, str] | None:
-    """The statement lines of a `statements.json` this module wrote, by id; None if not one."""
+def _encoded_line(record: dict) -> bytes:
+    return json_line(record).encode("utf-8")
+
+
+def _json_line_spans(path: Path) -> dict[str, Span] | None:
+    """Where each statement's line lies in a `statements.json` this module wrote, by id
+    (without its comma and newline); None if the file is not one."""
+    found: dict[str, Span] = {}
+    prefix = b'{"id":"'  # ids are [a-z0-9-]: no escapes to decode
+    start = len(prefix)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            head = file.readline()
+            if head == b"[]\n":
+                return found if not file.read(1) else None
+            if head != b"[\n":
+                return None
+            offset = len(head)
+            for line in file:
+                if line == b"]\n":
+                    return found if not file.read(1) and found else None
+                if not line.startswith(prefix) or not line.endswith(b"\n"):
+                    return None
+                end = offset + len(line) - (2 if line.endswith(b",\n") else 1)
+                found[line[start : line.index(b'"', start)].decode("ascii")] = (offset, end)
+                offset += len(line)
     except OSError:
         return None
-    if text == "[]\n":
-        return {}
-    lines = text.split("\n")
-    if lines[0] != "[" or lines[-2:] != ["]", ""]:
-        return None
-    found = {}
-    prefix = '{"id":"'  # ids are [a-z0-9-]: no escapes to decode
-    for line in lines[1:-2]:
-        if not line.startswith(prefix):
-            return None
-        found[line[len(prefix) : line.index('"', len(prefix))]] = line.removesuffix(",")
-    return found
+    return None
