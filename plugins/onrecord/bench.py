@@ -44,6 +44,8 @@ DEFAULT_OUT = REPO / "bench" / "results.json"
 DEFAULT_WORK = REPO / "bench" / "work"
 DEFAULT_SIZES = (1000, 10_000)
 LARGE_SIZE = 100_000
+# Stock Pelican takes a quarter of an hour at 100,000 statements (#20 allows skipping it there).
+BASELINE_UP_TO = 10_000
 QUERY_COUNT, CLI_RUNS, WARM_UP = 200, 5, 20
 CLI_WORD = "resistance"
 # Every key each size's object holds; None only where a part was switched off (--no-baseline).
@@ -617,6 +619,12 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument(
         "--no-baseline", action="store_true", help="skip the stock Pelican build (Hugo still runs)"
     )
+    top.add_argument(
+        "--baseline-up-to",
+        type=int,
+        default=BASELINE_UP_TO,
+        help=f"stock Pelican only up to this size (default {BASELINE_UP_TO:,}; Hugo always)",
+    )
     top.add_argument("--seed", type=int, default=0, help="the synthetic archive's seed")
     top.add_argument(
         "--readme-only",
@@ -638,7 +646,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n in sizes:
             results.append(
                 measure_size(
-                    n, args.work.resolve(), with_baseline=not args.no_baseline, seed=args.seed
+                    n,
+                    args.work.resolve(),
+                    with_baseline=not args.no_baseline and n <= args.baseline_up_to,
+                    seed=args.seed,
                 )
             )
             # Written after each size: a long --large run keeps what it measured so far.
