@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -235,6 +237,31 @@ def test_an_output_folder_made_by_something_else_gets_a_full_build(archive):
     figures = archive.build()
     assert figures["full"]
     assert (archive.output / "statements" / "salami-martyrs-conference" / "index.html").exists()
+
+
+def test_an_output_folder_changed_since_the_last_build_is_said_in_one_line(archive, caplog):
+    (archive.output / "sitemap.xml").unlink()  # how the build knows its own output folder
+    with caplog.at_level(logging.WARNING, logger="onrecord"):
+        figures = archive.build()
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+    said = [r.getMessage() for r in caplog.records if "rendering every page" in r.getMessage()]
+    assert said == [
+        f"onrecord: {archive.output} is not as the last build left it: rendering every page"
+    ]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", pickle.dumps((0, "old"))])
+def test_a_damaged_manifest_gives_a_full_build_said_in_one_line(archive, caplog, damage):
+    manifest = archive.index.parent / "cache" / "pages.pickle"
+    assert manifest.exists()
+    manifest.write_bytes(damage)
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    with caplog.at_level(logging.WARNING, logger="onrecord"):
+        figures = archive.build()
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+    said = [r.getMessage() for r in caplog.records if "pages.pickle" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith(": rendering every page")
+    assert archive.build()["rendered"] == 0  # and the next build trusts what this one wrote
 
 
 def test_pagefind_is_rebuilt_when_a_statement_page_changes(archive):

@@ -32,6 +32,7 @@ import filecmp
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import operator
 import os
@@ -43,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+
+log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 2
 # Past this share of stale jobs, rendering everything into a fresh folder and swapping it
@@ -334,19 +337,26 @@ def folder_id(folder: Path) -> tuple[int, ...]:
 
 
 def read_manifest(path: Path, output: Path) -> Manifest:
-    """The manifest of the build that made `output`, or an empty one (a full build follows)."""
+    """The manifest of the build that made `output`, or an empty one (a full build follows).
+
+    A manifest that is there but cannot be trusted is said in one line: a full build of a
+    large archive takes minutes, and the editor should know why this one does.
+    """
     try:
         with open(path, "rb") as handle:
             version, manifest = pickle.load(handle)
+    except FileNotFoundError:
+        return Manifest()
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, TypeError):
+        log.warning("onrecord: %s is unreadable: rendering every page", path)
         return Manifest()
     if version != MANIFEST_VERSION or not isinstance(manifest, Manifest):
+        log.warning("onrecord: %s is from another version: rendering every page", path)
         return Manifest()
-    if (
-        manifest.output != str(output)
-        or manifest.output_id != folder_id(output)
-        or not manifest.output_id
-    ):
+    if manifest.output != str(output) or not manifest.output_id:
+        return Manifest()  # another output folder: its first build
+    if manifest.output_id != folder_id(output):
+        log.warning("onrecord: %s is not as the last build left it: rendering every page", output)
         return Manifest()
     return manifest
 
