@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SEED, copy_records, database_content
+from pelican import signals
 
 from onrecord import pages
 from onrecord.build import build
@@ -166,6 +167,37 @@ def test_an_incremental_rebuild_equals_a_full_build(archive, tmp_path, change):
     change(archive)
     archive.build()
     assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_the_devserver_puts_an_edited_statement_in_place_before_the_rest(archive, tmp_path, caplog):
+    """Its page is in output/ before the other jobs are listed: a Pelican plugin's
+    `content_written` for the page fires while no other job has run."""
+    page = archive.output / "statements" / "salami-martyrs-conference" / "index.html"
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited first: ')
+    seen: list[tuple[str, bool]] = []
+
+    def written(path, context=None):
+        if Path(path).name == "index.html" and "salami-martyrs-conference" in str(path):
+            seen.append((str(path), "Edited first" in page.read_text(encoding="utf-8")))
+
+    signals.content_written.connect(written)
+    try:
+        figures = archive.build(first_pages=True, ONRECORD_PROCS=1)  # signals seen here
+    finally:
+        signals.content_written.disconnect(written)
+    assert figures["first"] == 1
+    assert figures["rendered"] < figures["jobs"] / 2  # an incremental build, not a full one
+    # Written twice (first, then by the build, which finds the same bytes in place); the
+    # page in output/ already held the edit when the build wrote its own copy.
+    assert len(seen) == 2 and seen[1][1], seen
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_without_the_devserver_nothing_is_put_in_place_first(archive):
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    assert archive.build()["first"] == 0
+    archive.edit(STATEMENT, 'headline: "Edited: ', 'headline: "Edited twice: ')
+    assert archive.build(first_pages=True)["first"] == 1
 
 
 def test_a_statement_removed_again_leaves_no_file_behind(archive, tmp_path):

@@ -89,8 +89,12 @@ def edit_role(root: Path, n: int) -> None:
 def withdraw(root: Path, n: int) -> None:
     statement = WITHDRAWABLE[n % len(WITHDRAWABLE)]
     path = root / statement.path
-    if 'attribution: "withdrawn"' in path.read_text(encoding="utf-8"):
+    text = path.read_text(encoding="utf-8")
+    if 'attribution: "withdrawn"' in text:
         return
+    # The fields written below replace any the record already gives (`null`, as `fmt` writes).
+    text = re.sub(r"^(attribution_note|withdrawn_on):.*\n", "", text, flags=re.M)
+    path.write_text(text, encoding="utf-8")
     replace_line(
         path,
         "attribution",
@@ -150,7 +154,7 @@ def test_any_edits_built_incrementally_give_the_cold_build(steps):
         archive.build()
         for number, (kind, n) in enumerate(steps):
             EDITS[kind](archive.root, n)
-            archive.build()
+            archive.build(first_pages=True)  # as the devserver builds: changed pages first
             cold = full_build_of(archive, base / f"cold-{number}")
             assert files(archive.output) == cold, (steps[: number + 1], kind)
             shutil.rmtree(base / f"cold-{number}")

@@ -34,7 +34,7 @@ from pelican.settings import read_settings
 from . import buildstate, handoff, pages, permalinks
 from .history import with_history
 from .problems import RecordError
-from .records import load_archive
+from .records import load_archive_and_changes
 from .search import index as search_index
 from .search.static_table import write_table
 
@@ -53,12 +53,16 @@ def build(
     output: Path | None = None,
     index_dir: Path | None = None,
     quiet: bool = True,
+    first_pages: bool = False,
     **override,
 ) -> dict:
     """Build site and index per `settings_file`; return figures. Raises RecordError/BuildError.
 
     `output` and `index_dir` default to the settings' OUTPUT_PATH and ONRECORD_INDEX_DIR;
     `override` replaces other settings (tests point ONRECORD_ROOT at a copy of the records).
+    With `first_pages` (the devserver's builds), the pages of the few statements whose files
+    changed are put in `output` as soon as they are rendered, before the rest is listed
+    (`pages.Plan.first`).
     """
     started = time.perf_counter()
     settings = settings_for(settings_file, **override)
@@ -77,7 +81,7 @@ def build(
             | {key: 0.0 for key in ("load_s", "render_s", "pagefind_s", "index_s")}
             | {"total_s": time.perf_counter() - started}
         )
-    archive = load_archive(root, cache_file=cache_dir / "records.pickle")
+    archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / "records.pickle")
     archive = with_history(archive, root, cache_dir)
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
@@ -88,6 +92,7 @@ def build(
     manifest_file = cache_dir / "pages.pickle"
     plan = pages.Plan(previous=pages.read_manifest(manifest_file, output))
     plan.full = not plan.previous.jobs
+    plan.first = fresh if first_pages and len(fresh) <= pages.FIRST_AT_MOST else frozenset()
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)
@@ -119,6 +124,7 @@ def build(
         "unchanged": False,
         "jobs": len(plan.written.jobs),
         "rendered": len(plan.rendered),
+        "first": plan.put_first,  # statements put in place before the rest (`first_pages`)
         "load_s": loaded - started,
         "render_s": rendered_s,
         "pagefind_s": pagefind_s,
@@ -335,9 +341,13 @@ def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def main(settings_file: str, *, pagefind: bool = True) -> int:
+def main(settings_file: str, *, pagefind: bool = True, first_pages: bool = False) -> int:
     try:
-        figures = build(Path(settings_file), **({} if pagefind else {"ONRECORD_PAGEFIND": False}))
+        figures = build(
+            Path(settings_file),
+            first_pages=first_pages,
+            **({} if pagefind else {"ONRECORD_PAGEFIND": False}),
+        )
     except RecordError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

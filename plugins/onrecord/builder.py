@@ -54,7 +54,7 @@ def _child(settings_file: str, pagefind: bool, out: IO, err: IO, replies: IO) ->
         os.dup2(err.fileno(), 2)
         from .build import main
 
-        code = main(settings_file, pagefind=pagefind)
+        code = main(settings_file, pagefind=pagefind, first_pages=True)
     except BaseException:
         traceback.print_exc()
     finally:

@@ -53,6 +53,8 @@ MANIFEST_VERSION = 2
 FULL_BUILD_SHARE = 0.5
 # Forking workers costs tens of milliseconds: not worth it for a page or two.
 PARALLEL_FROM = 8
+# More changed statements than this (a checkout, a search-and-replace) wait for the build.
+FIRST_AT_MOST = 8
 
 
 def default_procs() -> int:
@@ -102,6 +104,11 @@ class Plan:
     full: bool = True
     written: Manifest = field(default_factory=Manifest)
     rendered: list[str] = field(default_factory=list)  # keys of the jobs that ran
+    # Statements whose own pages go to the output folder first, before the other jobs are
+    # even listed: the devserver shows an edited statement in the time a few views take
+    # rather than a whole build's (generator.ArchiveGenerator.first_pages).
+    first: frozenset[str] = frozenset()
+    put_first: int = 0  # how many of them were
 
 
 # -- fingerprints --------------------------------------------------------------------------

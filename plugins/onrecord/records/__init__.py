@@ -17,7 +17,7 @@ One idea per module:
 
 from __future__ import annotations
 
-from .archive import collector_paused, load_archive
+from .archive import collector_paused, load_archive, load_archive_and_changes
 from .build import build_record, nested_statements
 from .layout import Layout
 from .read import read_record
@@ -34,6 +34,7 @@ __all__ = [
     "collector_paused",
     "is_partial_date",
     "load_archive",
+    "load_archive_and_changes",
     "nested_statements",
     "read_record",
     "schema",

@@ -35,12 +35,27 @@ def load_archive(
     did not change since, and a file whose size, times and inode are as they were is not
     even read again. Cross-record rules always run on everything.
     """
+    return load_archive_and_changes(root, today=today, cache_file=cache_file)[0]
+
+
+def load_archive_and_changes(
+    root: Path | str, *, today: date | None = None, cache_file: Path | None = None
+) -> tuple[Archive, frozenset[str]]:
+    """`load_archive`, and the ids of the statements in files read afresh: changed since the
+    cache's last load (with no cache, or a new one, every statement)."""
     layout = Layout(Path(root))
     with collector_paused():
         cache = Cache(cache_file)
-        checked = _check_files(layout, cache)
+        checked, fresh = _check_files(layout, cache)
         cache.save()
-        return _assemble(checked, today or date.today(), layout.root)
+        archive = _assemble(checked, today or date.today(), layout.root)
+    changed = frozenset(
+        record.id
+        for (kind, _, _), outcome in (checked[index] for index in fresh)
+        if kind == "statement"
+        for record, _ in outcome.records
+    )
+    return archive, changed
 
 
 @contextmanager
@@ -60,8 +75,9 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _check_files(layout: Layout, cache: Cache) -> list[tuple[File, Checked]]:
-    """Each file and its own checks, in file order; unchanged files from the cache."""
+def _check_files(layout: Layout, cache: Cache) -> tuple[list[tuple[File, Checked]], list[int]]:
+    """Each file and its own checks, in file order (unchanged files from the cache), and where
+    in that list the files read afresh are."""
     done: list[tuple[File, Checked]] = []
     fresh: list[tuple[int, Signature | None]] = []  # where in `done`, and the file's signature
     for kind, shown, entry in layout.entries():
@@ -79,7 +95,7 @@ def _check_files(layout: Layout, cache: Cache) -> list[tuple[File, Checked]]:
         done[index] = (file, outcome)
         if not outcome.problems:
             cache.remember(file[1], signature, digest, outcome.records)
-    return done
+    return done, [index for index, _ in fresh]
 
 
 def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> Archive:
