@@ -9,6 +9,12 @@ spelled here once, the order of a table's fields is the order of its JSON keys a
 columns, and README.md's table of export fields is made from the same lists
 (`fields_markdown`; a test fails when they differ, or when a field has no documentation).
 
+The search index's documents hold some statement fields too: a field the index stores or
+searches says so here (`Indexed`: the index field's name and its string made from the JSON
+value), and `search.index.document` makes those values from this list alone. How the
+index analyses, stores and sorts each is the index's own (`search.index.index_schema`,
+beside the fields that exist only for searching), so Whoosh stays inside `search/`.
+
 Adding a field to an export is one `Field` here (and, for a new model attribute, the
 schema, the loader and the model).
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from ..selectors import statement_selectors
@@ -49,6 +56,19 @@ class SqlColumn:
 
 
 @dataclass(frozen=True)
+class Indexed:
+    """One field of the search index's documents, made from its field's JSON value.
+
+    The value is a string, or None to leave the field out of the document (Whoosh takes
+    no None). Declared here, not in `search/`, so that a field's reading is spelled once
+    for every format: the index is one more form of the value, like a CSV cell.
+    """
+
+    name: str
+    make: Callable[[Any], str | None] = same
+
+
+@dataclass(frozen=True)
 class Field:
     """One field of an exported table: read once, written in every format it has."""
 
@@ -58,6 +78,7 @@ class Field:
     json: bool = True
     csv: tuple[Cell, ...] = ()
     sql: tuple[SqlColumn, ...] = ()
+    index: tuple[Indexed, ...] = ()
     # The database's column order predates this registry; a column placed elsewhere there
     # than in JSON names the column it follows.
     sql_after: str | None = None
@@ -74,11 +95,12 @@ def field(
     not_null: bool = False,
     references: str | None = None,
     sql_after: str | None = None,
+    index: tuple[Indexed, ...] = (),
 ) -> Field:
     """A `Field`; `csv=True` is one cell of the same name, `sql=str` one column of it."""
     cells = (Cell(name),) if csv is True else () if csv is False else csv
     columns = (SqlColumn(name, sql, same, not_null, references),) if isinstance(sql, type) else sql
-    return Field(name, doc, read, json, cells, columns or (), sql_after)
+    return Field(name, doc, read, json, cells, columns or (), index, sql_after)
 
 
 def attribute(name: str) -> Callable[[Any, References], Any]:
@@ -117,6 +139,10 @@ class Table:
         """(field name, cell) of each CSV column, in order."""
         return [(f.name, cell) for f in self.fields for cell in f.csv]
 
+    def indexed(self) -> list[tuple[Field, Indexed]]:
+        """(field, index field) of each field of the search index made from this table's."""
+        return [(f, value) for f in self.fields for value in f.index]
+
     def sql_columns(self) -> list[tuple[str, SqlColumn]]:
         """(field name, column) of each SQLite column, in the table's order."""
         placed = [(f.name, c) for f in self.fields if f.sql_after is None for c in f.sql]
@@ -126,16 +152,25 @@ class Table:
         return placed
 
 
+def _reference_id(value: dict | None) -> str | None:
+    return value and value["id"]
+
+
+def _or_empty(value: str | None) -> str:
+    # The index stores and searches "" for no headline, role or venue (and counts no words).
+    return value or ""
+
+
 def _reference_cells(kind: str, label: str) -> tuple[Cell, ...]:
     """`<kind>_id` and `<kind>` (its name or title) of a `{id, name|title, url}` or None."""
     return (
-        Cell(f"{kind}_id", lambda value: value and value["id"]),
+        Cell(f"{kind}_id", _reference_id),
         Cell(kind, lambda value: value and value[label]),
     )
 
 
 def _reference_column(kind: str, table: str, *, not_null: bool = False) -> tuple[SqlColumn]:
-    return (SqlColumn(f"{kind}_id", str, lambda value: value and value["id"], not_null, table),)
+    return (SqlColumn(f"{kind}_id", str, _reference_id, not_null, table),)
 
 
 def _quotes(statement: Any, references: References) -> list[dict]:
@@ -202,7 +237,13 @@ STATEMENTS = Table(
     "statements",
     "every published statement (nested ones included), oldest first",
     (
-        field("id", "the statement's id; ids never change", attribute("id"), sql=str),
+        field(
+            "id",
+            "the statement's id; ids never change",
+            attribute("id"),
+            sql=str,
+            index=(Indexed("id"),),
+        ),
         field(
             "aliases",
             "[former ids]: each still answers at its old URL, as a redirect",
@@ -223,6 +264,10 @@ STATEMENTS = Table(
             lambda s, r: r.to("speaker", s.speaker_id),
             csv=_reference_cells("speaker", "name"),
             sql=_reference_column("speaker", "speakers", not_null=True),
+            index=(
+                Indexed("speaker_id", _reference_id),
+                Indexed("speaker_name", itemgetter("name")),
+            ),
         ),
         field(
             "speaker_as",
@@ -235,15 +280,21 @@ STATEMENTS = Table(
             "the speaker's role at the time, as the source states it",
             attribute("role"),
             sql=str,
+            index=(Indexed("role", _or_empty),),
         ),
         field(
             "date",
             "`YYYY-MM-DD`, `YYYY-MM` or `YYYY`, as precise as the source; or null",
             lambda s, _: iso(s.date),
             sql=str,
+            index=(Indexed("date"),),
         ),
         field(
-            "venue", "occasion or venue (a conference, an editorial…)", attribute("venue"), sql=str
+            "venue",
+            "occasion or venue (a conference, an editorial…)",
+            attribute("venue"),
+            sql=str,
+            index=(Indexed("venue", _or_empty),),
         ),
         field(
             "outlet",
@@ -251,6 +302,7 @@ STATEMENTS = Table(
             lambda s, r: r.to("outlet", s.outlet_id) if s.outlet_id else None,
             csv=_reference_cells("outlet", "name"),
             sql=_reference_column("outlet", "outlets"),
+            index=(Indexed("outlet_id", _reference_id),),
         ),
         field(
             "source",
@@ -265,13 +317,20 @@ STATEMENTS = Table(
                 Cell("source_archived_address", lambda value: value["archived_address"]),
             ),
             sql=_reference_column("source", "sources", not_null=True),
+            index=(Indexed("source_id", _reference_id),),
         ),
         field("footnote", "the source's footnote number for it", attribute("footnote"), sql=int),
         field(
             "section", "the heading it stands under in the source", attribute("section"), sql=str
         ),
         field("position", "its place in the source, from 1", attribute("position"), sql=int),
-        field("headline", "the source's headline for it, verbatim", attribute("headline"), sql=str),
+        field(
+            "headline",
+            "the source's headline for it, verbatim",
+            attribute("headline"),
+            sql=str,
+            index=(Indexed("headline", _or_empty),),
+        ),
         field(
             "language",
             "BCP 47 language of `paragraphs`",
@@ -285,6 +344,7 @@ STATEMENTS = Table(
             lambda s, _: list(s.paragraphs),
             csv=(Cell("text", PARAGRAPH_BREAK.join),),
             sql=(SqlColumn("text", str, PARAGRAPH_BREAK.join, not_null=True),),
+            index=(Indexed("text", PARAGRAPH_BREAK.join),),
         ),
         field(
             "original",
@@ -321,6 +381,8 @@ STATEMENTS = Table(
                 Cell("theme_ids", lambda v: joined([t["id"] for t in v])),
                 Cell("themes", lambda v: joined([t["name"] for t in v])),
             ),
+            # Whoosh's comma-separated keywords: a filter and a facet.
+            index=(Indexed("theme_ids", lambda v: ",".join([t["id"] for t in v])),),
         ),
         field(
             "quotes",

@@ -27,13 +27,13 @@ import time
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import chain, groupby, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import whoosh
 from whoosh import index as whoosh_index
@@ -57,6 +57,9 @@ from ..model import Archive, Statement, statement_title
 from ..records import collector_paused
 from .answers import UNDATED, UNDATED_LABEL
 from .whoosh_internals import BulkSegmentWriter, use_block_writer
+
+if TYPE_CHECKING:
+    from ..exports.references import References
 
 DEFAULT_INDEX_DIR = Path("var", "index")  # relative to the archive's root folder
 CURRENT = "current"
@@ -165,6 +168,8 @@ def _text(analyzer, **options) -> TEXT:
 
 
 def index_schema() -> Schema:
+    """How each field is analysed, stored and sorted: the fields whose values the export
+    registry makes (`Field.index`) and the index's own (`OWN_FIELDS`)."""
     text, names = text_analyzer(), name_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
@@ -205,8 +210,61 @@ def _speaker_names(archive: Archive, speaker_id: str) -> list[str]:
     return names
 
 
-def document(archive: Archive, statement: Statement) -> dict:
-    """The fields Whoosh indexes and stores for one statement."""
+# The index's own fields, made by `document` for searching and showing hits alone. Every
+# other field of `index_schema` holds an exported statement field's value and is declared
+# with it in the export registry (`exports.columns.STATEMENTS`, `Field.index`); a test
+# fails when the two lists and the schema disagree.
+OWN_FIELDS = ("speaker", "title", "outlet", "themes", "quoted_speakers", "claim_kinds", "year")
+
+
+@lru_cache(maxsize=1)
+def _from_registry() -> tuple[tuple[Callable, tuple[tuple[str, Callable], ...]], ...]:
+    """(read, ((index field, make), ...)) of each registry field the index holds.
+
+    The registry, not a table here, names them: an exported field's reading (and its
+    string form, as for a CSV cell) is then spelled in one place for JSON, CSV, SQLite
+    and the index, and a field added to the index is one `Indexed` beside its other forms.
+    A table here would name each exported field a second time, and would not be seen by
+    whoever changes the field in the registry.
+    Imported when the first document is made, not with this module: `onrecord search` and
+    the search service import this module only to open an index, and `exports` brings
+    sqlite-utils: 50 ms more start-up (`python -X importtime`) for a search that itself
+    takes some 10 ms.
+    """
+    from ..exports.columns import STATEMENTS
+
+    return tuple(
+        (f.read, tuple((value.name, value.make) for value in f.index))
+        for f in STATEMENTS.fields
+        if f.index
+    )
+
+
+def _references(archive: Archive) -> References:
+    """What registry fields are read with, made once per build: each `{id, name, url}` of a
+    speaker, outlet, source or theme is then made once, not once per statement."""
+    from ..exports.references import References
+
+    return References(archive, "")  # the index stores ids and names, never a page's URL
+
+
+def document(archive: Archive, statement: Statement, references: References | None = None) -> dict:
+    """The fields Whoosh indexes and stores for one statement.
+
+    First the exported fields' values, each read and made by the registry, then the
+    index's own (`OWN_FIELDS`). `references`, made once for many documents, shares the
+    records' `{id, name, url}` between them.
+    """
+    if references is None:
+        references = _references(archive)
+    fields = {}
+    for read, values in _from_registry():
+        exported = read(statement, references)
+        for name, make in values:
+            value = make(exported)
+            # Whoosh rejects None; leaving a field out is how "no value" is said.
+            if value is not None:
+                fields[name] = value
     speaker_names = _speaker_names(archive, statement.speaker_id)
     speaker = archive.speakers.get(statement.speaker_id)
     outlet = archive.outlets.get(statement.outlet_id) if statement.outlet_id else None
@@ -222,32 +280,15 @@ def document(archive: Archive, statement: Statement) -> dict:
         quoted = archive.statements.get(quote.statement_id)
         if quoted is not None:
             quoted_speakers.extend(_speaker_names(archive, quoted.speaker_id))
-    text = "\n\n".join(statement.paragraphs)
-    fields = {
-        "id": statement.id,
-        "headline": statement.headline or "",
-        "text": text,
-        # The name as this statement's source prints it is a name of the speaker here.
-        "speaker": "\n".join([*speaker_names, statement.speaker_as or ""]).strip(),
-        "speaker_id": statement.speaker_id,
-        "speaker_name": speaker_names[0],
-        "title": statement_title(statement, speaker) if speaker else statement.id,
-        "role": statement.role or "",
-        "venue": statement.venue or "",
-        "outlet": "\n".join((outlet.name, *outlet.other_names)) if outlet else "",
-        "themes": "\n".join(themes),
-        "theme_ids": ",".join(statement.theme_ids),
-        "quoted_speakers": "\n".join(quoted_speakers),
-        "claim_kinds": ",".join(
-            sorted({span.claim.kind for span in archive.claims_by_statement.get(statement.id, ())})
-        ),
-    }
-    # Whoosh rejects None; leaving a field out is how "no value" is said.
-    fields["source_id"] = statement.source_id
-    if statement.outlet_id:
-        fields["outlet_id"] = statement.outlet_id
-    if statement.date:
-        fields["date"] = statement.date.isoformat()
+    # The name as this statement's source prints it is a name of the speaker here.
+    fields["speaker"] = "\n".join([*speaker_names, statement.speaker_as or ""]).strip()
+    fields["title"] = statement_title(statement, speaker) if speaker else statement.id
+    fields["outlet"] = "\n".join((outlet.name, *outlet.other_names)) if outlet else ""
+    fields["themes"] = "\n".join(themes)
+    fields["quoted_speakers"] = "\n".join(quoted_speakers)
+    fields["claim_kinds"] = ",".join(
+        sorted({span.claim.kind for span in archive.claims_by_statement.get(statement.id, ())})
+    )
     fields["year"] = f"{statement.date.year:04d}" if statement.date else UNDATED
     return fields
 
@@ -434,8 +475,9 @@ def _documents(
     archive: Archive, fingerprints: dict[str, str], words: Counter[str] | None = None
 ) -> Iterator[dict]:
     """Each published statement's document, fingerprinted (and its words counted) on the way."""
+    references = _references(archive)
     for statement in archive.chronological:
-        fields = document(archive, statement)
+        fields = document(archive, statement, references)
         fingerprints[statement.id] = _fingerprint(fields)
         if words is not None:
             words.update(_raw_words(fields))
