@@ -34,9 +34,12 @@ from pelican.settings import read_settings
 from . import buildstate, handoff, pages, permalinks
 from .history import with_history
 from .problems import RecordError
-from .records import load_archive_and_changes
+from .records import cache as records_cache
+from .records import collector_paused, load_archive_and_changes
 from .search import index as search_index
 from .search.static_table import write_table
+
+RECORDS_CACHE = "records.pickle"  # under the cache folder (`cache_dir_of`)
 
 
 class BuildError(Exception):
@@ -69,8 +72,7 @@ def build(
     root = Path(settings["ONRECORD_ROOT"])
     output = Path(output or settings["OUTPUT_PATH"]).resolve()
     index_dir = Path(index_dir or settings["ONRECORD_INDEX_DIR"]).resolve()
-    # Caches of derived data (parsed records, citations) live beside the index, outside output/.
-    cache_dir = Path(override.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
+    cache_dir = cache_dir_of(settings, index_dir)
     pagefind = settings.get("ONRECORD_PAGEFIND", True)
     # Read before anything else: a file saved while this build runs makes the next one work.
     inputs = inputs_key(settings, root, output, index_dir, pagefind)
@@ -81,7 +83,7 @@ def build(
             | {key: 0.0 for key in ("load_s", "render_s", "pagefind_s", "index_s")}
             | {"total_s": time.perf_counter() - started}
         )
-    archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / "records.pickle")
+    archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / RECORDS_CACHE)
     archive = with_history(archive, root, cache_dir)
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
@@ -133,6 +135,22 @@ def build(
     }
     buildstate.write(cache_dir, inputs, plan.written.output_id, _index_build(index_dir), figures)
     return figures
+
+
+def cache_dir_of(settings: dict, index_dir: Path) -> Path:
+    """Where the caches of derived data (parsed records, citations, history) live: beside the
+    index, outside output/, unless the settings say."""
+    return Path(settings.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
+
+
+def read_ahead(settings_file: Path) -> None:
+    """Read the records cache of the archive `settings_file` builds, for the builds forked
+    from this process next (the devserver's builder calls it between builds)."""
+    settings = settings_for(settings_file)
+    cache_dir = cache_dir_of(settings, Path(settings["ONRECORD_INDEX_DIR"]).resolve())
+    with collector_paused():
+        records_cache.read_ahead(cache_dir / RECORDS_CACHE)
+    gc.freeze()  # out of the collector's sight: the forked builds leave its pages shared
 
 
 def inputs_key(settings: dict, root: Path, output: Path, index_dir: Path, pagefind: bool) -> str:

@@ -6,14 +6,16 @@ TEXT}`: what the build printed, its stdout then its stderr, as `onrecord build` 
 
 Each build runs in a child forked from this process as it stood after the imports, so it
 starts from a clean Pelican and clean module state whatever the last build did, and a build
-that crashes or is killed takes only itself down. The child ends with os._exit once its
-output is flushed: nothing is left to write, and tearing down the build's object graph
-costs 0.3 s at 10,000 statements. This process runs no threads (forking it is safe) and
-never builds itself; it ends when its requests do.
+that crashes or is killed takes only itself down. Between builds this process reads the
+records cache ahead (`build.read_ahead`): the next build inherits it instead of reading it.
+The child ends with os._exit once its output is flushed: nothing is left to write, and
+tearing down the build's object graph costs 0.3 s at 10,000 statements. This process runs
+no threads (forking it is safe) and never builds itself; it ends when its requests do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -21,6 +23,7 @@ import signal
 import sys
 import tempfile
 import traceback
+from pathlib import Path
 from typing import IO, NoReturn
 
 # The modules a build imports that are slow to import; the rest it imports in its child.
@@ -65,6 +68,14 @@ def _child(settings_file: str, pagefind: bool, out: IO, err: IO, replies: IO) ->
             os._exit(code)
 
 
+def _read_ahead(settings_file: str) -> None:
+    """While the editor reads the page, read the records cache the next build will load."""
+    from .build import read_ahead
+
+    with contextlib.suppress(Exception):  # only a head start: the next build reads anyway
+        read_ahead(Path(settings_file))
+
+
 def _read(file: IO[bytes]) -> str:
     file.seek(0)
     return file.read().decode("utf-8", "replace")
@@ -88,6 +99,7 @@ def main() -> int:
             ok, printed = build_in_child(request["settings"], request["pagefind"], replies)
             replies.write(json.dumps({"ok": ok, "printed": printed}) + "\n")
             replies.flush()
+            _read_ahead(request["settings"])
     except KeyboardInterrupt:
         return 130  # Ctrl-C: the devserver and the build it reached are stopping too
     except BrokenPipeError:
