@@ -34,8 +34,7 @@ from pelican.settings import read_settings
 from . import buildstate, handoff, pages, permalinks
 from .history import with_history
 from .problems import RecordError
-from .records import cache as records_cache
-from .records import collector_paused, load_archive_and_changes
+from .records import load_archive_and_changes
 from .search import index as search_index
 from .search.static_table import write_table
 
@@ -143,14 +142,10 @@ def cache_dir_of(settings: dict, index_dir: Path) -> Path:
     return Path(settings.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
 
 
-def read_ahead(settings_file: Path) -> None:
-    """Read the records cache of the archive `settings_file` builds, for the builds forked
-    from this process next (the devserver's builder calls it between builds)."""
+def records_cache_file(settings_file: Path) -> Path:
+    """The records cache of the archive `settings_file` builds."""
     settings = settings_for(settings_file)
-    cache_dir = cache_dir_of(settings, Path(settings["ONRECORD_INDEX_DIR"]).resolve())
-    with collector_paused():
-        records_cache.read_ahead(cache_dir / RECORDS_CACHE)
-    gc.freeze()  # out of the collector's sight: the forked builds leave its pages shared
+    return cache_dir_of(settings, Path(settings["ONRECORD_INDEX_DIR"]).resolve()) / RECORDS_CACHE
 
 
 def inputs_key(settings: dict, root: Path, output: Path, index_dir: Path, pagefind: bool) -> str:
