@@ -121,6 +121,7 @@ def build(
             shutil.rmtree(staging, ignore_errors=True)
     figures = {
         "statements": len(archive.statements),
+        "records_cache": str(cache_dir / RECORDS_CACHE),  # what the devserver reads ahead
         "full": plan.full,
         "unchanged": False,
         "jobs": len(plan.written.jobs),
@@ -140,12 +141,6 @@ def cache_dir_of(settings: dict, index_dir: Path) -> Path:
     """Where the caches of derived data (parsed records, citations, history) live: beside the
     index, outside output/, unless the settings say."""
     return Path(settings.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
-
-
-def records_cache_file(settings_file: Path) -> Path:
-    """The records cache of the archive `settings_file` builds."""
-    settings = settings_for(settings_file)
-    return cache_dir_of(settings, Path(settings["ONRECORD_INDEX_DIR"]).resolve()) / RECORDS_CACHE
 
 
 def inputs_key(settings: dict, root: Path, output: Path, index_dir: Path, pagefind: bool) -> str:
@@ -354,7 +349,14 @@ def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def main(settings_file: str, *, pagefind: bool = True, first_pages: bool = False) -> int:
+def main(
+    settings_file: str,
+    *,
+    pagefind: bool = True,
+    first_pages: bool = False,
+    report: dict | None = None,
+) -> int:
+    """`onrecord build`: its exit code; `report`, if given, gets the build's figures."""
     try:
         figures = build(
             Path(settings_file),
@@ -373,6 +375,8 @@ def main(settings_file: str, *, pagefind: bool = True, first_pages: bool = False
     except BuildError as error:
         print(f"build stopped: {error}; output/ and the index are unchanged", file=sys.stderr)
         return 1
+    if report is not None:
+        report.update(figures)
     if figures["unchanged"]:
         print(
             f"nothing changed since the last build ({figures['statements']} statements; "

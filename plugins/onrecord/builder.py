@@ -66,11 +66,12 @@ def _child(
         replies.close()
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
-        from .build import main, records_cache_file
+        from .build import main
 
-        code = main(settings_file, pagefind=pagefind, first_pages=True)
-        if code == 0:
-            ahead.write(str(records_cache_file(Path(settings_file))).encode())
+        figures: dict = {}
+        code = main(settings_file, pagefind=pagefind, first_pages=True, report=figures)
+        if code == 0 and figures.get("records_cache"):
+            ahead.write(figures["records_cache"].encode())
             ahead.flush()
     except BaseException:
         traceback.print_exc()
