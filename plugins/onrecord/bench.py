@@ -60,6 +60,8 @@ KEYS = (
     "cold_index_s",
     "noop_s",
     "edit_one_s",
+    "edit_one_rss_mb",
+    "edit_one_tree_rss_mb",
     "add_one_s",
     "rename_speaker_s",
     "edit_one_pagefind_s",
@@ -450,7 +452,12 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     progress(f"n={n}: cold {cold.wall_s:.1f} s; rebuilds")
     result["noop_s"] = timed_build(settings, "no-op rebuild").wall_s
     edit_one(root)
-    result["edit_one_s"] = timed_build(settings, "rebuild after one edit").wall_s
+    edited = timed_build(settings, "rebuild after one edit")
+    result.update(
+        edit_one_s=edited.wall_s,
+        edit_one_rss_mb=edited.peak_rss_mb,
+        edit_one_tree_rss_mb=edited.tree_rss_mb,
+    )
     add_one(root, plan)
     result["add_one_s"] = timed_build(settings, "rebuild after one added").wall_s
     rename_speaker(root, plan)
