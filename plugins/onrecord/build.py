@@ -12,7 +12,6 @@ everything succeeded moves them into `output/` one rename each; when most pages 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import multiprocessing
 import os
@@ -37,6 +36,12 @@ from .problems import RecordError
 from .records import load_archive
 from .search import index as search_index
 from .search.static_table import write_table
+from .staticindex import (  # Pagefind's part, re-exported under the names it always had
+    PAGEFIND_LABELS,  # noqa: F401
+    build_pagefind,
+    pagefind_command,  # noqa: F401
+    refresh_pagefind,
+)
 
 
 class BuildError(Exception):
@@ -252,60 +257,10 @@ def _pages_changed(plan: pages.Plan, obsolete: set[str]) -> bool:
     return any(key.startswith("statements/") and key.endswith("/index.html") for key in changed)
 
 
-# Written beside pagefind/: facet values are ids (as the search service's), shown by name.
-PAGEFIND_LABELS = "pagefind-labels.json"
-
-
-def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
-    """Index the statement pages of the rendered `site` with Pagefind into `site/pagefind/`.
-
-    Only statement pages carry `data-pagefind-body`, so only they are indexed (tombstones and
-    redirect pages under statements/ have none); the glob spares Pagefind reading the rest.
-    With `into`, the index is written there instead. Raises BuildError when Pagefind fails.
-    """
-    command = pagefind_command(site, into)
-    try:
-        # Pagefind resolves its own working directory: run it where the site is.
-        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=site)
-    except OSError as error:
-        raise BuildError(f"Pagefind could not be started: {error}") from None
-    if done.returncode != 0:
-        said = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()][:3]
-        raise BuildError(
-            f"Pagefind failed (exit {done.returncode}): {' / '.join(said) or 'no message'} "
-            "(set ONRECORD_PAGEFIND = False in the settings to build without it)"
-        )
-    labels = search_index.facet_labels(archive)
-    written = site / f".{PAGEFIND_LABELS}.new"
-    written.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
-    os.replace(written, site / PAGEFIND_LABELS)
-
-
 def _write_search_table(site: Path, index_build: Path, archive) -> None:
     """The static page's spellings, other names and words (search/static_table.py), made
     from the vocabulary of the index build the service will answer from."""
     write_table(site, search_index.read_spellings(index_build), archive)
-
-
-def pagefind_command(site: Path, into: Path | None = None) -> list[str]:
-    """The Pagefind run over `site` (into `site/pagefind/`, or `into`), from `site`."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"]
-    command += ["--glob", "statements/*/index.html"]
-    return command + (["--output-path", str(into)] if into is not None else [])
-
-
-def refresh_pagefind(site: Path, archive) -> None:
-    """Rebuild `site/pagefind/` after an incremental build, swapping the new one in whole.
-
-    Pagefind cannot update an index in place; until the new one is in, the old one answers.
-    """
-    fresh = site.parent / f".{site.name}.pagefind-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
-    try:
-        build_pagefind(site, archive, into=fresh)
-        _swap(fresh, site / "pagefind", attic=site.parent)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
 
 
 def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:
