@@ -30,18 +30,13 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, handoff, pages, permalinks
+from . import buildstate, handoff, pages, permalinks, staticindex
 from .history import with_history
 from .problems import RecordError
 from .records import load_archive
 from .search import index as search_index
 from .search.static_table import write_table
-from .staticindex import (  # Pagefind's part, re-exported under the names it always had
-    PAGEFIND_LABELS,  # noqa: F401
-    build_pagefind,
-    pagefind_command,  # noqa: F401
-    refresh_pagefind,
-)
+from .staticindex import PAGEFIND_LABELS, pagefind_command  # noqa: F401 (re-exported)
 
 
 class BuildError(Exception):
@@ -257,10 +252,27 @@ def _pages_changed(plan: pages.Plan, obsolete: set[str]) -> bool:
     return any(key.startswith("statements/") and key.endswith("/index.html") for key in changed)
 
 
+def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
+    """Pagefind's index of the statement pages of `site` (staticindex.py), into
+    `site/pagefind/` or `into`. Raises BuildError when Pagefind fails."""
+    try:
+        staticindex.build_pagefind(site, archive, into)
+    except staticindex.PagefindError as error:
+        raise BuildError(str(error)) from None
+
+
 def _write_search_table(site: Path, index_build: Path, archive) -> None:
     """The static page's spellings, other names and words (search/static_table.py), made
     from the vocabulary of the index build the service will answer from."""
     write_table(site, search_index.read_spellings(index_build), archive)
+
+
+def refresh_pagefind(site: Path, archive) -> None:
+    """Rebuild `site/pagefind/` after an incremental build, swapped in whole (staticindex.py)."""
+    try:
+        staticindex.refresh_pagefind(site, archive, _swap)
+    except staticindex.PagefindError as error:
+        raise BuildError(str(error)) from None
 
 
 def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:

@@ -29,7 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import urls
@@ -42,10 +42,15 @@ PAGEFIND_LABELS = "pagefind-labels.json"
 SHARDS = "shards.json"
 SHARDS_DIR = "shards"
 # Statements a Pagefind run indexes at most. Pagefind's peak memory grows with the pages of
-# a run (some 160 KB each: 0.19 GB at 1,000, 1.6 GB at 10,000; README, "Search on a static
-# host"): 8,000 keep a run near 1.3 GB whatever the archive's size.
+# a run, some 160 KB each (measured on synthetic archives: 188 MB for 1,065 pages, 455 MB for
+# 2,656, 1.5 GiB for 9,906 in one run): at most 8,000 keep every run near 1.3 GiB whatever
+# the archive's size (100,000 statements: 13 shards of 7,620, 1.3 GiB peak; README).
 PER_SHARD = 8_000
 STATEMENT_PAGES = "statements/*/index.html"
+
+
+class PagefindError(Exception):
+    """Pagefind could not be started or failed; build.py reports it as a BuildError."""
 
 
 def listing_key(statement: Statement) -> str:
@@ -82,8 +87,8 @@ def build_pagefind(
     Only statement pages carry `data-pagefind-body`, so only they are indexed (tombstones and
     redirect pages under statements/ have none); the glob spares Pagefind reading the rest.
     With `into`, the index is written there instead. More statements than `per_shard`
-    (default `PER_SHARD`) are indexed in shards, one Pagefind run each. Raises BuildError
-    when Pagefind fails.
+    (default `PER_SHARD`) are indexed in shards, one Pagefind run each. Raises
+    PagefindError when Pagefind fails.
     """
     target = Path(into) if into is not None else site / "pagefind"
     groups = shards(archive.chronological, per_shard or PER_SHARD)
@@ -133,16 +138,14 @@ def _link(page: Path, link: Path) -> None:
 
 
 def _run(command: list[str], site: Path) -> None:
-    from .build import BuildError  # build.py imports this module
-
     try:
         # Pagefind resolves its own working directory: run it where the site is.
         done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=site)
     except OSError as error:
-        raise BuildError(f"Pagefind could not be started: {error}") from None
+        raise PagefindError(f"Pagefind could not be started: {error}") from None
     if done.returncode != 0:
         said = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()][:3]
-        raise BuildError(
+        raise PagefindError(
             f"Pagefind failed (exit {done.returncode}): {' / '.join(said) or 'no message'} "
             "(set ONRECORD_PAGEFIND = False in the settings to build without it)"
         )
@@ -155,18 +158,17 @@ def _write_labels(site: Path, archive) -> None:
     os.replace(written, site / PAGEFIND_LABELS)
 
 
-def refresh_pagefind(site: Path, archive) -> None:
-    """Rebuild `site/pagefind/` after an incremental build, swapping the new one in whole.
+def refresh_pagefind(site: Path, archive, swap: Callable[..., None]) -> None:
+    """Rebuild `site/pagefind/` after an incremental build, swapping the new one in whole
+    with `swap(new, old, attic=…)` (build.py's, which removes the old tree detached).
 
     Pagefind cannot update an index in place; until the new one is in, the old one answers.
     """
-    from .build import _swap  # build.py imports this module
-
     fresh = site.parent / f".{site.name}.pagefind-{os.getpid()}"
     shutil.rmtree(fresh, ignore_errors=True)
     try:
         build_pagefind(site, archive, into=fresh)
-        _swap(fresh, site / "pagefind", attic=site.parent)
+        swap(fresh, site / "pagefind", attic=site.parent)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
 
@@ -183,8 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, required=True, help="the archive's folder")
     parser.add_argument("--per-shard", type=int, default=None)
     args = parser.parse_args(argv)
-    build_pagefind(args.site.resolve(), load_archive(args.root), args.into.resolve(),
-                   per_shard=args.per_shard)  # fmt: skip
+    site, into = args.site.resolve(), args.into.resolve()
+    try:
+        build_pagefind(site, load_archive(args.root), into, per_shard=args.per_shard)
+    except PagefindError as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 
