@@ -45,9 +45,9 @@ SHARDS_DIR = "shards"
 # Statements a Pagefind run indexes at most, and the runs at a time. Pagefind's peak memory
 # grows with the pages of a run, some 160 KB each (measured on synthetic archives: 188 MB for
 # 1,065 pages, 455 MB for 2,656, 1.5 GiB for 9,906 in one run), and a run keeps about one
-# core busy: two runs of at most 5,000 at a time hold some 0.85 GiB each, 1.7 GiB together,
-# and take half the time of one after the other (100,000 statements: 20 shards, about 100 s
-# instead of 212 s; README).
+# core busy: two runs of at most 5,000 at a time hold some 0.85 GiB each, 1.7 GiB together
+# (100,000 statements: 20 shards; 13 shards of 7,620 one after the other took 1.3 GiB and
+# 212 s of Pagefind; README).
 PER_SHARD = 5_000
 JOBS = min(2, os.cpu_count() or 1)
 STATEMENT_PAGES = "statements/*/index.html"
