@@ -35,7 +35,6 @@ from urllib.parse import urlencode
 
 from . import benchpeers, synth
 from .benchmeasure import MB, BenchError, Run, measured, status_kib, tree_size
-from .build import pagefind_command
 from .search.index import SPELLINGS, read_spellings
 from .search.variants import by_skeleton, skeleton
 
@@ -133,10 +132,13 @@ def build_split(run: Run) -> dict[str, float | None]:
     return {key: parts.get(key) for key in BUILD_SPLIT}
 
 
-def pagefind_alone(site: Path, into: Path) -> dict[str, float]:
-    """Pagefind over the built site, as `onrecord build` runs it: time, memory, size."""
+def pagefind_alone(site: Path, into: Path, root: Path | None = None) -> dict[str, float]:
+    """Pagefind over the built site, as `onrecord build` runs it (staticindex.py, every
+    shard): total time, size, and the peak memory of the largest process (the archive's
+    loading or a shard's Pagefind run; wait4 counts the runs it waited for)."""
     shutil.rmtree(into, ignore_errors=True)
-    run = measured(pagefind_command(site, into), cwd=site, what="Pagefind")
+    command = [sys.executable, "-m", "onrecord.staticindex", str(site), str(into)]
+    run = measured([*command, "--root", str(root or site.parent)], what="Pagefind")
     size, files = tree_size(into)
     return {
         "pagefind_s": run.wall_s,

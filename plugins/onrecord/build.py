@@ -12,7 +12,6 @@ everything succeeded moves them into `output/` one rename each; when most pages 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import multiprocessing
 import os
@@ -31,12 +30,13 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, handoff, pages, permalinks
+from . import buildstate, handoff, pages, permalinks, staticindex
 from .history import with_history
 from .problems import RecordError
 from .records import load_archive_and_changes
 from .search import index as search_index
 from .search.static_table import write_table
+from .staticindex import PAGEFIND_LABELS, pagefind_command  # noqa: F401 (re-exported)
 
 RECORDS_CACHE = "records.pickle"  # under the cache folder (`cache_dir_of`)
 
@@ -266,33 +266,13 @@ def _pages_changed(plan: pages.Plan, obsolete: set[str]) -> bool:
     return any(key.startswith("statements/") and key.endswith("/index.html") for key in changed)
 
 
-# Written beside pagefind/: facet values are ids (as the search service's), shown by name.
-PAGEFIND_LABELS = "pagefind-labels.json"
-
-
 def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
-    """Index the statement pages of the rendered `site` with Pagefind into `site/pagefind/`.
-
-    Only statement pages carry `data-pagefind-body`, so only they are indexed (tombstones and
-    redirect pages under statements/ have none); the glob spares Pagefind reading the rest.
-    With `into`, the index is written there instead. Raises BuildError when Pagefind fails.
-    """
-    command = pagefind_command(site, into)
+    """Pagefind's index of the statement pages of `site` (staticindex.py), into
+    `site/pagefind/` or `into`. Raises BuildError when Pagefind fails."""
     try:
-        # Pagefind resolves its own working directory: run it where the site is.
-        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=site)
-    except OSError as error:
-        raise BuildError(f"Pagefind could not be started: {error}") from None
-    if done.returncode != 0:
-        said = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()][:3]
-        raise BuildError(
-            f"Pagefind failed (exit {done.returncode}): {' / '.join(said) or 'no message'} "
-            "(set ONRECORD_PAGEFIND = False in the settings to build without it)"
-        )
-    labels = search_index.facet_labels(archive)
-    written = site / f".{PAGEFIND_LABELS}.new"
-    written.write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
-    os.replace(written, site / PAGEFIND_LABELS)
+        staticindex.build_pagefind(site, archive, into)
+    except staticindex.PagefindError as error:
+        raise BuildError(str(error)) from None
 
 
 def _write_search_table(site: Path, index_build: Path, archive) -> None:
@@ -301,25 +281,12 @@ def _write_search_table(site: Path, index_build: Path, archive) -> None:
     write_table(site, search_index.read_spellings(index_build), archive)
 
 
-def pagefind_command(site: Path, into: Path | None = None) -> list[str]:
-    """The Pagefind run over `site` (into `site/pagefind/`, or `into`), from `site`."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--quiet"]
-    command += ["--glob", "statements/*/index.html"]
-    return command + (["--output-path", str(into)] if into is not None else [])
-
-
 def refresh_pagefind(site: Path, archive) -> None:
-    """Rebuild `site/pagefind/` after an incremental build, swapping the new one in whole.
-
-    Pagefind cannot update an index in place; until the new one is in, the old one answers.
-    """
-    fresh = site.parent / f".{site.name}.pagefind-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
+    """Rebuild `site/pagefind/` after an incremental build, swapped in whole (staticindex.py)."""
     try:
-        build_pagefind(site, archive, into=fresh)
-        _swap(fresh, site / "pagefind", attic=site.parent)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+        staticindex.refresh_pagefind(site, archive, _swap)
+    except staticindex.PagefindError as error:
+        raise BuildError(str(error)) from None
 
 
 def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:

@@ -8,6 +8,7 @@ import jinja2
 
 from . import urls
 from .model import MONTHS, PartialDate, opening_words, statement_title
+from .staticindex import listing_key
 
 
 def human_date(value: date | PartialDate | None) -> str:
@@ -52,6 +53,7 @@ def install(env: jinja2.Environment, *, link_index: bool) -> None:
         excerpt=excerpt,
         months=MONTHS,
         statement_title=statement_title,
+        listing_key=listing_key,  # the static search's listing order (staticindex.py)
         # Paths as published, whatever `link_index` says: feeds and identifiers use these.
         record_path=urls.record,
         feed_path=urls.feed,

@@ -303,6 +303,51 @@ export class Words {
 
 // -- searching -----------------------------------------------------------------------------
 
+// The index's shards (plugins/onrecord/staticindex.py): a big archive is indexed in several
+// Pagefind indexes, pagefind/ the newest statements and pagefind/shards/<n>/ older ones, each
+// a run of the listing order. Every search asks each shard; their answers are merged here
+// rather than by Pagefind's mergeIndex, so that a shard whose answer rests on a query word it
+// does not hold is left out (as a whole index's would be), and a listing keeps its order.
+class Shards {
+  constructor(instances) { this.instances = instances; }
+
+  filters() { return Promise.all(this.instances.map((instance) => instance.filters())); }
+
+  // The shards' answers to `term`: those `accept` takes (all when it is not given), results
+  // by score (a listing: shard after shard, newest first), facet counts added up.
+  async search(term, options, accept) {
+    const answers = await Promise.all(this.instances.map((instance) => instance.search(term, options)));
+    const kept = [];
+    for (const found of answers) {
+      if (!accept || await accept(found)) { kept.push(found); }
+    }
+    const results = kept.flatMap((found) => found.results);
+    if (term !== null && kept.length > 1) { results.sort((a, b) => b.score - a.score); }
+    const filters = {};
+    for (const found of kept) {
+      for (const [name, values] of Object.entries(found.filters || {})) {
+        filters[name] = filters[name] || {};
+        for (const [value, n] of Object.entries(values)) { filters[name][value] = (filters[name][value] || 0) + n; }
+      }
+    }
+    return { results, filters };
+  }
+}
+
+async function loadShards(pagefind) {
+  const listed = await fetch(new URL("pagefind/shards.json", ROOT))
+    .then((r) => (r.ok ? r.json() : [])).catch(() => []);
+  // Each shard through its own pagefind.js: a module of its own, with its own WebAssembly
+  // and worker. (Instances made by one module's createInstance share its WebAssembly and
+  // overwrite one another's memory: "memory access out of bounds", Pagefind 1.5.)
+  const others = await Promise.all(listed.map(async (folder) => {
+    const shard = await import(new URL(`pagefind/${folder}pagefind.js`, ROOT).href);
+    await shard.options({ baseUrl: ROOT.pathname });
+    return shard;
+  }));
+  return new Shards([pagefind, ...others]);
+}
+
 // A word as Pagefind compares it: lower case, accents and punctuation gone.
 function fold(word) {
   return word.normalize("NFD").replace(/[^\p{L}\p{N}]/gu, "").toLowerCase();
@@ -437,10 +482,9 @@ async function find(pagefind, text, filters, words) {
     // Pagefind finds nothing for a word with some marks stuck to its front ("<basij"); the
     // service's analyzer sets them aside, and so does this.
     const q = combination.replace(/[^\p{L}\p{M}\p{N}\s"'’.-]/gu, " ");
-    const found = await pagefind.search(q, { filters });
-    if (found.results.length && !unknownWord(q, await found.results[0].data())) {
-      answers.push(found);
-    }
+    const found = await pagefind.search(q, { filters }, async (shard) =>
+      shard.results.length > 0 && !unknownWord(q, await shard.results[0].data()));
+    if (found.results.length) { answers.push(found); }
   }
   // A search whose statements another search found all of adds nothing ("cafee" stems to
   // what "cafe" finds): left out, so only statements found twice are read below.
@@ -721,6 +765,7 @@ async function main() {
   try {
     pagefind = await import(new URL("pagefind/pagefind.js", ROOT).href);
     await pagefind.options({ baseUrl: ROOT.pathname });
+    pagefind = await loadShards(pagefind);
     const table = box.dataset.spellings ? new URL(box.dataset.spellings, document.baseURI) : null;
     const [names, spellings] = await Promise.all([
       fetch(new URL("pagefind-labels.json", ROOT)).then((r) => (r.ok ? r.json() : {})).catch(() => ({})),
