@@ -268,39 +268,40 @@ def run(
     plan.rendered = [job.key for job in todo]
 
 
-# Set before the workers fork, so that they inherit the renderer (templates and settings)
-# and the jobs to run: plain data now (a key, a writer's name, a view), which every job's
-# fingerprint covers. The views pickle (tests/test_views.py writes every job from its
-# unpickled copy), but sending them through pipes would cost more than it saves: at
-# 10,000 statements the list and data files' views are 230 MB of pickles (the data
-# files' each hold the archive), which is 4 s of pickling and unpickling where forking
-# shares them for nothing.
-_TODO: list[Job] = []
-_FOLDER = Path()
-_SITE: Site | None = None
-
-
 def _run_all(todo: list[Job], folder: Path, procs: int, site: Site) -> dict[str, list[str]]:
-    global _TODO, _FOLDER, _SITE
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if procs < 2 or len(todo) < PARALLEL_FROM or not forkable:
         return dict(_run_share(site, todo, folder))
-    _TODO, _FOLDER, _SITE = todo, folder, site
     # Small chunks, handed out as workers free up: the first jobs (the data files) are
     # long, the statement pages short.
     chunk = max(1, min(64, len(todo) // (procs * 16)))
-    try:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
-            spans = [(start, start + chunk) for start in range(0, len(todo), chunk)]
-            shares = pool.imap_unordered(_worker, spans, chunksize=1)
-            return {key: files for share in shares for key, files in share}
-    finally:
-        _TODO, _FOLDER, _SITE = [], Path(), None
+    # Each worker receives the jobs (plain data: a key, a writer's name, a view, which every
+    # job's fingerprint covers), the folder and the renderer as its start arguments, which a
+    # forked process has as they are in memory. The views pickle (tests/test_views.py
+    # writes every job from its unpickled copy), but sending them through the pool's pipes
+    # costs more than it saves: at 10,000 statements the list and data files' views are
+    # 230 MB of pickles (the data files' each hold the archive), 4 s of pickling and
+    # unpickling, and an edit build took 19.5 s against 8-12 s; the fork shares them.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(procs, initializer=_receive, initargs=(todo, folder, site)) as pool:
+        spans = [(start, start + chunk) for start in range(0, len(todo), chunk)]
+        shares = pool.imap_unordered(_worker, spans, chunksize=1)
+        return {key: files for share in shares for key, files in share}
+
+
+# In a worker only: what it received when the pool started it.
+_RECEIVED: tuple[list[Job], Path, Site] | None = None
+
+
+def _receive(todo: list[Job], folder: Path, site: Site) -> None:
+    global _RECEIVED
+    _RECEIVED = (todo, folder, site)
 
 
 def _worker(span: tuple[int, int]) -> list[tuple[str, list[str]]]:
-    assert _SITE is not None
-    return list(_run_share(_SITE, _TODO[span[0] : span[1]], _FOLDER))
+    assert _RECEIVED is not None, "a worker runs only jobs it received"
+    todo, folder, site = _RECEIVED
+    return list(_run_share(site, todo[span[0] : span[1]], folder))
 
 
 def _run_share(site: Site, todo: list[Job], folder: Path) -> Iterable[tuple[str, list[str]]]:
