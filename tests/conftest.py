@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -154,3 +155,10 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+def listed_ids(page) -> list[str]:
+    """The ids of the statements the static search page lists, in its order."""
+    links = page.locator("#static-search .statement-list h3 a")
+    hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
+    return [urlsplit(href).path.split("/")[-2] for href in hrefs]

@@ -22,17 +22,18 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SEED, build_records, copy_records
+from conftest import REPO, SEED, build_records, copy_records, listed_ids
 from playwright.sync_api import expect
 from test_build_atomic import tree_digest
 
 from onrecord import urls
-from onrecord.build import PAGEFIND_LABELS, BuildError, build, settings_for
+from onrecord.build import BuildError, build, settings_for
 from onrecord.records import load_archive
 from onrecord.search import query as whoosh
 from onrecord.search.index import current_build, read_spellings
 from onrecord.search.variants import by_skeleton, skeleton
 from onrecord.serve import create_app
+from onrecord.staticindex import PAGEFIND_LABELS
 
 # The service's policy, plus WebAssembly (Pagefind's search runs in it): what a static host
 # serving this site with a Content-Security-Policy must send.
@@ -559,11 +560,7 @@ def test_facets_and_listing_agree_with_the_service(new_page, output, index_dir):
     ):
         listing = whoosh.search(index_dir, "", per_page=100, **params)
         searched(page, path)
-        links = page.locator("#static-search .statement-list h3 a")
-        hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
-        assert [urlsplit(href).path.split("/")[-2] for href in hrefs] == [
-            hit["id"] for hit in listing["hits"]
-        ], path
+        assert listed_ids(page) == [hit["id"] for hit in listing["hits"]], path
 
 
 @pytest.mark.browser

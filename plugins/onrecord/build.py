@@ -36,7 +36,6 @@ from .problems import RecordError
 from .records import load_archive_and_changes
 from .search import index as search_index
 from .search.static_table import write_table
-from .staticindex import PAGEFIND_LABELS, pagefind_command  # noqa: F401 (re-exported)
 
 RECORDS_CACHE = "records.pickle"  # under the cache folder (`cache_dir_of`)
 
