@@ -3,7 +3,8 @@
 Hypothesis draws a few edits of every kind an editor makes (text, a speaker's name, dates
 at every precision, themes, roles, a withdrawal, a rename with an alias), applies them one
 at a time to a copy of the seed fixture, rebuilds after each in the same output folder
-(the build state, the page manifest and the data files' updates all in play), and
+(the build state, the page manifest, the data files' updates and the devserver's resident
+archive all in play), and
 compares every file with a build of the same records into an empty folder. Bounded: a
 handful of examples of at most three edits, well under a minute.
 """
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from test_incremental import Archive, files, full_build_of
 
 from onrecord.records import load_archive
+from onrecord.resident import ResidentArchive
 
 FIXTURE = load_archive(SEED)
 STATEMENTS = sorted((s for s in FIXTURE.statements.values() if not s.quoted_in), key=lambda s: s.id)
@@ -151,10 +153,14 @@ def test_any_edits_built_incrementally_give_the_cold_build(steps):
     with tempfile.TemporaryDirectory(prefix="onrecord-property-") as scratch:
         base = Path(scratch)
         archive = Archive(base / "archive")
-        archive.build()
+        # As the devserver's builder keeps it: loaded before each build, at the cost of what
+        # changed (resident.py), the build's cache folder beside its index.
+        resident = ResidentArchive(archive.root, archive.index.parent / "cache")
+        archive.build(loaded=resident.load())
         for number, (kind, n) in enumerate(steps):
             EDITS[kind](archive.root, n)
-            archive.build(first_pages=True)  # as the devserver builds: changed pages first
+            # As the devserver builds: changed pages first, from the archive it keeps.
+            archive.build(first_pages=True, loaded=resident.load())
             cold = full_build_of(archive, base / f"cold-{number}")
             assert files(archive.output) == cold, (steps[: number + 1], kind)
             shutil.rmtree(base / f"cold-{number}")

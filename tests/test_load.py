@@ -89,24 +89,7 @@ def damage_in_place(path: Path) -> None:
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
 
 
-def test_a_cache_read_ahead_is_loaded_from_memory_while_its_file_is_the_same(
-    tmp_path, trusted_times, parses
-):
-    """The devserver's builder reads the cache between builds (`cache.read_ahead`); its
-    builds use that copy while the file's size, time and inode are those it was read with."""
-    root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
-    plain = outcome(root, cache_file)
-    cache.read_ahead(cache_file)
-    damage_in_place(cache_file)  # the copy in memory is all that is left to load from
-    parses.clear()
-    assert outcome(root, cache_file) == plain
-    assert parses == []
-    cache_file.write_bytes(b"")  # a file of another size: the copy is not used
-    assert outcome(root, cache_file) == plain
-    assert len(parses) > 10  # every file parsed again
-
-
-def test_without_reading_ahead_a_damaged_cache_is_no_cache(tmp_path, trusted_times, parses):
+def test_a_damaged_cache_is_no_cache(tmp_path, trusted_times, parses):
     root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
     plain = outcome(root, cache_file)
     damage_in_place(cache_file)

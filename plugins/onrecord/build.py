@@ -33,11 +33,10 @@ from pelican.settings import read_settings
 from . import buildstate, handoff, pages, permalinks, staticindex
 from .history import with_history
 from .problems import RecordError
-from .records import load_archive_and_changes
+from .records import CACHE_FILE, load_archive_and_changes
+from .resident import Loaded
 from .search import index as search_index
 from .search.static_table import write_table
-
-RECORDS_CACHE = "records.pickle"  # under the cache folder (`cache_dir_of`)
 
 
 class BuildError(Exception):
@@ -55,6 +54,7 @@ def build(
     index_dir: Path | None = None,
     quiet: bool = True,
     first_pages: bool = False,
+    loaded: Loaded | None = None,
     **override,
 ) -> dict:
     """Build site and index per `settings_file`; return figures. Raises RecordError/BuildError.
@@ -63,7 +63,8 @@ def build(
     `override` replaces other settings (tests point ONRECORD_ROOT at a copy of the records).
     With `first_pages` (the devserver's builds), the pages of the few statements whose files
     changed are put in `output` as soon as they are rendered, before the rest is listed
-    (`pages.Plan.first`).
+    (`pages.Plan.first`). `loaded` is the archive as the devserver's builder keeps it
+    (resident.py), used when it is of this build's records and caches.
     """
     started = time.perf_counter()
     settings = settings_for(settings_file, **override)
@@ -73,7 +74,10 @@ def build(
     cache_dir = cache_dir_of(settings, index_dir)
     pagefind = settings.get("ONRECORD_PAGEFIND", True)
     # Read before anything else: a file saved while this build runs makes the next one work.
-    inputs = inputs_key(settings, root, output, index_dir, pagefind)
+    if loaded is not None and not loaded.serves(root, cache_dir):
+        loaded = None  # the settings point elsewhere now: loaded here, as by `onrecord build`
+    records = loaded.records_key if loaded is not None else None
+    inputs = inputs_key(settings, root, output, index_dir, pagefind, records)
     state = buildstate.read(cache_dir)
     if buildstate.unchanged(state, inputs, pages.folder_id(output), _index_build(index_dir)):
         return (
@@ -81,8 +85,13 @@ def build(
             | {key: 0.0 for key in ("load_s", "render_s", "pagefind_s", "index_s")}
             | {"total_s": time.perf_counter() - started}
         )
-    archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / RECORDS_CACHE)
-    archive = with_history(archive, root, cache_dir)
+    if loaded is None:
+        archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / CACHE_FILE)
+        archive = with_history(archive, root, cache_dir)
+    elif loaded.error is not None:
+        raise loaded.error
+    else:
+        archive, fresh = loaded.archive, loaded.fresh
     lost = permalinks.broken(permalinks.read(root / permalinks.FILE_NAME), archive)
     if lost:
         raise BuildError("\n".join(permalinks.explain(url) for url in lost))
@@ -120,7 +129,6 @@ def build(
             shutil.rmtree(staging, ignore_errors=True)
     figures = {
         "statements": len(archive.statements),
-        "records_cache": str(cache_dir / RECORDS_CACHE),  # what the devserver reads ahead
         "full": plan.full,
         "unchanged": False,
         "jobs": len(plan.written.jobs),
@@ -142,14 +150,22 @@ def cache_dir_of(settings: dict, index_dir: Path) -> Path:
     return Path(settings.get("ONRECORD_CACHE_DIR") or index_dir.parent / "cache")
 
 
-def inputs_key(settings: dict, root: Path, output: Path, index_dir: Path, pagefind: bool) -> str:
-    """The key of everything a build with `settings` reads (buildstate.py)."""
+def inputs_key(
+    settings: dict,
+    root: Path,
+    output: Path,
+    index_dir: Path,
+    pagefind: bool,
+    records: str | None = None,
+) -> str:
+    """The key of everything a build with `settings` reads (buildstate.py); `records`, the
+    key of the records (`buildstate.records_key`) if taken before they were loaded."""
     from .generator import VOLATILE_SETTINGS
 
     folders = [Path(__file__).parent, Path(settings["THEME"], "templates")]
     digest = pages.site_digest(settings, folders, VOLATILE_SETTINGS)
     where = {"root": str(root), "output": str(output), "index": str(index_dir)}
-    return buildstate.inputs_key(root, digest, {**where, "pagefind": bool(pagefind)})
+    return buildstate.inputs_key(root, digest, {**where, "pagefind": bool(pagefind)}, records)
 
 
 def _index_build(index_dir: Path) -> str | None:
@@ -320,6 +336,7 @@ def main(
     *,
     pagefind: bool = True,
     first_pages: bool = False,
+    loaded: Loaded | None = None,
     report: dict | None = None,
 ) -> int:
     """`onrecord build`: its exit code; `report`, if given, gets the build's figures."""
@@ -327,6 +344,7 @@ def main(
         figures = build(
             Path(settings_file),
             first_pages=first_pages,
+            loaded=loaded,
             **({} if pagefind else {"ONRECORD_PAGEFIND": False}),
         )
     except RecordError as error:

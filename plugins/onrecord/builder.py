@@ -1,24 +1,24 @@
-"""The devserver's warm builder: imports the build once, then forks a fresh child per build.
+"""The devserver's warm builder: keeps the archive loaded, forks a fresh child per build.
 
 `python -m onrecord.builder` reads one request a line on stdin, `{"settings": PATH,
-"pagefind": BOOL}`, and answers each with one line on stdout, `{"ok": BOOL, "printed":
-TEXT}`: what the build printed, its stdout then its stderr, as `onrecord build` prints them.
+"pagefind": BOOL, "root": PATH, "cache": PATH}`, and answers each with one line on stdout,
+`{"ok": BOOL, "printed": TEXT}`: what the build printed, its stdout then its stderr, as
+`onrecord build` prints them. `root` and `cache` are the archive's folder and the build's
+cache folder as the settings give them (the devserver reads them): this process loads the
+archive there before each build and keeps it (resident.py), so a build after an edit loads
+only what changed. The settings, which are code, run only in the children; a child whose
+settings name another root or cache folder loads the archive itself.
 
-Each build runs in a child forked from this process as it stood after the imports, so it
-starts from a clean Pelican and clean module state whatever the last build did, and a build
-that crashes or is killed takes only itself down. Between builds this process reads the
-records cache ahead (`records.cache.read_ahead`), at the path the last build's child names
-(the settings, which are code, run only in the children): the next build inherits it
-instead of reading it, a third of its load at 100,000 statements.
-The child ends with os._exit once its output is flushed: nothing is left to write, and
-tearing down the build's object graph costs 0.3 s at 10,000 statements. This process runs
-no threads (forking it is safe) and never builds itself; it ends when its requests do.
+Each build runs in a child forked from this process, so it starts from a clean Pelican and
+clean module state whatever the last build did, and a build that crashes or is killed takes
+only itself down. The child ends with os._exit once its output is flushed: nothing is left
+to write, and tearing down the build's object graph costs 0.3 s at 10,000 statements. This
+process runs no threads (forking it is safe) and never builds itself; it ends when its
+requests do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib
 import json
 import os
@@ -29,37 +29,36 @@ import traceback
 from pathlib import Path
 from typing import IO, NoReturn
 
+from .resident import Loaded, ResidentArchive
+
 # The modules a build imports that are slow to import; the rest it imports in its child.
 PRELOAD = ("onrecord.build", "onrecord.generator")
 
 
-def build_in_child(settings_file: str, pagefind: bool, replies: IO) -> tuple[bool, str, str]:
-    """Build in a forked child and wait for it; (succeeded, what it printed, the path of the
-    records cache it loaded, or "").
+def build_in_child(
+    settings_file: str, pagefind: bool, replies: IO, loaded: Loaded | None = None
+) -> tuple[bool, str]:
+    """Build in a forked child (from `loaded`, if given) and wait for it; (succeeded, what
+    it printed).
 
     The child closes `replies`, the pipe to the devserver: if this process dies during a
     build, the devserver sees that pipe end at once, not when the orphaned build ends.
     """
     # Files, not pipes: a broken archive prints thousands of lines while this one waits.
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryFile() as ahead,
-    ):
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         pid = os.fork()
         if pid == 0:
-            _child(settings_file, pagefind, out, err, replies, ahead)
+            _child(settings_file, pagefind, out, err, replies, loaded)
         _, status = os.waitpid(pid, 0)
         printed = _read(out) + _read(err)
-        cache_file = _read(ahead)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
         printed += f"\nthe build was killed by {signal.Signals(-code).name}"
-    return code == 0, printed.strip(), cache_file if code == 0 else ""
+    return code == 0, printed.strip()
 
 
 def _child(
-    settings_file: str, pagefind: bool, out: IO, err: IO, replies: IO, ahead: IO
+    settings_file: str, pagefind: bool, out: IO, err: IO, replies: IO, loaded: Loaded | None
 ) -> NoReturn:
     code = 1
     try:
@@ -68,11 +67,7 @@ def _child(
         os.dup2(err.fileno(), 2)
         from .build import main
 
-        figures: dict = {}
-        code = main(settings_file, pagefind=pagefind, first_pages=True, report=figures)
-        if code == 0 and figures.get("records_cache"):
-            ahead.write(figures["records_cache"].encode())
-            ahead.flush()
+        code = main(settings_file, pagefind=pagefind, first_pages=True, loaded=loaded)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -83,14 +78,25 @@ def _child(
             os._exit(code)
 
 
-def _read_ahead(cache_file: Path) -> None:
-    """While the editor reads the page, read the records cache the next build will load."""
-    from .records import cache, collector_paused
+class Archives:
+    """The archive each request's root and cache folder name, kept loaded (resident.py)."""
 
-    with contextlib.suppress(Exception):  # only a head start: the next build reads anyway
-        with collector_paused():
-            cache.read_ahead(cache_file)
-        gc.freeze()  # out of the collector's sight: the forked builds leave its pages shared
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], ResidentArchive] = {}
+
+    def load(self, request: dict) -> Loaded | None:
+        """The archive for `request` now, or None when the request does not say where."""
+        if not request.get("root") or not request.get("cache"):
+            return None
+        key = (request["root"], request["cache"])
+        if key not in self.kept:
+            self.kept.clear()  # one archive at a time: the devserver serves one
+            self.kept[key] = ResidentArchive(Path(key[0]), Path(key[1]))
+        try:
+            return self.kept[key].load()
+        except Exception:  # the child loads it itself, and says what failed
+            del self.kept[key]
+            return None
 
 
 def _read(file: IO[bytes]) -> str:
@@ -111,15 +117,13 @@ def main() -> int:
     try:
         for name in PRELOAD:
             importlib.import_module(name)
+        archives = Archives()
         for line in requests:
             request = json.loads(line)
-            ok, printed, cache_file = build_in_child(
-                request["settings"], request["pagefind"], replies
-            )
+            loaded = archives.load(request)
+            ok, printed = build_in_child(request["settings"], request["pagefind"], replies, loaded)
             replies.write(json.dumps({"ok": ok, "printed": printed}) + "\n")
             replies.flush()
-            if cache_file:  # after the reply: the devserver says "rebuilt" without waiting
-                _read_ahead(Path(cache_file))
     except KeyboardInterrupt:
         return 130  # Ctrl-C: the devserver and the build it reached are stopping too
     except BrokenPipeError:

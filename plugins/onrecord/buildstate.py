@@ -68,13 +68,19 @@ def git_head(root: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def inputs_key(root: Path, site_digest: bytes, extra: dict) -> str:
+def records_key(root: Path) -> str:
+    """The key of the archive's files and git's HEAD: what a build reads of `root`."""
+    return f"{files_key(root)}\n{git_head(root) or ''}"
+
+
+def inputs_key(root: Path, site_digest: bytes, extra: dict, records: str | None = None) -> str:
     """The key of everything a build of the archive at `root` reads.
 
     `site_digest` covers code, templates and settings (pages.site_digest); `extra` holds
     what it leaves out but changes the output (the output and index folders, Pagefind).
+    `records` is `records_key(root)` if taken already (before the archive was loaded).
     """
-    parts = [files_key(root), site_digest.hex(), git_head(root) or "", json.dumps(extra)]
+    parts = [records or records_key(root), site_digest.hex(), json.dumps(extra)]
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 

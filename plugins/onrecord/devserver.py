@@ -62,12 +62,16 @@ class Builder:
         self.process: subprocess.Popen | None = None
         self.started_with: dict[str, tuple[int, int]] = {}
 
-    def build(self, settings_file: Path) -> tuple[bool, str]:
-        """Run `onrecord build --no-pagefind` in a fresh child; (succeeded, what it printed)."""
+    def build(self, settings_file: Path, where: dict | None = None) -> tuple[bool, str]:
+        """Run `onrecord build --no-pagefind` in a fresh child; (succeeded, what it printed).
+
+        `where` gives the archive's `root` and the build's `cache` folder, as the settings
+        say: the builder keeps that archive loaded between builds (builder.py).
+        """
         process = self._running()
         # The search service answers /search/ here: Pagefind's index (a full rebuild of it
         # on every edit) waits for `make html`.
-        request = json.dumps({"settings": str(settings_file), "pagefind": False})
+        request = json.dumps({"settings": str(settings_file), "pagefind": False, **(where or {})})
         try:
             process.stdin.write(request + "\n")
             process.stdin.flush()
@@ -162,10 +166,13 @@ def _serve(builder: Builder, settings_file: Path, host: str, port: int, interval
     from pelican.settings import read_settings
     from waitress import create_server
 
+    from .build import cache_dir_of
     from .serve import create_app
 
     settings = read_settings(str(settings_file))
     root = Path(settings["ONRECORD_ROOT"])
+    index_dir = Path(settings["ONRECORD_INDEX_DIR"]).resolve()
+    where = {"root": str(root.resolve()), "cache": str(cache_dir_of(settings, index_dir))}
     watched = [
         root / "content",
         root / "speakers",
@@ -173,7 +180,7 @@ def _serve(builder: Builder, settings_file: Path, host: str, port: int, interval
         settings_file.resolve(),
     ]
     state: dict = {}
-    ok, printed = builder.build(settings_file)
+    ok, printed = builder.build(settings_file, where)
     print(printed)
     if not ok and not (Path(settings["OUTPUT_PATH"]) / "index.html").exists():
         print(
@@ -200,7 +207,7 @@ def _serve(builder: Builder, settings_file: Path, host: str, port: int, interval
                 continue
             before = now
             started = time.perf_counter()
-            ok, printed = builder.build(settings_file)
+            ok, printed = builder.build(settings_file, where)
             state["errors"] = None if ok else printed
             took = time.perf_counter() - started
             print(

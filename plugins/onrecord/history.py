@@ -83,6 +83,7 @@ class Log:
 
     events: dict[str, list[Event]]
     dirty: set[str]  # paths edited, added or removed since the last commit
+    head: str = ""  # the commit the walk reached
 
 
 LOG_FORMAT = "%x01%cs"
@@ -134,7 +135,7 @@ def read_log(root: Path, cache_file: Path | None = None) -> Log | None:
         if entry[0] in "RC":  # `XY new\0old`: the old path follows
             dirty.add(relative(entries[at]))
             at += 1
-    return Log(events, dirty)
+    return Log(events, dirty, head)
 
 
 def _walk(
@@ -522,19 +523,8 @@ def histories(
 
 def with_history(archive: Archive, root: Path, cache_dir: Path | None = None) -> Archive:
     """The archive with each statement's `last_changed` and `history` filled in."""
-    log = read_log(root, cache_dir / LOG_CACHE_FILE if cache_dir is not None else None)
-    statements_now = archive.statements.values()
-    dates = last_changed(root, {s.path for s in statements_now}, log)
-    if log is None:
-        changes: dict[str, tuple[Change, ...]] | None = None
-    else:
-        cache_file = cache_dir / CACHE_FILE if cache_dir is not None else None
-        changes = histories(root, statements_now, log, cache_file)
-    with collector_paused():  # a copy of every statement, and the lookups again
-        statements = {
-            key: _dated(s, dates.get(s.path), None if changes is None else changes.get(s.id, ()))
-            for key, s in archive.statements.items()
-        }
+    statements = dated(archive.statements.values(), root, cache_dir)
+    with collector_paused():  # the lookups again, over the copies
         return Archive.of(
             archive.speakers,
             archive.outlets,
@@ -544,6 +534,39 @@ def with_history(archive: Archive, root: Path, cache_dir: Path | None = None) ->
             archive.claims,
             archive.texts,
         )
+
+
+def dated(
+    statements: Iterable[Statement],
+    root: Path,
+    cache_dir: Path | None = None,
+    log: Log | None | bool = True,
+) -> dict[str, Statement]:
+    """A copy of each statement with its `last_changed` and `history` filled in, by id.
+
+    `log` is the walk if the caller has read it (`True`: read it here). For a few
+    statements (the devserver's edited ones) this costs the walk, which is cached, and
+    their own versions only.
+    """
+    statements = list(statements)
+    if log is True:
+        log = read_log(root, log_cache(cache_dir))
+    dates = last_changed(root, {s.path for s in statements}, log)
+    if log is None:
+        changes: dict[str, tuple[Change, ...]] | None = None
+    else:
+        cache_file = cache_dir / CACHE_FILE if cache_dir is not None else None
+        changes = histories(root, statements, log, cache_file)
+    with collector_paused():  # a copy of every statement
+        return {
+            s.id: _dated(s, dates.get(s.path), None if changes is None else changes.get(s.id, ()))
+            for s in statements
+        }
+
+
+def log_cache(cache_dir: Path | None) -> Path | None:
+    """Where the walk is kept (`read_log`) under a build's cache folder."""
+    return cache_dir / LOG_CACHE_FILE if cache_dir is not None else None
 
 
 def corrections(statements: Iterable[Statement]) -> list[tuple[Change, Statement]]:

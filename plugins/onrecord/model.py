@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import ClassVar
 
@@ -499,16 +499,6 @@ class Archive:
                 withdrawn_by_source[statement.source_id].append(statement)
         claims = claims or {}
         claim_spans = {claim_id: _placed(claim, statements) for claim_id, claim in claims.items()}
-        claims_by_statement: dict[str, list[ClaimSpan]] = defaultdict(list)
-        claims_by_speaker: dict[str, dict[str, Claim]] = defaultdict(dict)
-        for spans in sorted(
-            claim_spans.values(), key=lambda spans: _by_date(spans[0]) if spans else ()
-        ):
-            for span in spans:
-                claims_by_statement[span.statement.id].append(span)
-                claims_by_speaker[span.statement.speaker_id].setdefault(span.claim.id, span.claim)
-        for spans in claims_by_statement.values():
-            spans.sort(key=lambda span: (span.paragraph, span.start, span.claim.id))
         return cls(
             speakers=speakers,
             outlets=outlets,
@@ -527,12 +517,60 @@ class Archive:
             by_year=dict(by_year),
             quoted_by=dict(quoted_by),
             claim_spans=claim_spans,
-            claims_by_statement=dict(claims_by_statement),
-            claims_by_speaker={
-                key: list(found.values()) for key, found in claims_by_speaker.items()
-            },
+            **_claim_lookups(claim_spans),
             texts=dict(texts or {}),
             passages=locate(statements.values(), texts or {}),
+        )
+
+    def patched(self, changed: dict[str, Statement]) -> Archive | None:
+        """This archive with the `changed` statements (by id) in place of its own: what `of`
+        would make of its records with them, at the cost of the lookups they are in.
+
+        None when a change would move a statement in or between the lookups (a new speaker,
+        theme or date, withdrawn, quoting others): `of` makes those.
+        """
+        swap: dict[int, Statement] = {}
+        for key, new in changed.items():
+            old = self.statements.get(key)
+            if old is None or _placement(old) != _placement(new):
+                return None
+            swap[id(old)] = new
+
+        def swapped(found: list[Statement]) -> list[Statement]:
+            return [swap.get(id(statement), statement) for statement in found]
+
+        lookups: dict[str, dict] = {}
+        for name, keys in (
+            ("by_speaker", lambda s: [s.speaker_id]),
+            ("by_outlet", lambda s: [s.outlet_id]),
+            ("by_theme", lambda s: s.theme_ids),
+            ("by_source", lambda s: [s.source_id]),
+            ("withdrawn_by_speaker", lambda s: [s.speaker_id]),
+            ("withdrawn_by_source", lambda s: [s.source_id]),
+            ("by_footnote", lambda s: [(s.source_id, s.footnote)]),
+            ("by_year", lambda s: [s.date.year] if s.date else []),
+            ("quoted_by", lambda s: [q.statement_id for q in s.quotes]),
+        ):
+            lookup = lookups[name] = dict(getattr(self, name))
+            for statement in changed.values():
+                for key in keys(statement):
+                    if key in lookup:
+                        lookup[key] = swapped(lookup[key])
+        statements = {**self.statements, **changed}
+        claim_spans = dict(self.claim_spans)
+        for claim in self.claims.values():
+            if any(a.statement_id in changed for a in claim.appearances):
+                claim_spans[claim.id] = _placed(claim, statements)
+        passages = {k: v for k, v in self.passages.items() if k not in changed}
+        passages.update(locate(changed.values(), self.texts))
+        return replace(
+            self,
+            statements=statements,
+            chronological=swapped(self.chronological),
+            claim_spans=claim_spans,
+            passages=passages,
+            **lookups,
+            **_claim_lookups(claim_spans),
         )
 
     def counts(self) -> dict[str, int]:
@@ -544,6 +582,41 @@ class Archive:
             "sources": len(self.sources),
             "claims": len(self.claims),
         }
+
+
+def _placement(statement: Statement) -> tuple:
+    """What puts a statement in the archive's lookups, and where in them."""
+    return (
+        statement.speaker_id,
+        statement.source_id,
+        statement.outlet_id,
+        statement.theme_ids,
+        statement.footnote,
+        statement.date,
+        statement.withdrawn,
+        statement.quoted_in,
+        tuple(quote.statement_id for quote in statement.quotes),
+    )
+
+
+def _claim_lookups(claim_spans: dict[str, list[ClaimSpan]]) -> dict[str, dict]:
+    """`claims_by_statement` and `claims_by_speaker`, from every claim's spans."""
+    claims_by_statement: dict[str, list[ClaimSpan]] = defaultdict(list)
+    claims_by_speaker: dict[str, dict[str, Claim]] = defaultdict(dict)
+    for spans in sorted(
+        claim_spans.values(), key=lambda spans: _by_date(spans[0]) if spans else ()
+    ):
+        for span in spans:
+            claims_by_statement[span.statement.id].append(span)
+            claims_by_speaker[span.statement.speaker_id].setdefault(span.claim.id, span.claim)
+    for spans in claims_by_statement.values():
+        spans.sort(key=lambda span: (span.paragraph, span.start, span.claim.id))
+    return {
+        "claims_by_statement": dict(claims_by_statement),
+        "claims_by_speaker": {
+            key: list(found.values()) for key, found in claims_by_speaker.items()
+        },
+    }
 
 
 def _placed(claim: Claim, statements: dict[str, Statement]) -> list[ClaimSpan]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -40,6 +41,19 @@ class Located(Protocol):
 StatementEntry = tuple[Statement, Located, tuple]  # a statement, its file, its path in that file
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the rules of each record look up: every id and former id by kind, the sources
+    and their footnotes, and the day. It changes only when an id, a former id or a source
+    does (or the day): until then a changed statement is checked against the same one."""
+
+    ids: dict[str, dict[str, Located | None]]  # ids and former ids (None: a failed record)
+    former: dict[str, dict[str, str]]  # former id → current id, when not also an id
+    sources: dict[str, Source]
+    footnotes: dict[str, set[int]]  # by source id, the numbers it lists
+    today: date
+
+
 def check(
     records: dict[str, list[tuple[object, Located]]],
     statements: list[StatementEntry],
@@ -52,9 +66,19 @@ def check(
     `failed` holds, by kind, the ids of records already reported as broken: references
     to them are not reported a second time.
     """
+    return context(records, statements, today, failed)[1]
+
+
+def context(
+    records: dict[str, list[tuple[object, Located]]],
+    statements: list[StatementEntry],
+    today: date,
+    failed: dict[str, set[str]] | None = None,
+) -> tuple[Context, list[Problem]]:
+    """`check`'s problems, and the context it checked every record against."""
     problems: list[Problem] = []
-    ids: dict[str, dict[str, Located | None]] = {}  # ids and former ids (None: failed)
-    former: dict[str, dict[str, str]] = {}  # former id → current id, when not also an id
+    ids: dict[str, dict[str, Located | None]] = {}
+    former: dict[str, dict[str, str]] = {}
     for kind, entries in records.items():
         everything: list[StatementEntry] = (
             statements
@@ -70,28 +94,43 @@ def check(
             for alias in record.aliases
             if alias not in current
         }
-        for record, document, base in everything:
-            if not base:
-                problems.extend(_file_name(kind, record, document))
+        problems.extend(file_name_problems(kind, everything))
         ids[kind] = {**dict.fromkeys((failed or {}).get(kind, ())), **known}
 
     sources: dict[str, Source] = {s.id: s for s, _ in records["source"]}
     footnotes = {key: {f.number for f in source.footnotes} for key, source in sources.items()}
+    found = Context(ids, former, sources, footnotes, today)
+    problems.extend(statement_problems(found, statements))
+    by_id = {statement.id: statement for statement, _, _ in statements}
+    problems.extend(claim_problems(found, records.get("claim", ()), by_id))
+    for source, document in records["source"]:
+        problems.extend(_source_rules(source, document, today))
+    return found, problems
+
+
+def file_name_problems(kind: str, entries: list[StatementEntry]) -> Iterator[Problem]:
+    """Each file whose name does not match its record's id (or, for a statement, whose
+    folder is not its year)."""
+    for record, document, base in entries:
+        if not base:
+            yield from _file_name(kind, record, document)
+
+
+def statement_problems(found: Context, statements: list[StatementEntry]) -> Iterator[Problem]:
+    """The rules of each statement in `statements`, a nested one's parent among them."""
     # A nested record sits at `quotes[i].nested` of its parent: found by that path in its file.
     by_place = {(d.path, base): statement for statement, d, base in statements if statement.quotes}
     for statement, document, base in statements:
         parent = by_place[(document.path, base[:-3])] if statement.quoted_in is not None else None
-        problems.extend(
-            _statement_rules(
-                statement, document, base, ids, former, sources, footnotes, parent, today
-            )
-        )
-    by_id = {statement.id: statement for statement, _, _ in statements}
-    for claim, document in records.get("claim", ()):
-        problems.extend(_claim_rules(claim, document, by_id, ids, former, today))
-    for source, document in records["source"]:
-        problems.extend(_source_rules(source, document, today))
-    return problems
+        yield from _statement_rules(statement, document, base, found, parent)
+
+
+def claim_problems(
+    found: Context, claims: Iterable[tuple[Claim, Located]], statements: Mapping[str, Statement]
+) -> Iterator[Problem]:
+    """The rules of each claim, against `statements` (by id: those its appearances name)."""
+    for claim, document in claims:
+        yield from _claim_rules(claim, document, statements, found.ids, found.former, found.today)
 
 
 def _names(kind: str, everything: list[StatementEntry]) -> tuple[dict[str, Located], list[Problem]]:
@@ -158,13 +197,11 @@ def _statement_rules(
     statement: Statement,
     document: Located,
     base: tuple,
-    ids: dict[str, dict],
-    former: dict[str, dict[str, str]],
-    sources: dict[str, Source],
-    footnotes: dict[str, set[int]],  # by source id, the numbers it lists
+    found: Context,
     parent: Statement | None,  # for a nested record, the statement it sits in
-    today: date,
 ) -> Iterator[Problem]:
+    ids, former, today = found.ids, found.former, found.today
+
     def at(*path: object) -> tuple:
         return (*base, *path)
 
@@ -181,8 +218,8 @@ def _statement_rules(
                 at(*field), f"unknown {kind} {wanted!r}", _hint(wanted, current_ids)
             )
 
-    source = sources.get(statement.source_id)
-    listed = footnotes.get(statement.source_id, set())
+    source = found.sources.get(statement.source_id)
+    listed = found.footnotes.get(statement.source_id, set())
     if source and statement.footnote is not None and statement.footnote not in listed:
         yield document.problem(
             at("footnote"),
@@ -268,7 +305,7 @@ def _nested_is_verbatim(
 def _claim_rules(
     claim: Claim,
     document: Located,
-    statements: dict[str, Statement],
+    statements: Mapping[str, Statement],
     ids: dict[str, dict],
     former: dict[str, dict[str, str]],
     today: date,

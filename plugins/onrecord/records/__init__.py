@@ -12,23 +12,29 @@ One idea per module:
 - `check`: what one file's own checks find (records or problems; a statement salvaged);
 - `cache`: the records of unchanged files, kept between loads;
 - `parallel`: many files checked at once, in forked processes;
-- `archive`: every file, the cross-record rules, and the `Archive` (or every problem).
+- `archive`: every file, the cross-record rules, and the `Archive` (or every problem);
+- `resident`: records kept loaded between loads, checked again where they changed.
 """
 
 from __future__ import annotations
 
 from .archive import collector_paused, load_archive, load_archive_and_changes
 from .build import build_record, nested_statements
+from .cache import FILE_NAME as CACHE_FILE
 from .layout import Layout
 from .read import read_record
+from .resident import Resident, Update
 from .schemas import DATE_FIELDS, KINDS, SCHEMA_DIR, claim_kinds, schema
 from .validate import is_partial_date
 
 __all__ = [
+    "CACHE_FILE",
     "DATE_FIELDS",
     "KINDS",
     "SCHEMA_DIR",
     "Layout",
+    "Resident",
+    "Update",
     "build_record",
     "claim_kinds",
     "collector_paused",

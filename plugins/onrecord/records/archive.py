@@ -11,11 +11,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .. import rules, sourcetext
-from ..model import Archive
+from ..model import Archive, Claim
 from ..problems import Problem, RecordError
 from ..yamlfile import Document, parse
 from .cache import Cache, Signature
@@ -46,16 +47,20 @@ def load_archive_and_changes(
     layout = Layout(Path(root))
     with collector_paused():
         cache = Cache(cache_file)
-        checked, fresh = _check_files(layout, cache)
+        checked, fresh = check_files(layout, cache)
         cache.save()
-        archive = _assemble(checked, today or date.today(), layout.root)
-    changed = frozenset(
+        archive = assemble(checked, today or date.today(), layout.root).archive
+    return archive, fresh_statements(checked, fresh)
+
+
+def fresh_statements(checked: list[tuple[File, Checked]], fresh: list[int]) -> frozenset[str]:
+    """The ids of the statements in the files at `fresh` (nested ones included)."""
+    return frozenset(
         record.id
         for (kind, _, _), outcome in (checked[index] for index in fresh)
         if kind == "statement"
         for record, _ in outcome.records
     )
-    return archive, changed
 
 
 @contextmanager
@@ -75,7 +80,7 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _check_files(layout: Layout, cache: Cache) -> tuple[list[tuple[File, Checked]], list[int]]:
+def check_files(layout: Layout, cache: Cache) -> tuple[list[tuple[File, Checked]], list[int]]:
     """Each file and its own checks, in file order (unchanged files from the cache), and where
     in that list the files read afresh are."""
     done: list[tuple[File, Checked]] = []
@@ -98,7 +103,18 @@ def _check_files(layout: Layout, cache: Cache) -> tuple[list[tuple[File, Checked
     return done, [index for index, _ in fresh]
 
 
-def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> Archive:
+@dataclass(frozen=True)
+class Assembled:
+    """An archive, and what the rules checked it with: what a resident archive keeps so that
+    the next load checks only the files that changed (records/resident.py)."""
+
+    archive: Archive
+    context: rules.Context
+    claims: list[tuple[Claim, rules.Located]]  # each claim and its file
+    normalised: dict[str, str]  # each source's text, normalised (sourcetext.normalised)
+
+
+def assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> Assembled:
     """The archive from every file's records, once the cross-record rules find no problem."""
     problems: list[Problem] = []
     records: dict[str, list[tuple[object, rules.Located]]] = {kind: [] for kind in KINDS}
@@ -112,11 +128,12 @@ def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> A
             failed[kind].add(outcome.failed_id)
         if not outcome.records:
             continue
-        document = _Reread(shown, path, outcome.emptied)
+        document = Reread(shown, path, outcome.emptied)
         records[kind].append((outcome.records[0][0], document))
         if kind == "statement":
             statements.extend((record, document, base) for record, base in outcome.records)
-    problems.extend(p for p in rules.check(records, statements, today, failed) if p is not None)
+    context, found = rules.context(records, statements, today, failed)
+    problems.extend(p for p in found if p is not None)
     texts = {}
     for source, _ in records["source"]:
         text, problem = sourcetext.read(root, source.id)
@@ -128,7 +145,7 @@ def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> A
     problems.extend(sourcetext.problems(statements, normalised))
     if problems:
         raise RecordError(problems)
-    return Archive.of(
+    archive = Archive.of(
         speakers={r.id: r for r, _ in records["speaker"]},
         outlets={r.id: r for r, _ in records["outlet"]},
         themes={r.id: r for r, _ in records["theme"]},
@@ -137,9 +154,10 @@ def _assemble(checked: list[tuple[File, Checked]], today: date, root: Path) -> A
         claims={r.id: r for r, _ in records["claim"]},
         texts=texts,
     )
+    return Assembled(archive, context, records["claim"], normalised)  # type: ignore[arg-type]
 
 
-class _Reread:
+class Reread:
     """A file that passed its own checks, as the rules see it: its path, and problems placed
     in it. Positions are not kept for every file: the few files a rule finds a problem in
     are parsed again to place it."""

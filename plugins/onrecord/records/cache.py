@@ -31,6 +31,7 @@ from ..problems import Problem
 from .check import Checked, Records
 from .schemas import KINDS, SCHEMA_DIR
 
+FILE_NAME = "records.pickle"  # in a build's cache folder
 _CACHE_VERSION = 2
 # A file changed within this long before a load may change again within the same tick of the
 # file system's clock without its times changing (as git's "racily clean" entries): its
@@ -60,10 +61,15 @@ _RECORD_TYPES = (
 class Cache:
     """Records of the files that passed their own checks, by path, kept between loads."""
 
-    def __init__(self, file: Path | None):
+    def __init__(self, file: Path | None, entries: dict[str, _Entry] | None = None):
+        """The cache in `file`; or, given `entries` (what a resident archive kept from its last
+        load, `kept`), those, the file being only where to save them."""
         self.file = file
         self.started = time.time_ns()
-        self.entries = _entries(file) if file is not None else {}
+        if entries is not None:
+            self.entries = entries
+        else:
+            self.entries = _read_cache(file) if file is not None else {}
         self.kept: dict[str, _Entry] = {}
         self.changes = 0  # entries added or updated
 
@@ -122,38 +128,6 @@ class Cache:
 
 def digest_of(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
-
-
-# Caches read ahead by a long-lived process (the devserver's builder, between builds), by
-# file, with the file's size, time and inode when read: its forked builds inherit them and
-# do not read the file again while it is the same. Reading it is a third of a 100,000-
-# statement edit build's load (5 of 14 s on a loaded machine); the entries are never
-# changed once read (a load keeps what it uses in `Cache.kept`).
-_READ_AHEAD: dict[Path, tuple[tuple[int, int, int], dict[str, _Entry]]] = {}
-
-
-def read_ahead(cache_file: Path) -> None:
-    """Read `cache_file` now, for the loads of this process and of those forked from it."""
-    known = _READ_AHEAD.pop(cache_file, None)
-    stamp = _stamp(cache_file)
-    if stamp is not None:
-        fresh = known is not None and known[0] == stamp
-        _READ_AHEAD[cache_file] = known if fresh else (stamp, _read_cache(cache_file))
-
-
-def _entries(cache_file: Path) -> dict[str, _Entry]:
-    known = _READ_AHEAD.get(cache_file)
-    if known is not None and known[0] == _stamp(cache_file):
-        return known[1]
-    return _read_cache(cache_file)
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_size, status.st_mtime_ns, status.st_ino
 
 
 def _read_cache(cache_file: Path) -> dict[str, _Entry]:

@@ -1,0 +1,161 @@
+"""An archive's records kept loaded between loads: the next load checks what changed.
+
+The devserver's builder keeps one (onrecord/resident.py) for the whole session. A load
+stats every file, as any load does (the records cache, cache.py), and reads and checks the
+files that changed. Then, when those are statement files that keep their records' ids and
+former ids (an edit of a statement's words, its role, its date, its themes), the
+cross-record rules run only where such a change can matter: on the changed statements
+(their references, footnotes, dates, quotes and nested records), on the claims that name
+them, and on their words against their source's text. Everything the rules check a
+statement against (`rules.Context`: ids and former ids by kind, the sources and their
+footnotes, the day) is then the same as at the last load, which found no problem. Any
+other change (a file added, removed or refused, an id or a former id changed, a speaker,
+outlet, theme, source, claim or source text edited, a new day) loads and checks
+everything, as a fresh build does: a renamed speaker id is caught either way.
+
+What it saves at 100,000 statements: see `ResidentArchive` (onrecord/resident.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import ChainMap
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .. import rules, sourcetext
+from ..model import Archive, Claim, Statement
+from ..problems import RecordError
+from .archive import Reread, assemble, check_files, collector_paused, fresh_statements
+from .cache import Cache
+from .check import Checked
+from .layout import Layout
+from .parallel import File
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a load found: the whole archive anew, or only some statements changed."""
+
+    fresh: frozenset[str]  # ids of the statements in files read afresh
+    archive: Archive | None = None  # everything was loaded and checked: the archive
+    changed: dict[str, Statement] | None = None  # else: these statements, by id, changed
+
+
+@dataclass
+class _Loaded:
+    files: list[tuple[File, Checked]]  # every file's own checks, in file order
+    shown: list[str]  # each file's path, as told in problems, in that order
+    context: rules.Context
+    claims: list[tuple[Claim, rules.Located]]  # each claim and its file
+    normalised: dict[str, str]  # each source's text, normalised
+    statements: dict[str, Statement]  # as loaded (`Archive.statements`)
+    texts: dict[str, tuple[int, ...]]  # each source text file's size, times and inode
+    today: date
+
+
+class Resident:
+    """The records under `root`, loaded again by `load` at the cost of what changed."""
+
+    def __init__(self, root: Path, cache_file: Path | None = None) -> None:
+        self.layout = Layout(Path(root))
+        self.cache_file = cache_file
+        self._entries: dict | None = None  # the records cache as the last good load kept it
+        self._loaded: _Loaded | None = None
+
+    def load(self, today: date | None = None) -> Update:
+        """The records now; raises `RecordError` (and keeps the last good load) on problems."""
+        today = today or date.today()
+        with collector_paused():
+            cache = Cache(self.cache_file, entries=self._entries)
+            files, fresh = check_files(self.layout, cache)
+            cache.save()
+            shown = [file[1] for file, _ in files]
+            texts = _texts(self.layout)  # before they are read: a later edit is seen next time
+            update, loaded = self._checked_again(files, shown, fresh, texts, today) or (
+                self._loaded_anew(files, shown, fresh, texts, today)
+            )
+        self._entries, self._loaded = cache.kept, loaded
+        return update
+
+    def _loaded_anew(self, files, shown, fresh, texts, today) -> tuple[Update, _Loaded]:
+        found = assemble(files, today, self.layout.root)
+        archive = found.archive
+        loaded = _Loaded(
+            files,
+            shown,
+            found.context,
+            found.claims,
+            found.normalised,
+            archive.statements,
+            texts,
+            today,
+        )
+        return Update(fresh_statements(files, fresh), archive=archive), loaded
+
+    def _checked_again(
+        self, files: list, shown: list[str], fresh: list[int], texts: dict, today: date
+    ) -> tuple[Update, _Loaded] | None:
+        """The load, when only statements changed and kept their ids; None otherwise."""
+        before = self._loaded
+        if before is None or before.today != today or before.shown != shown:
+            return None
+        if before.texts != texts:
+            return None
+        entries: list[rules.StatementEntry] = []
+        for index in fresh:
+            (kind, name, path), outcome = files[index]
+            old = before.files[index][1]
+            if kind != "statement" or outcome.problems or not outcome.records or old.problems:
+                return None
+            if _names(outcome) != _names(old):
+                return None
+            document = Reread(name, path)
+            entries.extend((record, document, base) for record, base in outcome.records)
+        changed = {statement.id: statement for statement, _, _ in entries}
+        statements = ChainMap(changed, before.statements)
+        claims = [
+            (claim, document)
+            for claim, document in before.claims
+            if any(a.statement_id in changed for a in claim.appearances)
+        ]
+        problems = [
+            *rules.file_name_problems("statement", entries),
+            *rules.statement_problems(before.context, entries),
+            *rules.claim_problems(before.context, claims, statements),
+            *sourcetext.problems(entries, before.normalised),
+        ]
+        problems = [problem for problem in problems if problem is not None]
+        if problems:
+            raise RecordError(problems)
+        loaded = dataclasses.replace(
+            before, files=files, statements={**before.statements, **changed}
+        )
+        return Update(frozenset(changed), changed=changed), loaded
+
+
+def _texts(layout: Layout) -> dict[str, tuple[int, ...]]:
+    """Each source text file (`content/sources/*.txt`): its size, times and inode."""
+    found: dict[str, tuple[int, ...]] = {}
+    folder = sourcetext.text_file(layout.root, "").parent
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(sourcetext.SUFFIX):
+                    status = entry.stat()
+                    found[entry.name] = (
+                        status.st_size,
+                        status.st_mtime_ns,
+                        status.st_ctime_ns,
+                        status.st_ino,
+                    )
+    except OSError:  # no such folder: no texts
+        pass
+    return found
+
+
+def _names(outcome: Checked) -> list[tuple]:
+    """A file's records' ids and former ids, each where it sits."""
+    return [(record.id, record.aliases, base) for record, base in outcome.records]
