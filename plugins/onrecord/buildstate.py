@@ -34,18 +34,19 @@ def files_key(root: Path) -> str:
     """A digest of every input file's path and stat signature under `root`."""
     digest = hashlib.blake2b(digest_size=16)
     for name in ROOT_FILES:
-        digest.update(_signature(root / name, name))
+        digest.update(_signature(os.path.join(root, name), name))
+    # Paths as strings, cut below the root: 0.4 s of pathlib and relpath at 10,000 files.
+    cut = len(os.path.join(root, ""))
     for folder in WATCHED:
-        top = root / folder
-        for here, folders, names in os.walk(top):
+        for here, folders, names in os.walk(os.path.join(root, folder)):
             folders.sort()
             for name in sorted(names):
                 path = os.path.join(here, name)
-                digest.update(_signature(Path(path), os.path.relpath(path, root)))
+                digest.update(_signature(path, path[cut:]))
     return digest.hexdigest()
 
 
-def _signature(path: Path, shown: str) -> bytes:
+def _signature(path: str, shown: str) -> bytes:
     try:
         status = os.stat(path)
     except OSError:
