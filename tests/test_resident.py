@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_incremental_property import EDITS, STATEMENTS, replace_line
 
-from onrecord import rules
+from onrecord import buildstate, rules
 from onrecord.history import with_history
 from onrecord.problems import RecordError
 from onrecord.records import cache, load_archive
@@ -46,8 +46,10 @@ def reference(root: Path) -> object:
         return [str(problem) for problem in error.problems]
 
 
-def resident_outcome(resident: ResidentArchive) -> object:
-    loaded = resident.load(TODAY)
+def resident_outcome(resident: ResidentArchive, changed: set[str] | None = None) -> object:
+    loaded = resident.load(TODAY, changed)
+    # The key the build state records is the one a fresh look at the files gives.
+    assert loaded.records_key == buildstate.records_key(resident.root)
     if loaded.error is not None:
         return [str(problem) for problem in loaded.error.problems]
     return loaded.archive
@@ -77,6 +79,16 @@ def claim_words_gone(root: Path, n: int) -> None:
         path.write_text(record.replace(exact, exact.upper(), 1), encoding="utf-8")
 
 
+def add_statement(root: Path, n: int) -> None:
+    """A new statement file: a copy of another under a new id."""
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    text = (root / statement.path).read_text(encoding="utf-8")
+    new_id = f"{statement.id}-copy-{n}"
+    text = text.replace(f'id: "{statement.id}"', f'id: "{new_id}"', 1)
+    text = re.sub(r"^quotes:(\n[- ] .*)*", "quotes: []", text, count=1, flags=re.M)
+    (root / statement.path).with_name(f"{new_id}.yaml").write_text(text, encoding="utf-8")
+
+
 def undo_all(root: Path, n: int) -> None:
     """Every statement file back as the seed has it (a `git checkout .`)."""
     shutil.rmtree(root / "content" / "statements")
@@ -90,13 +102,14 @@ BREAKING: dict[str, Callable[[Path, int], None]] = {
     "disputed without a note": disputed_without_note,
     "claim's words gone": claim_words_gone,
     "undo": undo_all,
+    "new statement": add_statement,
 }
 # A rename moves a file (and the property test's fixture lists its statements once).
 ALL = {**{k: v for k, v in EDITS.items() if k != "rename"}, **BREAKING}
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     derandomize=True,  # the same examples every run: CI never meets a new one
     suppress_health_check=[HealthCheck.too_slow],
@@ -109,14 +122,41 @@ ALL = {**{k: v for k, v in EDITS.items() if k != "rename"}, **BREAKING}
     )
 )
 def test_a_resident_load_after_any_edits_is_a_fresh_load(steps):
+    """Two resident archives: one looks at every file, one is told the changed paths."""
     with tempfile.TemporaryDirectory(prefix="onrecord-resident-") as scratch:
         base = Path(scratch)
         root = with_text(copy_records(base / "archive"))
-        resident = ResidentArchive(root, base / "cache")
-        assert resident_outcome(resident) == reference(root)
+        looking = ResidentArchive(root, base / "cache")
+        told = ResidentArchive(root, base / "told")
+        first = reference(root)
+        assert resident_outcome(looking) == first
+        assert resident_outcome(told) == first
         for number, (kind, n) in enumerate(steps):
+            before = watched(root)
             ALL[kind](root, n)
-            assert resident_outcome(resident) == reference(root), steps[: number + 1]
+            expected = reference(root)
+            assert resident_outcome(looking) == expected, steps[: number + 1]
+            assert resident_outcome(told, changes(before, watched(root))) == expected
+
+
+def watched(root: Path) -> dict[str, tuple]:
+    """Every file and folder under the archive, by path: what a watcher would tell apart
+    (a file written, even with the same bytes, is reported)."""
+    return {
+        str(path): (path.is_dir(), *(() if path.is_dir() else (path.read_bytes(), stamp(path))))
+        for folder in ("content", "speakers")
+        for path in (root / folder).rglob("*")
+    }
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_ino
+
+
+def changes(before: dict[str, tuple], after: dict[str, tuple]) -> set[str]:
+    """The paths a watcher reports between two looks: added, removed or changed."""
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@
 `onrecord build` prints them. `root` and `cache` are the archive's folder and the build's
 cache folder as the settings give them (the devserver reads them): this process loads the
 archive there before each build and keeps it (resident.py), so a build after an edit loads
-only what changed. The settings, which are code, run only in the children; a child whose
-settings name another root or cache folder loads the archive itself.
+only what changed; `"changed": [PATH, ...]`, if given, are the files changed since the last
+request, as the devserver's watcher saw them (without it, every file is looked at). The
+settings, which are code, run only in the children; a child whose settings name another root
+or cache folder loads the archive itself.
 
 Each build runs in a child forked from this process, so it starts from a clean Pelican and
 clean module state whatever the last build did, and a build that crashes or is killed takes
@@ -93,7 +95,7 @@ class Archives:
             self.kept.clear()  # one archive at a time: the devserver serves one
             self.kept[key] = ResidentArchive(Path(key[0]), Path(key[1]))
         try:
-            return self.kept[key].load()
+            return self.kept[key].load(changed=request.get("changed"))
         except Exception:  # the child loads it itself, and says what failed
             del self.kept[key]
             return None

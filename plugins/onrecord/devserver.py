@@ -63,16 +63,24 @@ class Builder:
         self.process: subprocess.Popen | None = None
         self.started_with: dict[str, tuple[int, int]] = {}
 
-    def build(self, settings_file: Path, where: dict | None = None) -> tuple[bool, str]:
+    def build(
+        self, settings_file: Path, where: dict | None = None, changed: set[str] | None = None
+    ) -> tuple[bool, str]:
         """Run `onrecord build --no-pagefind` in a fresh child; (succeeded, what it printed).
 
         `where` gives the archive's `root` and the build's `cache` folder, as the settings
-        say: the builder keeps that archive loaded between builds (builder.py).
+        say: the builder keeps that archive loaded between builds (builder.py), and reads
+        again only the `changed` files (all of them when not given, or when the builder is
+        new: it has not seen the changes before it started).
         """
+        new = self.process is None or self._why_replace() is not None
         process = self._running()
         # The search service answers /search/ here: Pagefind's index (a full rebuild of it
         # on every edit) waits for `make html`.
-        request = json.dumps({"settings": str(settings_file), "pagefind": False, **(where or {})})
+        request = {"settings": str(settings_file), "pagefind": False, **(where or {})}
+        if changed is not None and not new:
+            request["changed"] = sorted(changed)
+        request = json.dumps(request)
         try:
             process.stdin.write(request + "\n")
             process.stdin.flush()
@@ -166,7 +174,8 @@ def changes(paths: list[Path]) -> Iterator[set[str]]:
     import watchfiles
 
     def watched(change: watchfiles.Change, path: str) -> bool:
-        return path.endswith(WATCHED_SUFFIXES)
+        # A folder's events stand for the files in it (one moved in, or away).
+        return path.endswith(WATCHED_SUFFIXES) or not os.path.isfile(path)
 
     # A burst (an editor's save: a temporary file, a rename) ends after 50 ms of quiet.
     for found in watchfiles.watch(*paths, watch_filter=watched, step=50, debounce=1600):
@@ -189,13 +198,14 @@ def _serve(builder: Builder, settings_file: Path, host: str, port: int) -> int:
     from .serve import create_app
 
     settings = read_settings(str(settings_file))
-    root = Path(settings["ONRECORD_ROOT"])
+    # Resolved: the watcher reports paths under these, and the builder compares them to root.
+    root = Path(settings["ONRECORD_ROOT"]).resolve()
     index_dir = Path(settings["ONRECORD_INDEX_DIR"]).resolve()
-    where = {"root": str(root.resolve()), "cache": str(cache_dir_of(settings, index_dir))}
+    where = {"root": str(root), "cache": str(cache_dir_of(settings, index_dir))}
     watched = [
         root / "content",
         root / "speakers",
-        Path(settings["THEME"]),
+        Path(settings["THEME"]).resolve(),
         settings_file.resolve(),
     ]
     state: dict = {}
@@ -218,9 +228,9 @@ def _serve(builder: Builder, settings_file: Path, host: str, port: int) -> int:
     threading.Thread(target=server.run, daemon=True).start()
     print(f"Serving on http://{host}:{port}/ and rebuilding on changes (Ctrl-C stops)")
     try:
-        for _ in changes(watched):
+        for changed in changes(watched):
             started = time.perf_counter()
-            ok, printed = builder.build(settings_file, where)
+            ok, printed = builder.build(settings_file, where, changed)
             state["errors"] = None if ok else printed
             took = time.perf_counter() - started
             print(

@@ -13,6 +13,8 @@ At 100,000 statements, an edit of one statement's words: FIGURES.
 from __future__ import annotations
 
 import gc
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,18 +56,43 @@ class ResidentArchive:
         self.records = Resident(self.root, self.cache_dir / CACHE_FILE)
         self.archive: Archive | None = None
         self._log_key: tuple | None = None  # git's HEAD and edited files at the last load
+        self._files: dict[str, bytes] | None = None  # buildstate.signatures, kept up to date
 
-    def load(self, today: date | None = None) -> Loaded:
-        """The archive now (as `build` loads it: checked, with history), or its problems."""
-        records_key = buildstate.records_key(self.root)
+    def load(self, today: date | None = None, changed: Iterable[str] | None = None) -> Loaded:
+        """The archive now (as `build` loads it: checked, with history), or its problems.
+
+        `changed`: the paths changed since the last load, as the devserver's watcher saw
+        them (records/resident.py); None when not known: every file is looked at.
+        """
+        changed = None if changed is None else sorted(changed)
+        records_key = buildstate.records_key(self.root, self._signatures(changed))
         try:
-            archive, fresh = self._load(today)
+            archive, fresh = self._load(today, changed)
         except RecordError as error:
             return Loaded(self.root, self.cache_dir, records_key, error=error)
         return Loaded(self.root, self.cache_dir, records_key, archive, fresh)
 
-    def _load(self, today: date | None) -> tuple[Archive, frozenset[str]]:
-        update = self.records.load(today)
+    def _signatures(self, changed: list[str] | None) -> dict[str, bytes]:
+        """Every input file's signature (buildstate.py), taken again where it changed."""
+        top = os.path.join(self.root, "")
+        if self._files is None or changed is None or any(os.path.isdir(p) for p in changed):
+            self._files = buildstate.signatures(self.root)
+            return self._files
+        for path in changed:
+            shown = path[len(top) :] if path.startswith(top) else None
+            if shown is None or not shown.startswith(buildstate.WATCHED_PREFIXES):
+                continue
+            if os.path.isfile(path):
+                self._files[shown] = buildstate.signature(path, shown)
+            elif self._files.pop(shown, None) is None:
+                folder = os.path.join(shown, "")
+                if any(name.startswith(folder) for name in self._files):  # a folder went
+                    self._files = buildstate.signatures(self.root)
+                    break
+        return self._files
+
+    def _load(self, today: date | None, changed: list[str] | None) -> tuple[Archive, frozenset]:
+        update = self.records.load(today, changed)
         log = history.read_log(self.root, history.log_cache(self.cache_dir))
         edited = {s.path for s in (update.changed or {}).values()}
         # An unchanged file's history changes only with a commit or with git's view of it.

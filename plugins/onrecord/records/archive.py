@@ -9,11 +9,13 @@ downstream ever sees a record that failed any of these.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from .. import rules, sourcetext
 from ..model import Archive, Claim
@@ -83,9 +85,24 @@ def collector_paused() -> Iterator[None]:
 def check_files(layout: Layout, cache: Cache) -> tuple[list[tuple[File, Checked]], list[int]]:
     """Each file and its own checks, in file order (unchanged files from the cache), and where
     in that list the files read afresh are."""
+    return check_listed(layout.entries(), cache)
+
+
+class Listed(Protocol):
+    """A file as `check_listed` reads it: an `os.DirEntry`, or any path that can be stat-ed."""
+
+    path: str
+
+    def stat(self) -> os.stat_result: ...
+
+
+def check_listed(
+    listed: Iterable[tuple[str, str, Listed]], cache: Cache
+) -> tuple[list[tuple[File, Checked]], list[int]]:
+    """`check_files` of the files `listed` (kind, path as shown, the file), in that order."""
     done: list[tuple[File, Checked]] = []
     fresh: list[tuple[int, Signature | None]] = []  # where in `done`, and the file's signature
-    for kind, shown, entry in layout.entries():
+    for kind, shown, entry in listed:
         signature = cache.signature(entry)
         records = cache.unchanged(shown, signature)
         if records is None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..model import (
     Appearance,
@@ -73,7 +73,7 @@ class Cache:
         self.kept: dict[str, _Entry] = {}
         self.changes = 0  # entries added or updated
 
-    def signature(self, entry: os.DirEntry) -> Signature | None:
+    def signature(self, entry: os.DirEntry | Any) -> Signature | None:
         if self.file is None:
             return None
         try:

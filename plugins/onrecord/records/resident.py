@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import ChainMap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,14 @@ from pathlib import Path
 from .. import rules, sourcetext
 from ..model import Archive, Claim, Statement
 from ..problems import RecordError
-from .archive import Reread, assemble, check_files, collector_paused, fresh_statements
+from .archive import (
+    Reread,
+    assemble,
+    check_files,
+    check_listed,
+    collector_paused,
+    fresh_statements,
+)
 from .cache import Cache
 from .check import Checked
 from .layout import Layout
@@ -48,6 +56,7 @@ class Update:
 class _Loaded:
     files: list[tuple[File, Checked]]  # every file's own checks, in file order
     shown: list[str]  # each file's path, as told in problems, in that order
+    where: dict[str, int]  # each file's place in that order, by its path as shown
     context: rules.Context
     claims: list[tuple[Claim, rules.Located]]  # each claim and its file
     normalised: dict[str, str]  # each source's text, normalised
@@ -64,21 +73,73 @@ class Resident:
         self.cache_file = cache_file
         self._entries: dict | None = None  # the records cache as the last good load kept it
         self._loaded: _Loaded | None = None
+        self._pending: set[str] = set()  # paths changed since the last good load
 
-    def load(self, today: date | None = None) -> Update:
-        """The records now; raises `RecordError` (and keeps the last good load) on problems."""
+    def load(self, today: date | None = None, changed: Iterable[str] | None = None) -> Update:
+        """The records now; raises `RecordError` (and keeps the last good load) on problems.
+
+        `changed` are the paths that changed since the last load, as a watcher of the
+        files reports them (the devserver's): only those are looked at, unless one is a
+        record file that came or went, or a folder. None: every file is looked at.
+        """
         today = today or date.today()
+        if changed is not None:  # with those of a load that failed: not read since
+            changed = self._pending = self._pending | set(changed)
         with collector_paused():
             cache = Cache(self.cache_file, entries=self._entries)
-            files, fresh = check_files(self.layout, cache)
+            at = None if changed is None else self._where(changed)
+            if at is None:
+                files, fresh = check_files(self.layout, cache)
+            else:
+                files, fresh = self._check_at(at, cache)
             cache.save()
             shown = [file[1] for file, _ in files]
             texts = _texts(self.layout)  # before they are read: a later edit is seen next time
             update, loaded = self._checked_again(files, shown, fresh, texts, today) or (
                 self._loaded_anew(files, shown, fresh, texts, today)
             )
-        self._entries, self._loaded = cache.kept, loaded
+        self._entries, self._loaded, self._pending = cache.kept, loaded, set()
         return update
+
+    def _where(self, changed: Iterable[str]) -> list[int] | None:
+        """Where the changed record files are in the last load's list; None if that list
+        may change (a record file added or removed, a folder, a path never seen)."""
+        if self._loaded is None:
+            return None
+        where = self._loaded.where
+        top = os.path.join(self.layout.root, "")
+        found: set[int] = set()
+        for path in changed:
+            if not path.startswith(top):
+                if path.endswith((".yaml", ".yml")):
+                    return None  # the root by another name (a link)? Look at every file
+                continue  # the theme, the settings: not records
+            index = where.get(path[len(top) :])
+            if index is not None and os.path.isfile(path):
+                found.add(index)
+            elif index is not None or path.endswith((".yaml", ".yml")):
+                return None  # a record file removed, or a new one
+            elif os.path.isdir(path) or _under(path[len(top) :], where):
+                return None  # a folder came, or went with records in it: look at every file
+            # else: another file (a source's text: its stamp tells), or one that came and
+            # went (an editor's test of the folder)
+        return sorted(found)
+
+    def _check_at(self, at: list[int], cache: Cache) -> tuple[list[tuple[File, Checked]], list]:
+        """`check_files` when only the files `at` (places in the last load's list) changed."""
+        before = self._loaded
+        assert before is not None and self._entries is not None
+        cache.kept.update(self._entries)  # every other file's records, as they were
+        listed = []
+        for index in at:
+            kind, shown, path = before.files[index][0]
+            cache.kept.pop(shown, None)  # kept again below if it passes its own checks
+            listed.append((kind, shown, _Stat(path)))
+        done, fresh = check_listed(listed, cache)
+        files = list(before.files)
+        for index, checked in zip(at, done, strict=True):
+            files[index] = checked
+        return files, [at[index] for index in fresh]
 
     def _loaded_anew(self, files, shown, fresh, texts, today) -> tuple[Update, _Loaded]:
         found = assemble(files, today, self.layout.root)
@@ -86,6 +147,7 @@ class Resident:
         loaded = _Loaded(
             files,
             shown,
+            {name: index for index, name in enumerate(shown)},
             found.context,
             found.claims,
             found.normalised,
@@ -159,3 +221,24 @@ def _texts(layout: Layout) -> dict[str, tuple[int, ...]]:
 def _names(outcome: Checked) -> list[tuple]:
     """A file's records' ids and former ids, each where it sits."""
     return [(record.id, record.aliases, base) for record, base in outcome.records]
+
+
+def _under(shown: str, files: dict[str, object]) -> bool:
+    """Whether any of `files` (by path as shown) lies under the folder `shown`."""
+    folder = os.path.join(shown, "")
+    return any(name.startswith(folder) for name in files)
+
+
+class _Stat:
+    """A file by its path, stat-ed as an `os.DirEntry` would be (once)."""
+
+    __slots__ = ("path", "_status")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._status: os.stat_result | None = None
+
+    def stat(self) -> os.stat_result:
+        if self._status is None:
+            self._status = os.stat(self.path)
+        return self._status
