@@ -99,8 +99,8 @@ def build(
 
     output.parent.mkdir(parents=True, exist_ok=True)
     manifest_file = cache_dir / "pages.pickle"
-    plan = pages.Plan(previous=pages.read_manifest(manifest_file, output))
-    plan.full = not plan.previous.jobs
+    previous = pages.read_manifest(manifest_file, output, jobs=False)  # the rest: read_jobs
+    plan = pages.Plan(previous=previous, manifest_file=manifest_file, full=not previous.count)
     plan.first = fresh if first_pages and len(fresh) <= pages.FIRST_AT_MOST else frozenset()
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:

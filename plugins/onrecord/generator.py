@@ -183,6 +183,14 @@ class ArchiveGenerator(Generator):
         super().__init__(*args, **kwargs)
         link_index = self.settings.get("ONRECORD_LINK_INDEX_HTML", self.settings["RELATIVE_URLS"])
         templating.install(self.env, link_index=link_index)
+        cache_dir = self.settings.get("ONRECORD_CACHE_DIR")
+        if cache_dir:
+            # The templates compiled once, not by every build and every worker: at 100,000
+            # statements, compiling the statement page's templates was a quarter of the
+            # devserver's time from an edit to its page (0.24 of 0.85 s in the build).
+            folder = Path(cache_dir, "templates")
+            folder.mkdir(parents=True, exist_ok=True)
+            self.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
 
     def generate_context(self) -> None:
         # `onrecord build` has loaded and checked the archive (handoff.py); a bare
@@ -206,6 +214,7 @@ class ArchiveGenerator(Generator):
         self.sitemap: list[tuple[str, date | None]] = []
         plan = handoff.plan(self.settings["ONRECORD_ROOT"]) or pages.Plan(pages.Manifest())
         self.first_pages(plan)
+        pages.read_jobs(plan)
         self._exports()  # the longest job: first, so a worker starts on it at once
         self._home()
         self._statements()
