@@ -553,6 +553,37 @@ def test_direct_answer_is_whoosh_answer(synthetic, q):
     assert answer["total"] and answer == whoosh_search(synthetic, q)
 
 
+CONTENT_WORDS = set(WORDS)
+
+
+def sparse_phrases(root: Path, count: int = 3) -> list[str]:
+    """Phrases of a frequent word and a rare one, as the archive's texts have them: the
+    frequent word's positions are read only where the rare one is (`values_at`)."""
+    archive = load_archive(root)
+    texts = [p for s in archive.statements.values() if not s.withdrawn for p in s.paragraphs]
+    frequency = Counter(w for text in texts for w in re.findall(r"[a-z]{4,}", text.lower()))
+    found: list[str] = []
+    for text in texts:
+        pairs = zip(text.split(), text.split()[1:], strict=False)
+        for first, second in pairs:
+            if first.lower() not in CONTENT_WORDS or second.lower() not in CONTENT_WORDS:
+                continue  # a function word ("from") is no word of a phrase: not indexed
+            often, seldom = frequency[first.lower()], frequency[second.lower()]
+            if seldom and often >= 40 * seldom and f'"{first} {second}"' not in found:
+                found.append(f'"{first} {second}"')
+        if len(found) >= count:
+            return found
+    return found
+
+
+def test_a_phrase_of_a_frequent_and_a_rare_word_is_whoosh_answer(synthetic):
+    phrases = sparse_phrases(synthetic.parent / "archive")
+    assert len(phrases) == 3
+    for q in phrases:
+        answer = direct_search(synthetic, q)
+        assert answer["total"] and answer == whoosh_search(synthetic, q)
+
+
 @pytest.mark.parametrize("q", [COMMON, f"{COMMON} OR {RARE}", '"vis-à-vis"', f"{COMMON} -{RARE}"])
 def test_direct_pages_are_whoosh_pages(synthetic, q):
     pages = math.ceil(whoosh_search(synthetic, q)["total"] / 7)
