@@ -224,6 +224,34 @@ def test_a_dead_builder_is_replaced_at_the_next_rebuild(devserver):
     assert "starting a new builder" in devserver.printed()
 
 
+def copy_of(root: Path, new_id: str, day: str) -> str:
+    """The statement's record under a new id and date."""
+    text = (root / STATEMENT).read_text(encoding="utf-8")
+    text = text.replace('id: "salami-martyrs-conference"', f'id: "{new_id}"')
+    return re.sub(r'^date: ".*"$', f'date: "{day}"', text, count=1, flags=re.M)
+
+
+def test_a_statement_added_gets_its_page_and_removed_loses_it(devserver):
+    """A record file that comes or goes: the builder looks at every file again."""
+    path = devserver.root / STATEMENT.with_name("salami-second-copy.yaml")
+    path.write_text(copy_of(devserver.root, "salami-second-copy", "2017-11-23"), encoding="utf-8")
+    page = devserver.base + "/statements/salami-second-copy/"
+    assert wait_for(lambda: fetch(page)[0] == 200)
+    path.unlink()
+    assert wait_for(lambda: fetch(page)[0] == 404)
+
+
+def test_a_folder_of_statements_moved_in_is_read(devserver, tmp_path):
+    """The watcher tells of the folder alone, not of the files in it."""
+    folder = tmp_path / "2016"
+    folder.mkdir()
+    (folder / "salami-moved-in.yaml").write_text(
+        copy_of(devserver.root, "salami-moved-in", "2016-05-01"), encoding="utf-8"
+    )
+    os.rename(folder, devserver.root / "content" / "statements" / "2016")
+    assert wait_for(lambda: fetch(devserver.base + "/statements/salami-moved-in/")[0] == 200)
+
+
 def test_a_change_to_onrecords_code_starts_a_new_builder(tmp_path):
     code = tmp_path / "code"
     code.mkdir()

@@ -20,9 +20,10 @@ import pytest
 from conftest import SEED, copy_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_corrections import git
 from test_incremental_property import EDITS, STATEMENTS, replace_line
 
-from onrecord import buildstate, rules
+from onrecord import buildstate, history, rules
 from onrecord.history import with_history
 from onrecord.problems import RecordError
 from onrecord.records import cache, load_archive
@@ -215,3 +216,28 @@ def test_a_source_text_edited_loads_everything(tmp_path, full_checks, trusted_ti
     loaded = resident.load(TODAY)
     assert len(full_checks) == 2
     assert loaded.archive == reference(root)
+
+
+def test_edits_in_a_git_checkout_date_again_only_the_edited_statements(
+    tmp_path, monkeypatch, trusted_times
+):
+    """History is looked up for the edited statements alone while HEAD and the other files'
+    state in git stay; a commit dates everything again."""
+    root = copy_records(tmp_path / "archive")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "records")
+    everything: list[int] = []
+    real = history.with_history
+    monkeypatch.setattr(history, "with_history", lambda *args: everything.append(1) or real(*args))
+    resident = ResidentArchive(root, tmp_path / "cache")
+    resident.load(TODAY)
+    for n in range(3):  # three statements edited one after the other, none committed
+        EDITS["role"](root, n)
+        loaded = resident.load(TODAY)
+        assert loaded.archive == with_history(load_archive(root, today=TODAY), root)
+    assert len(everything) == 1  # the first load only
+    git(root, "commit", "-q", "-am", "roles", day="2024-02-01")
+    loaded = resident.load(TODAY)
+    assert len(everything) == 2
+    assert loaded.archive == with_history(load_archive(root, today=TODAY), root)

@@ -95,14 +95,13 @@ class ResidentArchive:
         update = self.records.load(today, changed)
         log = history.read_log(self.root, history.log_cache(self.cache_dir))
         edited = {s.path for s in (update.changed or {}).values()}
-        # An unchanged file's history changes only with a commit or with git's view of it.
-        log_key = None if log is None else (log.head, frozenset(log.dirty - edited))
+        log_key = None if log is None else (log.head, frozenset(log.dirty))
         with collector_paused():
             before = self.archive
             if update.archive is not None or before is None:
                 assert update.archive is not None, "a first load reads everything"
                 archive = history.with_history(update.archive, self.root, self.cache_dir)
-            elif log_key == self._log_key:
+            elif _history_kept(self._log_key, log_key, edited):
                 changed = history.dated(update.changed.values(), self.root, self.cache_dir, log)
                 archive = before.patched(changed) or _with(before, changed)
             else:  # every statement's history may differ: dated again, all of them
@@ -111,6 +110,15 @@ class ResidentArchive:
         self.archive, self._log_key = archive, log_key
         gc.freeze()  # out of the collector's sight: the forked builds leave its pages shared
         return archive, update.fresh
+
+
+def _history_kept(before: tuple | None, now: tuple | None, edited: set[str]) -> bool:
+    """Whether every statement not `edited` keeps its history: git's HEAD is the same, and
+    so is git's view of the other files (edited since that commit, or not). Outside git a
+    statement's date is its file's, which a file not edited keeps."""
+    if before is None or now is None:
+        return before is None and now is None
+    return before[0] == now[0] and before[1] - edited == now[1] - edited
 
 
 def _with(archive: Archive, changed: dict) -> Archive:
