@@ -120,8 +120,19 @@ BUILD_SPLIT = ("cold_load_s", "cold_render_s", "cold_index_s")
 
 def timed_build(settings: Path, what: str, *, pagefind: bool = False) -> Run:
     """`onrecord build`; without Pagefind unless asked (it is measured on its own)."""
+    settled(settings.parent)
     flags = [] if pagefind else ["--no-pagefind"]
     return measured([*onrecord_command(), "build", *flags, "--settings", str(settings)], what=what)
+
+
+def settled(root: Path, longest: float = 900) -> None:
+    """Wait until the trees earlier builds retired under `root` are removed (build._swap
+    leaves that to a detached `rm`): each step is measured on a quiet machine. At 100,000
+    statements a retired output/ is 512,000 files, whose removal took minutes and ran
+    under the next steps' figures."""
+    deadline = time.monotonic() + longest
+    while any(root.glob(".*.old-*")) and time.monotonic() < deadline:
+        time.sleep(1)
 
 
 def build_split(run: Run) -> dict[str, float | None]:
@@ -465,16 +476,20 @@ def measure_size(n: int, work: Path, *, with_baseline: bool = True, seed: int = 
     rename_speaker(root, plan)
     result["rename_speaker_s"] = timed_build(settings, "rebuild after a rename").wall_s
     progress(f"n={n}: Pagefind")
+    settled(root)
     result.update(pagefind_alone(root / "output", folder / "pagefind-only"))
     timed_build(settings, "rebuild with Pagefind", pagefind=True)  # its index, now current
     edit_one(root)
     edited = timed_build(settings, "rebuild after one edit, Pagefind on", pagefind=True)
     result["edit_one_pagefind_s"] = edited.wall_s
+    settled(root)
     result["devserver_edit_s"] = devserver_edit_s(root, settings)
     progress(f"n={n}: index alone, queries")
+    settled(root)
     result["index_s"], index_run = index_alone(root, folder / "index-only")
     result["index_wall_s"] = index_run.wall_s
     result["cli_query_ms"] = cli_query_ms(root / "var" / "index")
+    settled(root)
     result.update(service_latency(settings, plan))
     result.update(skeleton_table(root / "var" / "index"))
     empty = dict.fromkeys(
