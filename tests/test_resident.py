@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from test_corrections import git
 from test_incremental_property import EDITS, STATEMENTS, replace_line
 
-from onrecord import buildstate, history, rules
+from onrecord import builder, buildstate, history, rules
 from onrecord.history import with_history
 from onrecord.problems import RecordError
 from onrecord.records import cache, load_archive
@@ -241,3 +241,22 @@ def test_edits_in_a_git_checkout_date_again_only_the_edited_statements(
     loaded = resident.load(TODAY)
     assert len(everything) == 2
     assert loaded.archive == with_history(load_archive(root, today=TODAY), root)
+
+
+def test_a_kept_archive_that_fails_to_load_is_said_and_dropped(tmp_path, monkeypatch, capsys):
+    """The builder's kept archive is a shortcut: if it fails, the build's child loads the
+    archive itself, and the devserver's terminal says why."""
+    root = copy_records(tmp_path / "archive")
+    archives = builder.Archives()
+    request = {"root": str(root), "cache": str(tmp_path / "cache")}
+    assert archives.load(request).archive is not None
+    assert archives.load({"settings": "elsewhere.py"}) is None  # no root given: not kept
+
+    def failing(self, today=None, changed=None):
+        raise ZeroDivisionError("a mistake of ours")
+
+    monkeypatch.setattr(ResidentArchive, "load", failing)
+    assert archives.load(request) is None
+    said = capsys.readouterr().err
+    assert "could not be loaded again" in said and "ZeroDivisionError" in said
+    assert archives.kept == {}

@@ -96,7 +96,9 @@ class Archives:
             self.kept[key] = ResidentArchive(Path(key[0]), Path(key[1]))
         try:
             return self.kept[key].load(changed=request.get("changed"))
-        except Exception:  # the child loads it itself, and says what failed
+        except Exception:  # a mistake of ours: said, then the child loads the archive itself
+            print("devserver: the kept archive could not be loaded again:", file=sys.stderr)
+            traceback.print_exc()
             del self.kept[key]
             return None
 
