@@ -73,16 +73,14 @@ class Builder:
         again only the `changed` files (all of them when not given, or when the builder is
         new: it has not seen the changes before it started).
         """
-        new = self.process is None or self._why_replace() is not None
-        process = self._running()
+        process, new = self._running()
         # The search service answers /search/ here: Pagefind's index (a full rebuild of it
         # on every edit) waits for `make html`.
         request = {"settings": str(settings_file), "pagefind": False, **(where or {})}
         if changed is not None and not new:
             request["changed"] = sorted(changed)
-        request = json.dumps(request)
         try:
-            process.stdin.write(request + "\n")
+            process.stdin.write(json.dumps(request) + "\n")
             process.stdin.flush()
             reply = process.stdout.readline()
         except BrokenPipeError:
@@ -104,12 +102,14 @@ class Builder:
         self.process.wait()
         self.process = None
 
-    def _running(self) -> subprocess.Popen:
+    def _running(self) -> tuple[subprocess.Popen, bool]:
+        """The builder, and whether it was started for this build."""
         why = self._why_replace()
         if why:
             print(f"devserver: {why}; starting a new builder", file=sys.stderr, flush=True)
             self.close()
-        if self.process is None:
+        new = self.process is None
+        if new:
             self.started_with = snapshot([self.code])
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "onrecord.builder"],
@@ -117,7 +117,7 @@ class Builder:
                 stdout=subprocess.PIPE,
                 text=True,
             )
-        return self.process
+        return self.process, new
 
     def _why_replace(self) -> str | None:
         if self.process is None:

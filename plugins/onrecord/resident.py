@@ -22,7 +22,7 @@ from pathlib import Path
 from . import buildstate, history
 from .model import Archive
 from .problems import RecordError
-from .records import CACHE_FILE, Resident, collector_paused
+from .records import CACHE_FILE, Resident, collector_paused, holds_any
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,9 @@ class ResidentArchive:
                 continue
             if os.path.isfile(path):
                 self._files[shown] = buildstate.signature(path, shown)
-            elif self._files.pop(shown, None) is None:
-                folder = os.path.join(shown, "")
-                if any(name.startswith(folder) for name in self._files):  # a folder went
-                    self._files = buildstate.signatures(self.root)
-                    break
+            elif self._files.pop(shown, None) is None and holds_any(shown, self._files):
+                self._files = buildstate.signatures(self.root)  # a folder went: look again
+                break
         return self._files
 
     def _load(self, today: date | None, changed: list[str] | None) -> tuple[Archive, frozenset]:

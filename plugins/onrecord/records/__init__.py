@@ -21,7 +21,7 @@ from __future__ import annotations
 from .archive import collector_paused, load_archive, load_archive_and_changes
 from .build import build_record, nested_statements
 from .cache import FILE_NAME as CACHE_FILE
-from .layout import Layout
+from .layout import Layout, holds_any
 from .read import read_record
 from .resident import Resident, Update
 from .schemas import DATE_FIELDS, KINDS, SCHEMA_DIR, claim_kinds, schema
@@ -38,6 +38,7 @@ __all__ = [
     "build_record",
     "claim_kinds",
     "collector_paused",
+    "holds_any",
     "is_partial_date",
     "load_archive",
     "load_archive_and_changes",

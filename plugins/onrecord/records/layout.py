@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,3 +76,10 @@ def _is_file(entry: os.DirEntry) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+def holds_any(folder: str, paths: Iterable[str]) -> bool:
+    """Whether any of `paths` lies under `folder` (paths as shown, from the archive's root):
+    a watcher tells of a folder that went, not of the files that were in it."""
+    inside = os.path.join(folder, "")
+    return any(path.startswith(inside) for path in paths)

@@ -39,7 +39,7 @@ from .archive import (
 )
 from .cache import Cache
 from .check import Checked
-from .layout import Layout
+from .layout import Layout, holds_any
 from .parallel import File
 
 
@@ -93,7 +93,8 @@ class Resident:
             else:
                 files, fresh = self._check_at(at, cache)
             cache.save()
-            shown = [file[1] for file, _ in files]
+            # The files the last load listed, when only some of them were looked at again.
+            shown = self._loaded.shown if at is not None else [f[1] for f, _ in files]
             texts = _texts(self.layout)  # before they are read: a later edit is seen next time
             update, loaded = self._checked_again(files, shown, fresh, texts, today) or (
                 self._loaded_anew(files, shown, fresh, texts, today)
@@ -119,7 +120,7 @@ class Resident:
                 found.add(index)
             elif index is not None or path.endswith((".yaml", ".yml")):
                 return None  # a record file removed, or a new one
-            elif os.path.isdir(path) or _under(path[len(top) :], where):
+            elif os.path.isdir(path) or holds_any(path[len(top) :], where):
                 return None  # a folder came, or went with records in it: look at every file
             # else: another file (a source's text: its stamp tells), or one that came and
             # went (an editor's test of the folder)
@@ -221,12 +222,6 @@ def _texts(layout: Layout) -> dict[str, tuple[int, ...]]:
 def _names(outcome: Checked) -> list[tuple]:
     """A file's records' ids and former ids, each where it sits."""
     return [(record.id, record.aliases, base) for record, base in outcome.records]
-
-
-def _under(shown: str, files: dict[str, object]) -> bool:
-    """Whether any of `files` (by path as shown) lies under the folder `shown`."""
-    folder = os.path.join(shown, "")
-    return any(name.startswith(folder) for name in files)
 
 
 class _Stat:
