@@ -206,11 +206,11 @@ def test_a_tombstone_is_not_indexed(withdrawn_build, archive):
 def test_a_failing_pagefind_stops_the_build_and_nothing_is_swapped(withdrawn_build, tmp_path):
     output, index_dir = withdrawn_build["output"], withdrawn_build["index_dir"]
     before = tree_digest(output), tree_digest(index_dir)
-    # A file where Pagefind must write its folder: it cannot, and exits non-zero.
+    # A file where Pagefind's folder must go: the index cannot be put there.
     content = tmp_path / "content"
     (content / "pages").mkdir(parents=True)
     (content / "blocker.txt").write_text("in the way\n", encoding="utf-8")
-    with pytest.raises(BuildError, match="Pagefind failed"):
+    with pytest.raises(BuildError, match="Pagefind.s index could not be put in"):
         build(
             REPO / "pelicanconf.py",
             output=output,

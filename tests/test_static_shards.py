@@ -7,8 +7,10 @@ grows with the pages of a run); static-search.js searches every shard and merges
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -26,7 +28,15 @@ from test_static_search import (
 
 from onrecord.records import load_archive
 from onrecord.search import query as whoosh
-from onrecord.staticindex import PAGEFIND_LABELS, SHARDS, build_pagefind, listing_key, shards
+from onrecord.staticindex import (
+    PAGEFIND_LABELS,
+    SHARDS,
+    build_pagefind,
+    excerpt,
+    listing_key,
+    pagefind_command,
+    shards,
+)
 
 PER_SHARD = 3  # the seed's 9 published statements: three shards of 3
 
@@ -77,6 +87,60 @@ def test_every_statement_is_in_one_shard(sharded, archive, output):
     build_pagefind(sharded, archive, into=sharded.parent / "again")
     assert not (sharded.parent / "again" / SHARDS).exists()
     assert not (sharded.parent / "again" / "shards").exists()
+
+
+def fragments(index: Path) -> dict[str, dict]:
+    """Pagefind's page records in `index` (gzip, a signature, then JSON), by URL."""
+    found = {}
+    for file in (index / "fragment").iterdir():
+        data = gzip.decompress(file.read_bytes())
+        record = json.loads(data[data.index(b"{") :])
+        found[record["url"]] = record
+    return found
+
+
+def test_pagefind_indexes_the_excerpts_as_it_indexes_the_whole_pages(output, archive, tmp_path):
+    """The reference: one Pagefind run over the published statement pages themselves."""
+    whole, excerpts = tmp_path / "whole", tmp_path / "excerpts"
+    subprocess.run(pagefind_command(output, whole), cwd=output, check=True, capture_output=True)
+    build_pagefind(output, archive, into=excerpts)
+    expected = fragments(whole)
+    assert len(expected) == 9 and fragments(excerpts) == expected
+    # The word index numbers the pages in the order Pagefind finds their files (the file
+    # system's): what it finds is compared with the service in the browser (below).
+    assert page_count(excerpts) == page_count(whole) == 9
+
+
+PAGE = (
+    '<!DOCTYPE html><html lang="fa" dir="rtl"><head><title>T</title></head><body>'
+    "<header><nav>Menu</nav></header><main>"
+    '<article class="statement" data-pagefind-body><h1>Words</h1>'
+    "<article><p>nested</p></article><p>more</p></article>"
+    "<footer>Foot</footer></main></body></html>"
+)
+
+
+def test_an_excerpt_is_the_html_tag_and_the_indexed_element_as_printed():
+    body = PAGE[PAGE.index('<article class="statement"') : PAGE.index("<footer>")]
+    assert excerpt(PAGE) == f'<html lang="fa" dir="rtl"><body>{body}</body></html>'
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # Pagefind reads filters, meta and sort keys anywhere in a page.
+        PAGE.replace("<footer>", '<footer data-pagefind-filter="speaker">'),
+        PAGE.replace("<title>", '<meta data-pagefind-meta="image:x.png"><title>'),
+        PAGE.replace("<p>more</p></article>", "<p>more</p>"),  # never closed
+        PAGE.replace("<h1>", "<div data-pagefind-body>"),  # two bodies
+    ],
+)
+def test_a_page_an_excerpt_might_not_index_alike_is_indexed_whole(page):
+    assert excerpt(page) == page
+
+
+def test_a_page_without_an_indexed_element_is_left_out():
+    assert excerpt(PAGE.replace(" data-pagefind-body", "")) is None
 
 
 @pytest.fixture(scope="module")
