@@ -40,6 +40,8 @@ class PartialDate:
     be no earlier than its last day, so it is placed there, after the dated ones.
     """
 
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+
     year: int
     month: int | None = None
     day: int | None = None
@@ -98,6 +100,8 @@ def date_key(value: PartialDate | None) -> tuple[int, int, int, int]:
 class LocalizedText:
     """Text in a named language, e.g. a name in its own script or an original-language quote."""
 
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+
     language: str
     paragraphs: tuple[str, ...]
 
@@ -145,6 +149,8 @@ class Theme:
 
 @dataclass(frozen=True, slots=True)
 class Footnote:
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+
     number: int
     text: str | None = None
 
@@ -169,6 +175,8 @@ class Source:
 class Quote:
     """A statement quoted inside another, in the given paragraph (1-based) of the quoting one."""
 
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+
     paragraph: int
     statement_id: str
     nested: bool  # True when the quoted statement is known only through the quoting one
@@ -183,6 +191,8 @@ class Change:
     those changes are the archive's corrections. `order` places the commit among the
     archive's commits, oldest first (it orders changes made on one day).
     """
+
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
 
     date: date
     words: str  # "text of paragraph 3 corrected; role changed", "added", "withdrawn", …
