@@ -28,9 +28,9 @@ def watched(tmp_path_factory):
     seen: dict = {}
     run, generate = pages.run, generator.ArchiveGenerator.generate_context
 
-    def watching_run(jobs, prints, todo, folder, plan, procs, site):
-        seen.update(jobs=jobs, prints=prints, site=site)
-        return run(jobs, prints, todo, folder, plan, procs, site)
+    def watching_run(listing, todo, folder, procs, site):
+        seen.update(jobs=listing.jobs, prints=listing.prints, site=site)
+        return run(listing, todo, folder, procs, site)
 
     def watching_context(self):
         seen["settings"] = dict(self.settings)

@@ -208,18 +208,19 @@ class ArchiveGenerator(Generator):
         # Pages of one-line entries: the timeline, a source's footnotes.
         self.entries_per_page = int(self.settings.get("ONRECORD_ENTRIES_PER_PAGE", 500))
         self.directory = Directory.of(archive)
-        self.jobs: list[pages.Job] = []
         self.statement_pages: dict[str, str] = {}  # job key → statement id
         self.footnote_pages: dict[str, dict[int, int]] = {}  # source id → footnote → page
         self.sitemap: list[tuple[str, date | None]] = []
         plan = handoff.plan(self.settings["ONRECORD_ROOT"]) or pages.Plan(pages.Manifest())
         self.first_pages(plan)
         pages.read_jobs(plan)
-        # The views, like the archive (build.py), live to the end of the build and hold no
-        # cycles: the collector is paused while they are made (its passes over the growing
-        # heap took 1 to 2 s of a 100,000-statement edit build), then they are moved out of
-        # its sight, so that its passes while fingerprinting and rendering skip them (and
-        # leave the forked workers' copies of them shared).
+        # Each job is fingerprinted as it is listed (pages.Listing).
+        self.listing = pages.Listing(plan, pages.Fingerprints(self.site_digest()))
+        # The views kept, like the archive (build.py), live to the end of the build and hold
+        # no cycles: the collector is paused while they are made (its passes over the
+        # growing heap took 1 to 2 s of a 100,000-statement edit build), then they are moved
+        # out of its sight, so that its passes while rendering skip them (and leave the
+        # forked workers' copies of them shared).
         with collector_paused():
             self._exports()  # the longest job: first, so a worker starts on it at once
             self._home()
@@ -235,7 +236,7 @@ class ArchiveGenerator(Generator):
             self._sitemap()
         gc.freeze()
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
-        todo, prints = pages.stale(self.jobs, plan, pages.Fingerprints(self.site_digest()))
+        todo = pages.stale(self.listing)
         # A statement's list entries are made from a subset of its page's view: the ones
         # whose page is remade are the ones to remake in the lists (exports.update_*).
         changed = frozenset(
@@ -246,8 +247,8 @@ class ArchiveGenerator(Generator):
         )  # not fingerprinted: the same bytes either way
         todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
         renderer = Renderer(self.env, self.context, self.settings)
-        pages.run(self.jobs, prints, todo, Path(self.output_path), plan, procs, renderer)
-        log.info("onrecord: %d of %d jobs ran", len(todo), len(self.jobs))
+        pages.run(self.listing, todo, Path(self.output_path), procs, renderer)
+        log.info("onrecord: %d of %d jobs ran", len(todo), len(self.listing.jobs))
 
     def first_pages(self, plan: pages.Plan) -> None:
         """The files of `plan.first`'s statements, rendered from their views and moved into
@@ -288,7 +289,7 @@ class ArchiveGenerator(Generator):
         variables.setdefault("page_path", path)
         relative = relative and self.settings["RELATIVE_URLS"]
         view = views.PageView(path, template, relative, variables)
-        self.jobs.append(pages.Job(urls.save_as(path), "page", view))
+        self.listing.add(pages.Job(urls.save_as(path), "page", view))
 
     def _listed_page(self, path: str, template: str, **variables) -> None:
         """A page that sitemap.xml lists (redirects, tombstones, search and 404 are not)."""
@@ -347,7 +348,7 @@ class ArchiveGenerator(Generator):
         """The statement's page, its citation files and its JSON, from one view."""
         view = self._statement_view(statement, around)
         key = urls.save_as(view.page.path)
-        self.jobs.append(pages.Job(key, "statement", view))
+        self.listing.add(pages.Job(key, "statement", view))
         self.statement_pages[key] = statement.id
         if not statement.withdrawn:
             self.sitemap.append((view.page.path, statement.last_changed))
@@ -648,7 +649,7 @@ class ArchiveGenerator(Generator):
 
     def _text(self, save_as: str, text: str) -> None:
         """A job writing a plain file (its text is its view)."""
-        self.jobs.append(pages.Job(save_as, "text", views.TextView(save_as, text)))
+        self.listing.add(pages.Job(save_as, "text", views.TextView(save_as, text)))
 
     def _misc(self) -> None:
         self._page(urls.listing("search"), "search", results=None, query="")
@@ -664,7 +665,7 @@ class ArchiveGenerator(Generator):
         """
         for name in (*EXPORTS, CLAIM_EXPORTS):
             view = views.ExportView(name, self.site_url, self.archive)
-            self.jobs.append(pages.Job(name, "export", view))
+            self.listing.add(pages.Job(name, "export", view))
 
     def _sitemap(self) -> None:
         """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""

@@ -36,8 +36,8 @@ import multiprocessing
 import operator
 import os
 import pickle
+import shutil
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,16 +266,39 @@ def _plain(value: object) -> bool:
 # -- deciding and running ------------------------------------------------------------------
 
 
-def stale(jobs: list[Job], plan: Plan, fingerprints: Fingerprints) -> tuple[list[Job], dict]:
-    """The jobs to run, and every job's fingerprint; sets `plan.full`."""
-    prints = {job.key: fingerprints.of((job.writer, job.view)) for job in jobs}
-    if len(prints) != len(jobs):  # two jobs writing one file: a mistake in the generator
-        twice = [key for key, n in Counter(job.key for job in jobs).items() if n > 1]
-        raise RenderError(f"two jobs write {', '.join(twice)}")
+class Listing:
+    """The build's jobs as the generator lists them, each fingerprinted as it comes.
+
+    A job whose fingerprint is the one the previous build recorded keeps its key and files
+    but lets its view go at once (`view` None): an edit build never holds every view. At
+    100,000 statements the 112,000 views were 240 MB of the build's memory, which held
+    them all until every one was fingerprinted. A full build keeps them all: it runs them.
+    """
+
+    def __init__(self, plan: Plan, fingerprints: Fingerprints) -> None:
+        self.plan = plan
+        self.fingerprints = fingerprints
+        self.jobs: list[Job] = []
+        self.prints: dict[str, bytes] = {}
+        self.keep_views = plan.full or not plan.previous.jobs
+
+    def add(self, job: Job) -> None:
+        fingerprint = self.fingerprints.of((job.writer, job.view))
+        if job.key in self.prints:  # two jobs writing one file: a mistake in the generator
+            raise RenderError(f"two jobs write {job.key}")
+        self.prints[job.key] = fingerprint
+        if not self.keep_views and self.plan.previous.jobs.get(job.key, (None,))[0] == fingerprint:
+            job = dataclasses.replace(job, view=None)
+        self.jobs.append(job)
+
+
+def stale(listing: Listing) -> list[Job]:
+    """The jobs to run; sets `plan.full` (when most jobs are stale, every job runs)."""
+    plan, jobs, prints = listing.plan, listing.jobs, listing.prints
     previous = plan.previous.jobs
     todo = [job for job in jobs if previous.get(job.key, (None,))[0] != prints[job.key]]
     plan.full = plan.full or len(todo) > FULL_BUILD_SHARE * len(jobs)
-    return (jobs if plan.full else todo), prints
+    return [job for job in jobs if job.view is not None] if plan.full else todo
 
 
 class Site:
@@ -286,24 +309,38 @@ class Site:
         raise NotImplementedError
 
 
-def run(
-    jobs: list[Job],
-    prints: dict,
-    todo: list[Job],
-    folder: Path,
-    plan: Plan,
-    procs: int,
-    site: Site,
-) -> None:
-    """Run `todo` into `folder` on `procs` processes; record every job's files in `plan`."""
+def run(listing: Listing, todo: list[Job], folder: Path, procs: int, site: Site) -> None:
+    """Run `todo` into `folder` on `procs` processes; record every job's files in the plan.
+
+    A full build whose listing let go of unchanged jobs' views (it turned full when most
+    jobs proved stale) links their files from the previous build's output instead.
+    """
+    plan = listing.plan
     made = _run_all(todo, folder, procs, site)
+    if plan.full:
+        for job in listing.jobs:
+            if job.view is None:
+                made[job.key] = _link_previous(plan, job.key, folder)
     written = plan.written
-    for job in jobs:
+    for job in listing.jobs:
         files = made.get(job.key)
         if files is None:
             files = plan.previous.jobs[job.key][1]
-        written.jobs[job.key] = (prints[job.key], tuple(files))
+        written.jobs[job.key] = (listing.prints[job.key], tuple(files))
     plan.rendered = [job.key for job in todo]
+
+
+def _link_previous(plan: Plan, key: str, folder: Path) -> list[str]:
+    """The files the previous build's job `key` wrote, linked (or copied) into `folder`."""
+    files = plan.previous.jobs[key][1]
+    for name in files:
+        old, new = Path(plan.previous.output, name), folder / name
+        new.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, new)
+        except OSError:
+            shutil.copyfile(old, new)
+    return list(files)
 
 
 def _run_all(todo: list[Job], folder: Path, procs: int, site: Site) -> dict[str, list[str]]:
