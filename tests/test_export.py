@@ -599,3 +599,17 @@ def test_a_list_that_is_not_one_of_ours_is_written_anew(edited, tmp_path):
         (export.update_sqlite, "old.db"),
     ]:
         assert not update(edited, tmp_path / name, tmp_path / f"new-{name}", SITE, {EDITED})
+
+
+def test_the_database_written_a_few_statements_at_a_time_holds_the_same_rows(
+    archive, tmp_path, monkeypatch
+):
+    from onrecord.exports import sqlite
+
+    whole = export.write_sqlite(archive, tmp_path / "whole.db", "https://example.org")
+    monkeypatch.setattr(sqlite, "FILL_CHUNK", 2)
+    chunked = export.write_sqlite(archive, tmp_path / "chunked.db", "https://example.org")
+    assert len(archive.chronological) > 2 * sqlite.FILL_CHUNK
+    assert database_content(chunked) == database_content(whole)
+    with closing(sqlite3.connect(chunked)) as db:
+        assert db.execute("SELECT count(*) FROM quotes").fetchone()[0] > 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..model import Archive
 from .columns import STATEMENTS
-from .data import published_data
+from .data import each_published
 from .files import Span, kept_or_made, replace_atomically, splice
 from .references import References
 
@@ -103,7 +103,7 @@ def write_claim_csv_records(claims: list[dict], path: Path) -> Path:
 
 def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/statements.csv`: one row per published statement, in list order."""
-    records = published_data(References(archive, site_url))
+    records = each_published(References(archive, site_url))
     return write_csv_records(records, Path(path))
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..model import Archive, Statement
-from .data import published_data, statement_data
+from .data import each_published, statement_data
 from .files import Span, kept_or_made, replace_atomically, splice
 from .references import References
 
@@ -40,7 +40,7 @@ def write_json_records(records: Iterable[dict], path: Path) -> Path:
 
 def write_json(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/statements.json`: every published statement, in list order."""
-    records = published_data(References(archive, site_url))
+    records = each_published(References(archive, site_url))
     return write_json_records(records, Path(path))
 
 

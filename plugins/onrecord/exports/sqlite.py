@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from sqlite_utils import Database
 
 from ..model import Archive
 from .columns import STATEMENTS, Table
-from .data import claims_data, published_data, shape_statement
+from .data import claims_data, each_published, shape_statement
 from .files import replace_atomically
 from .references import References
 from .tables import (
@@ -79,9 +80,8 @@ def _sorted_values(records: dict) -> list:
     return [records[key] for key in sorted(records)]
 
 
-def _unique(rows: Iterable[tuple]) -> Iterator[tuple]:
+def _unique(rows: Iterable[tuple], seen: set) -> Iterator[tuple]:
     # A quote a record lists twice would only repeat the same row (and break the key).
-    seen = set()
     for data, quote in rows:
         key = (data["id"], quote["paragraph"], quote["statement"], quote["nested"])
         if key not in seen:
@@ -89,8 +89,8 @@ def _unique(rows: Iterable[tuple]) -> Iterator[tuple]:
             yield data, quote
 
 
-def _records(archive: Archive, statements: list[dict], claims: list[dict]) -> dict[str, Iterable]:
-    """What each table has a row for (its fields read them), as streams."""
+def _records(archive: Archive, claims: list[dict]) -> dict[str, Iterable]:
+    """What each table with no row per statement has a row for (its fields read them)."""
     sources = _sorted_values(archive.sources)
     return {
         SPEAKERS.name: _sorted_values(archive.speakers),
@@ -98,11 +98,6 @@ def _records(archive: Archive, statements: list[dict], claims: list[dict]) -> di
         THEMES.name: _sorted_values(archive.themes),
         SOURCES.name: sources,
         FOOTNOTES.name: ((s, f) for s in sources for f in s.footnotes),
-        PARAGRAPHS.name: (
-            (d, number, text) for d in statements for number, text in enumerate(d["paragraphs"], 1)
-        ),
-        STATEMENT_THEMES.name: ((d, theme) for d in statements for theme in d["themes"]),
-        QUOTES.name: _unique((d, quote) for d in statements for quote in d["quotes"]),
         CLAIM_APPEARANCES.name: (
             (c, position, a) for c in claims for position, a in enumerate(c["appearances"], 1)
         ),
@@ -111,6 +106,22 @@ def _records(archive: Archive, statements: list[dict], claims: list[dict]) -> di
         ),
     }
 
+
+def _parts(statements: list[dict], quoted: set) -> dict[str, Iterable]:
+    """The rows of the statements' parts (the tables after `statements` in STATEMENT_TABLES);
+    `quoted`, the quotes given a row so far."""
+    return {
+        PARAGRAPHS.name: (
+            (d, number, text) for d in statements for number, text in enumerate(d["paragraphs"], 1)
+        ),
+        STATEMENT_THEMES.name: ((d, theme) for d in statements for theme in d["themes"]),
+        QUOTES.name: _unique(((d, quote) for d in statements for quote in d["quotes"]), quoted),
+    }
+
+
+TABLES_BY_NAME = {table.name: table for table in TABLES}
+# Statements whose data is made and inserted at a time (`_fill`).
+FILL_CHUNK = 1_000
 
 # Each table's (field name, how its column's value is made), in column order.
 _MAKERS = {
@@ -145,18 +156,23 @@ def _made_rows(table: Table, records: list[dict]) -> Iterator[list]:
 
 
 def _fill(
-    db: Database, archive: Archive, numbered: list[tuple[int, dict]], references: References
+    db: Database, archive: Archive, numbered: Iterable[tuple[int, dict]], references: References
 ) -> None:
+    """Every table's rows; the statements' a chunk at a time, their data made as they go.
+
+    At 100,000 statements the statements' data made all at once (a dict each) took the
+    worker writing the database to 1.42 GiB, the build's largest process.
+    """
     claims = claims_data(references)
-    records = _records(archive, [d for _, d in numbered], claims)
-    for table in TABLES:
-        if table.name == STATEMENTS.name:
-            rows = _statement_rows(numbered)
-        elif table.name == CLAIMS.name:
-            rows = _made_rows(CLAIMS, claims)
-        else:
-            rows = _rows(table, records[table.name], references)
-        db[table.name].insert_all(rows)
+    for name, records in _records(archive, claims).items():
+        db[name].insert_all(_rows(TABLES_BY_NAME[name], records, references))
+    db[CLAIMS.name].insert_all(_made_rows(CLAIMS, claims))
+    quoted: set = set()
+    numbered = iter(numbered)
+    while chunk := list(islice(numbered, FILL_CHUNK)):
+        db[STATEMENTS.name].insert_all(_statement_rows(chunk))
+        for name, records in _parts([data for _, data in chunk], quoted).items():
+            db[name].insert_all(_rows(TABLES_BY_NAME[name], records, references))
 
 
 def _check_references(connection: sqlite3.Connection) -> None:
@@ -179,10 +195,12 @@ def _connected(path: Path) -> Iterator[Database]:
         connection.close()
 
 
-def write_sqlite_records(archive: Archive, records: list[dict], path: Path, site_url: str) -> Path:
+def write_sqlite_records(
+    archive: Archive, records: Iterable[dict], path: Path, site_url: str
+) -> Path:
     """Write the database of these statements' data (`records`, in list order) at `path`."""
     references = References(archive, site_url)
-    numbered = list(enumerate(records, start=1))
+    numbered = enumerate(records, start=1)
 
     def write(temporary: Path) -> None:
         with _connected(temporary) as db:
@@ -202,7 +220,7 @@ def write_sqlite_records(archive: Archive, records: list[dict], path: Path, site
 
 def write_sqlite(archive: Archive, path: Path, site_url: str) -> Path:
     """Write `data/onrecord.db`: the published statements and every record they point to."""
-    records = published_data(References(archive, site_url))
+    records = each_published(References(archive, site_url))
     return write_sqlite_records(archive, records, Path(path), site_url)
 
 
