@@ -21,7 +21,7 @@ from conftest import REPO, SEED, copy_records, database_content
 from pelican import signals
 
 from onrecord import pages
-from onrecord.build import build
+from onrecord.build import BuildError, build
 from onrecord.records import load_archive
 
 STATEMENT = "content/statements/2017/salami-martyrs-conference.yaml"
@@ -195,6 +195,15 @@ def test_a_build_that_turns_full_after_listing_links_the_unchanged_files(
     figures = archive.build()
     assert figures["full"] and 0 < figures["rendered"] < figures["jobs"] / 4
     assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+
+
+def test_a_file_gone_from_the_output_stops_such_a_build_with_a_hint(archive, monkeypatch):
+    monkeypatch.setattr(pages, "FULL_BUILD_SHARE", 0.0)
+    gone = archive.output / "statements" / "fatemiyoun-communique" / "cite.ris"
+    gone.unlink()
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    with pytest.raises(BuildError, match=r"cite.ris is gone from the last build's output: delete"):
+        archive.build()
 
 
 def test_the_devserver_puts_an_edited_statement_in_place_before_the_rest(archive, tmp_path, caplog):

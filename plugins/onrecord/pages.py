@@ -338,7 +338,12 @@ def _link_previous(plan: Plan, key: str, folder: Path) -> list[str]:
         new.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(old, new)
-        except OSError:
+        except FileNotFoundError:
+            raise RenderError(
+                f"{old} is gone from the last build's output: delete {plan.previous.output} "
+                "and build again to make every page afresh"
+            ) from None
+        except OSError:  # a file system without hard links
             shutil.copyfile(old, new)
     return list(files)
 
