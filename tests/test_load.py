@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -298,3 +299,35 @@ def test_files_checked_in_several_processes_give_the_same_outcome(cases, tmp_pat
     plain = outcome(root)
     monkeypatch.setattr(parallel, "_processes", lambda files: 3)
     assert outcome(root) == plain
+
+
+SIZES_AFTER_LOADS = """
+import sys
+from pathlib import Path
+from onrecord.records import load_archive
+
+def sizes(archive):
+    return sorted(sys.getsizeof(p) for s in archive.statements.values() for p in s.paragraphs)
+
+cached = load_archive(Path(sys.argv[1]), cache_file=Path(sys.argv[2]))
+plain = load_archive(Path(sys.argv[1]))
+assert Path(sys.argv[2]).is_file()
+texts = [p for s in plain.statements.values() for p in s.paragraphs]
+print(sizes(cached) == sizes(plain), sum(not text.isascii() for text in texts))
+"""
+
+
+def test_writing_the_records_cache_leaves_the_loaded_text_as_it_was(tmp_path):
+    """Pickling a non-ASCII string caches its UTF-8 inside it for good (CPython): the cache
+    is written by a forked process. In a process of its own: a thread running (as in a
+    test session) makes the load write it itself."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", SIZES_AFTER_LOADS, str(SEED), str(tmp_path / "records.pickle")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    same, non_ascii = done.stdout.split()
+    assert int(non_ascii) > 0 and same == "True"

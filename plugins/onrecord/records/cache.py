@@ -8,6 +8,8 @@ import hashlib
 import operator
 import os
 import pickle
+import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import cache
@@ -141,7 +143,28 @@ def _read_cache(cache_file: Path) -> dict[str, _Entry]:
 
 
 def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
+    """The cache written by a forked process where one can be had, else by this one.
+
+    Pickling a string that is not ASCII leaves its UTF-8 form cached inside it for as long as
+    it lives (CPython): written here, the cache of 100,000 statements left 300 MiB of such
+    copies in the loaded archive (a first load: 1,009 MiB against 698 MiB unsaved).
+    """
     cache_file.parent.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "linux" and threading.active_count() == 1:
+        pid = os.fork()  # only this thread runs: the child holds no lock another one took
+        if pid == 0:
+            code = 1
+            try:
+                _write_file(cache_file, entries)
+                code = 0
+            finally:
+                os._exit(code)
+        if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0:
+            return
+    _write_file(cache_file, entries)  # here: and a failure is said as it happens
+
+
+def _write_file(cache_file: Path, entries: dict[str, _Entry]) -> None:
     temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
     with open(temporary, "wb") as handle:
         dump((_CACHE_VERSION, _fingerprint(), entries), handle)
