@@ -279,6 +279,7 @@ class Listing:
         self.plan = plan
         self.fingerprints = fingerprints
         self.jobs: list[Job] = []
+        self.stale: list[Job] = []  # the jobs whose fingerprint is not the previous build's
         self.prints: dict[str, bytes] = {}
         self.keep_views = plan.full or not plan.previous.jobs
 
@@ -287,18 +288,18 @@ class Listing:
         if job.key in self.prints:  # two jobs writing one file: a mistake in the generator
             raise RenderError(f"two jobs write {job.key}")
         self.prints[job.key] = fingerprint
-        if not self.keep_views and self.plan.previous.jobs.get(job.key, (None,))[0] == fingerprint:
+        if self.plan.previous.jobs.get(job.key, (None,))[0] != fingerprint:
+            self.stale.append(job)
+        elif not self.keep_views:
             job = dataclasses.replace(job, view=None)
         self.jobs.append(job)
 
 
 def stale(listing: Listing) -> list[Job]:
     """The jobs to run; sets `plan.full` (when most jobs are stale, every job runs)."""
-    plan, jobs, prints = listing.plan, listing.jobs, listing.prints
-    previous = plan.previous.jobs
-    todo = [job for job in jobs if previous.get(job.key, (None,))[0] != prints[job.key]]
-    plan.full = plan.full or len(todo) > FULL_BUILD_SHARE * len(jobs)
-    return [job for job in jobs if job.view is not None] if plan.full else todo
+    plan, jobs = listing.plan, listing.jobs
+    plan.full = plan.full or len(listing.stale) > FULL_BUILD_SHARE * len(jobs)
+    return [job for job in jobs if job.view is not None] if plan.full else listing.stale
 
 
 class Site:

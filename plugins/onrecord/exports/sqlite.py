@@ -89,37 +89,39 @@ def _unique(rows: Iterable[tuple], seen: set) -> Iterator[tuple]:
             yield data, quote
 
 
-def _records(archive: Archive, claims: list[dict]) -> dict[str, Iterable]:
-    """What each table with no row per statement has a row for (its fields read them)."""
+def _records(archive: Archive, claims: list[dict]) -> list[tuple[Table, Iterable]]:
+    """Each table with no row per statement, and what it has a row for (its fields read them)."""
     sources = _sorted_values(archive.sources)
-    return {
-        SPEAKERS.name: _sorted_values(archive.speakers),
-        OUTLETS.name: _sorted_values(archive.outlets),
-        THEMES.name: _sorted_values(archive.themes),
-        SOURCES.name: sources,
-        FOOTNOTES.name: ((s, f) for s in sources for f in s.footnotes),
-        CLAIM_APPEARANCES.name: (
-            (c, position, a) for c in claims for position, a in enumerate(c["appearances"], 1)
+    return [
+        (SPEAKERS, _sorted_values(archive.speakers)),
+        (OUTLETS, _sorted_values(archive.outlets)),
+        (THEMES, _sorted_values(archive.themes)),
+        (SOURCES, sources),
+        (FOOTNOTES, ((s, f) for s in sources for f in s.footnotes)),
+        (
+            CLAIM_APPEARANCES,
+            ((c, position, a) for c in claims for position, a in enumerate(c["appearances"], 1)),
         ),
-        CLAIM_REVIEWS.name: (
-            (c, position, r) for c in claims for position, r in enumerate(c["reviews"], 1)
+        (
+            CLAIM_REVIEWS,
+            ((c, position, r) for c in claims for position, r in enumerate(c["reviews"], 1)),
         ),
-    }
+    ]
 
 
-def _parts(statements: list[dict], quoted: set) -> dict[str, Iterable]:
-    """The rows of the statements' parts (the tables after `statements` in STATEMENT_TABLES);
-    `quoted`, the quotes given a row so far."""
-    return {
-        PARAGRAPHS.name: (
-            (d, number, text) for d in statements for number, text in enumerate(d["paragraphs"], 1)
+def _parts(statements: list[dict], quoted: set) -> list[tuple[Table, Iterable]]:
+    """The tables of the statements' parts (after `statements` in STATEMENT_TABLES) and what
+    they have a row for; `quoted`, the quotes given a row so far."""
+    return [
+        (
+            PARAGRAPHS,
+            ((d, n, text) for d in statements for n, text in enumerate(d["paragraphs"], 1)),
         ),
-        STATEMENT_THEMES.name: ((d, theme) for d in statements for theme in d["themes"]),
-        QUOTES.name: _unique(((d, quote) for d in statements for quote in d["quotes"]), quoted),
-    }
+        (STATEMENT_THEMES, ((d, theme) for d in statements for theme in d["themes"])),
+        (QUOTES, _unique(((d, quote) for d in statements for quote in d["quotes"]), quoted)),
+    ]
 
 
-TABLES_BY_NAME = {table.name: table for table in TABLES}
 # Statements whose data is made and inserted at a time (`_fill`).
 FILL_CHUNK = 1_000
 
@@ -164,15 +166,15 @@ def _fill(
     worker writing the database to 1.42 GiB, the build's largest process.
     """
     claims = claims_data(references)
-    for name, records in _records(archive, claims).items():
-        db[name].insert_all(_rows(TABLES_BY_NAME[name], records, references))
+    for table, records in _records(archive, claims):
+        db[table.name].insert_all(_rows(table, records, references))
     db[CLAIMS.name].insert_all(_made_rows(CLAIMS, claims))
     quoted: set = set()
     numbered = iter(numbered)
     while chunk := list(islice(numbered, FILL_CHUNK)):
         db[STATEMENTS.name].insert_all(_statement_rows(chunk))
-        for name, records in _parts([data for _, data in chunk], quoted).items():
-            db[name].insert_all(_rows(TABLES_BY_NAME[name], records, references))
+        for table, records in _parts([data for _, data in chunk], quoted):
+            db[table.name].insert_all(_rows(table, records, references))
 
 
 def _check_references(connection: sqlite3.Connection) -> None:

@@ -150,8 +150,8 @@ def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
     copies in the loaded archive (a first load: 1,009 MiB against 698 MiB unsaved).
     """
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "linux" and threading.active_count() == 1:
-        pid = os.fork()  # only this thread runs: the child holds no lock another one took
+    if may_fork():
+        pid = os.fork()
         if pid == 0:
             code = 1
             try:
@@ -162,6 +162,12 @@ def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
         if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0:
             return
     _write_file(cache_file, entries)  # here: and a failure is said as it happens
+
+
+def may_fork() -> bool:
+    """Whether forking this process is safe: on Linux, with no other thread running (one
+    could hold a lock the child would then wait for forever)."""
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def _write_file(cache_file: Path, entries: dict[str, _Entry]) -> None:

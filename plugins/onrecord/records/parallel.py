@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
 import tempfile
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from ..problems import Problem
-from .cache import digest_of, dump
+from .cache import digest_of, dump, may_fork
 from .check import Checked, check_file
 
 File = tuple[str, str, str]  # kind, path shown in problems, path to read
@@ -54,9 +52,8 @@ def check_all(files: list[File]) -> list[tuple[Checked, bytes]]:
 
 
 def _processes(files: int) -> int:
-    # Forking is fast and shares everything loaded so far, but is only safe with no other
-    # thread running (one could hold a lock the child then waits for forever).
-    if sys.platform != "linux" or threading.active_count() > 1:
+    # Forking is fast and shares everything loaded so far.
+    if not may_fork():
         return 1
     return max(1, min(files // _SHARE, len(os.sched_getaffinity(0)), _MOST_PROCESSES))
 
