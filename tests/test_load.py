@@ -9,6 +9,7 @@ the same archive, and the same problems at the same places.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 from datetime import date
@@ -97,6 +98,27 @@ def test_a_damaged_cache_is_no_cache(tmp_path, trusted_times, parses):
     parses.clear()
     assert outcome(root, cache_file) == plain
     assert len(parses) > 10
+
+
+def test_a_cache_another_version_wrote_is_turned_down_unread(
+    tmp_path, trusted_times, parses, monkeypatch
+):
+    root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
+    plain = outcome(root, cache_file)
+    monkeypatch.setattr(cache, "_fingerprint", lambda: "another version of the code")
+    loaded: list[object] = []
+    real_load = pickle.load
+
+    def load(handle):
+        loaded.append(real_load(handle))
+        return loaded[-1]
+
+    monkeypatch.setattr(cache.pickle, "load", load)
+    parses.clear()
+    assert outcome(root, cache_file) == plain
+    assert len(parses) > 10  # every file read again
+    # Only the version and fingerprint were unpickled, never the records.
+    assert len(loaded) == 1 and not any(isinstance(part, dict) for part in loaded[0])
 
 
 def test_a_file_whose_times_changed_is_compared_by_its_bytes(tmp_path, trusted_times, parses):

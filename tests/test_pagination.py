@@ -6,6 +6,7 @@ page 1 of outlet `x12`. Here page numbers sit in their own path segment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,47 @@ def test_a_statements_footnote_link_finds_its_footnote_on_whichever_page(timelin
             assert footnotes.find(id=anchor) is not None, f"{page}: {link['href']}"
             linked += 1
     assert linked >= 5
+
+
+@pytest.fixture(scope="module")
+def unnumbered(tmp_path_factory) -> Path:
+    """The seed with no statement citing a footnote number, three entries a page."""
+    root = copy_records(tmp_path_factory.mktemp("unnumbered"))
+    for path in (root / "content" / "statements").rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            re.sub(r"(?m)^( *)footnote: \d+$", r"\1footnote: null", text), encoding="utf-8"
+        )
+    return built(root, ONRECORD_ENTRIES_PER_PAGE=3)
+
+
+def source_pages(output: Path, source_id: str) -> list[BeautifulSoup]:
+    folder = output / "sources" / source_id
+    found = [folder / "index.html"]
+    found += sorted((folder / "page").glob("*/index.html"), key=lambda p: int(p.parent.name))
+    return [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser") for p in found]
+
+
+def test_statements_without_a_footnote_number_run_over_pages_after_the_footnotes(unnumbered):
+    from onrecord.records import load_archive
+
+    archive = load_archive(SEED)
+    source = archive.sources["sochi-triumph-report"]
+    quoted = {s.id for s in archive.by_source[source.id]}
+    pages = source_pages(unnumbered, source.id)
+    footnotes = [len(soup.select("ol.footnotes > li")) for soup in pages]
+    listed = [
+        [a["href"].rstrip("/").removesuffix("/index.html").rsplit("/", 1)[-1] for a in items]
+        for items in (soup.select("ul.unnumbered > li > a") for soup in pages)
+    ]
+    entries = [f + len(s) for f, s in zip(footnotes, listed, strict=True)]
+    # Every page full but the last; the footnotes first, every one of them listed once.
+    assert entries[:-1] == [3] * (len(pages) - 1) and 1 <= entries[-1] <= 3
+    assert sum(footnotes) == len(source.footnotes)
+    assert footnotes == sorted(footnotes, reverse=True)
+    # Each statement once, none on a page before the footnotes end.
+    flat = [s for page in listed for s in page]
+    assert len(flat) == len(set(flat)) and set(flat) == quoted
+    last_footnotes = max(i for i, f in enumerate(footnotes) if f) if any(footnotes) else -1
+    assert all(not page for page in listed[:last_footnotes])
+    assert all(soup.select_one("nav.pager[aria-label='Pages']") for soup in pages)

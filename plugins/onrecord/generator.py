@@ -49,6 +49,16 @@ def pages_of(items: Sequence, per_page: int) -> Iterator[tuple[int, int, Sequenc
         yield number, count, items[(number - 1) * per_page : number * per_page]
 
 
+def pages_of_two(
+    first: Sequence, then: Sequence, per_page: int
+) -> Iterator[tuple[int, int, tuple[Sequence, Sequence]]]:
+    """`pages_of` for the list `first` followed by `then`, each page's share of each apart."""
+    for number, count, _ in pages_of(range(len(first) + len(then)), per_page):
+        start, end = (number - 1) * per_page, number * per_page
+        after = len(first)
+        yield number, count, (first[start:end], then[max(0, start - after) : max(0, end - after)])
+
+
 def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None, Statement | None]]:
     """Previous and next statement for each in a chronological list, in one pass."""
     result = {}
@@ -441,13 +451,18 @@ class ArchiveGenerator(Generator):
                 [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
             )
             base = urls.record("source", source.id)
-            for number, count, chunk in pages_of(footnotes, self.entries_per_page):
+            # The footnotes, then the statements without a number, run over the pages as one
+            # list: a source that numbers none can quote thousands (all on one page, it was
+            # 21 MB at 100,000 statements, remade by every edit).
+            for number, count, (numbered, chunk) in pages_of_two(
+                footnotes, unnumbered, self.entries_per_page
+            ):
                 self._listed_page(
                     urls.page(base, number),
                     "source",
                     source=source,
-                    footnotes=chunk,
-                    unnumbered=unnumbered if number == count else [],
+                    footnotes=numbered,
+                    unnumbered=chunk,
                     withdrawn=archive.withdrawn_by_source.get(source.id, [])
                     if number == count
                     else [],

@@ -34,7 +34,7 @@ from .check import Checked, Records
 from .schemas import KINDS, SCHEMA_DIR
 
 FILE_NAME = "records.pickle"  # in a build's cache folder
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 # A file changed within this long before a load may change again within the same tick of the
 # file system's clock without its times changing (as git's "racily clean" entries): its
 # size and times are not trusted, and it is read and compared by its bytes at the next load.
@@ -134,12 +134,16 @@ def digest_of(raw: bytes) -> bytes:
 
 def _read_cache(cache_file: Path) -> dict[str, _Entry]:
     # The cache is ours, written beside the index outside output/: never a downloaded file.
+    # Its version and the code's fingerprint come first, a pickle of their own: a cache that
+    # another version of the code wrote is turned down before its records are read (at
+    # 100,000 statements, 700 MiB of them, kept by the allocator for the rest of the load).
     try:
         with open(cache_file, "rb") as handle:
-            version, fingerprint, entries = pickle.load(handle)
+            if pickle.load(handle) != (_CACHE_VERSION, _fingerprint()):
+                return {}
+            return pickle.load(handle)
     except Exception:  # a cache that cannot be read is no cache: every file is read again
         return {}
-    return entries if (version, fingerprint) == (_CACHE_VERSION, _fingerprint()) else {}
 
 
 def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
@@ -173,7 +177,8 @@ def may_fork() -> bool:
 def _write_file(cache_file: Path, entries: dict[str, _Entry]) -> None:
     temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
     with open(temporary, "wb") as handle:
-        dump((_CACHE_VERSION, _fingerprint(), entries), handle)
+        pickle.dump((_CACHE_VERSION, _fingerprint()), handle)
+        dump(entries, handle)
     os.replace(temporary, cache_file)
 
 
