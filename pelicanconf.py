@@ -27,13 +27,15 @@ PLUGINS = ["onrecord"]
 ONRECORD_ROOT = ROOT
 ONRECORD_INDEX_DIR = os.path.join(ROOT, "var", "index")
 ONRECORD_PER_PAGE = 50
-# Pages of one-line entries (the timeline, a source's footnotes) hold more.
+# Pages of one-line entries (the timeline; a source's footnotes, then its statements
+# without a footnote number) hold more.
 ONRECORD_ENTRIES_PER_PAGE = 500
 # Search on a plain static host: `onrecord build` also indexes the statement pages with
 # Pagefind into output/pagefind/, which /search/ queries in the browser when no search
-# service answers there. Peak memory grows with the archive (1.6 GiB at 10,000 statements,
-# 15 GiB at 100,000: bench/results.json): switch it off for archives that only run the
-# service (`onrecord build --no-pagefind` does for one build; the devserver always does).
+# service answers there. It runs in shards of at most 5,000 statements, two at a time
+# (0.9 GiB at 100,000 statements, 134 s: bench/results.json); switch it off for archives
+# that only run the service (`onrecord build --no-pagefind` does for one build; the
+# devserver always does).
 ONRECORD_PAGEFIND = True
 
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
