@@ -133,7 +133,18 @@ _MAKERS = {
 
 
 def _values(table: Table, data: dict) -> list[Any]:
-    return [make(data[name]) for name, make in _MAKERS[table.name]]
+    return list(map(_unshared, [make(data[name]) for name, make in _MAKERS[table.name]]))
+
+
+def _unshared(value: object) -> object:
+    """A copy of text that is not ASCII, for sqlite3 to bind; anything else as it is.
+
+    Binding a string leaves its UTF-8 form cached inside it for as long as it lives
+    (CPython's PyUnicode_AsUTF8AndSize), and the paragraphs bound are the records' own
+    strings: at 100,000 statements the process writing the database kept 183 MiB of such
+    copies (721 → 904 MiB), the build's largest process. The copy's cache goes with it.
+    """
+    return value.encode().decode() if type(value) is str and not value.isascii() else value
 
 
 def _rows(table: Table, records: Iterable, references: References) -> Iterator[list]:
