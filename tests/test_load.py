@@ -83,6 +83,39 @@ def test_a_warm_load_gives_the_archive_a_cold_one_does(tmp_path, trusted_times, 
     assert len(parses) == parsed  # nothing parsed again
 
 
+def test_a_cache_written_in_parts_is_read_whole(tmp_path, trusted_times, parses, monkeypatch):
+    monkeypatch.setattr(cache, "PART", 3)  # the seed's files in parts of three
+    root, cache_file = archive(tmp_path), tmp_path / "cache" / "records.pickle"
+    plain = outcome(root, cache_file)
+    parses.clear()
+    assert outcome(root, cache_file) == plain
+    assert parses == []
+
+
+def test_a_part_whose_process_failed_is_written_by_this_one(
+    tmp_path, trusted_times, parses, monkeypatch
+):
+    """A forked process that dies halfway through its part leaves no bytes of it behind."""
+    if not cache.may_fork():
+        pytest.skip("parts are written by this process where none can be forked")
+    monkeypatch.setattr(cache, "PART", 3)
+    here, real = os.getpid(), cache._write_part
+
+    def failing_elsewhere(path, part):
+        if os.getpid() != here:
+            with open(path, "ab") as handle:
+                handle.write(b"half a part")
+            raise OSError("no space left")
+        real(path, part)
+
+    monkeypatch.setattr(cache, "_write_part", failing_elsewhere)
+    root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
+    plain = outcome(root, cache_file)
+    parses.clear()
+    assert outcome(root, cache_file) == plain
+    assert parses == []
+
+
 def damage_in_place(path: Path) -> None:
     """Bytes that are no cache, with the file's size, modification time and inode kept."""
     status = path.stat()

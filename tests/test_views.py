@@ -29,7 +29,14 @@ def watched(tmp_path_factory):
     run, generate = pages.run, generator.ArchiveGenerator.generate_context
 
     def watching_run(listing, todo, folder, procs, site):
-        seen.update(jobs=listing.jobs, prints=listing.prints, site=site)
+        # A full build lets the views it can make again go (pages.Listing): made again here.
+        jobs = [
+            job
+            if job.view is not None
+            else dataclasses.replace(job, view=listing.remakes[job.key]())
+            for job in listing.jobs
+        ]
+        seen.update(jobs=jobs, listing=listing, prints=listing.prints, site=site)
         return run(listing, todo, folder, procs, site)
 
     def watching_context(self):
@@ -71,6 +78,17 @@ def test_a_jobs_fingerprint_is_its_views_digest(watched):
     assert prints.of((job.writer, job.view)) == pages.Fingerprints(b"salt").of(
         pickle.loads(pickle.dumps((job.writer, job.view)))
     )
+
+
+def test_a_full_build_holds_no_statement_view_and_its_workers_make_the_same_again(watched):
+    _, seen = watched
+    listing = seen["listing"]
+    statements = [job for job in listing.jobs if job.writer == "statement"]
+    assert statements and all(job.view is None for job in statements)
+    assert all(job.view is not None for job in listing.jobs if job.writer != "statement")
+    prints = pages.Fingerprints(listing.fingerprints.salt)
+    for job in statements:
+        assert prints.of((job.writer, listing.remakes[job.key]())) == listing.prints[job.key]
 
 
 def test_a_statements_view_holds_its_own_records_not_the_archive(watched):

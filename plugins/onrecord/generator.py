@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -358,7 +359,8 @@ class ArchiveGenerator(Generator):
         """The statement's page, its citation files and its JSON, from one view."""
         view = self._statement_view(statement, around)
         key = urls.save_as(view.page.path)
-        self.listing.add(pages.Job(key, "statement", view))
+        remake = partial(self._statement_view, statement, around)
+        self.listing.add(pages.Job(key, "statement", view), remake)
         self.statement_pages[key] = statement.id
         if not statement.withdrawn:
             self.sitemap.append((view.page.path, statement.last_changed))

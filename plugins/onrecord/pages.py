@@ -272,7 +272,8 @@ class Listing:
     A job whose fingerprint is the one the previous build recorded keeps its key and files
     but lets its view go at once (`view` None): an edit build never holds every view. At
     100,000 statements the 112,000 views were 240 MB of the build's memory, which held
-    them all until every one was fingerprinted. A full build keeps them all: it runs them.
+    them all until every one was fingerprinted. A full build keeps them, it runs them, but
+    for the views it can make again (`add`'s `remake`), which the workers make again.
     """
 
     def __init__(self, plan: Plan, fingerprints: Fingerprints) -> None:
@@ -282,24 +283,40 @@ class Listing:
         self.stale: list[Job] = []  # the jobs whose fingerprint is not the previous build's
         self.prints: dict[str, bytes] = {}
         self.keep_views = plan.full or not plan.previous.jobs
+        # The jobs of a full build whose views the worker running them makes again, by key.
+        self.remakes: dict[str, Callable[[], object]] = {}
 
-    def add(self, job: Job) -> None:
+    def add(self, job: Job, remake: Callable[[], object] | None = None) -> None:
+        """List `job`; `remake`, if given, makes its view again (the same value).
+
+        A full build runs every job, so it keeps every view, except those it can make again:
+        their workers do. At 100,000 statements the statements' views were 230 MiB of the
+        build's process (820 → 1,053 MiB) and of every worker forked from it.
+        """
         fingerprint = self.fingerprints.of((job.writer, job.view))
         if job.key in self.prints:  # two jobs writing one file: a mistake in the generator
             raise RenderError(f"two jobs write {job.key}")
         self.prints[job.key] = fingerprint
-        if self.plan.previous.jobs.get(job.key, (None,))[0] != fingerprint:
-            self.stale.append(job)
-        elif not self.keep_views:
+        stale = self.plan.previous.jobs.get(job.key, (None,))[0] != fingerprint
+        if self.keep_views and remake is not None:
+            self.remakes[job.key] = remake
             job = dataclasses.replace(job, view=None)
+        elif not stale and not self.keep_views:
+            job = dataclasses.replace(job, view=None)
+        if stale:
+            self.stale.append(job)
         self.jobs.append(job)
+
+    def runs(self, job: Job) -> bool:
+        """Whether `job` can run: its view is held, or made again where it runs."""
+        return job.view is not None or job.key in self.remakes
 
 
 def stale(listing: Listing) -> list[Job]:
     """The jobs to run; sets `plan.full` (when most jobs are stale, every job runs)."""
     plan, jobs = listing.plan, listing.jobs
     plan.full = plan.full or len(listing.stale) > FULL_BUILD_SHARE * len(jobs)
-    return [job for job in jobs if job.view is not None] if plan.full else listing.stale
+    return [job for job in jobs if listing.runs(job)] if plan.full else listing.stale
 
 
 class Site:
@@ -317,10 +334,10 @@ def run(listing: Listing, todo: list[Job], folder: Path, procs: int, site: Site)
     jobs proved stale) links their files from the previous build's output instead.
     """
     plan = listing.plan
-    made = _run_all(todo, folder, procs, site)
+    made = _run_all(todo, folder, procs, site, listing.remakes)
     if plan.full:
         for job in listing.jobs:
-            if job.view is None:
+            if not listing.runs(job):
                 made[job.key] = _link_previous(plan, job.key, folder)
     written = plan.written
     for job in listing.jobs:
@@ -349,10 +366,15 @@ def _link_previous(plan: Plan, key: str, folder: Path) -> list[str]:
     return list(files)
 
 
-def _run_all(todo: list[Job], folder: Path, procs: int, site: Site) -> dict[str, list[str]]:
+Remakes = dict[str, Callable[[], object]]
+
+
+def _run_all(
+    todo: list[Job], folder: Path, procs: int, site: Site, remakes: Remakes
+) -> dict[str, list[str]]:
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if procs < 2 or len(todo) < PARALLEL_FROM or not forkable:
-        return dict(_run_share(site, todo, folder))
+        return dict(_run_share(site, todo, folder, remakes))
     # Small chunks, handed out as workers free up: the first jobs (the data files) are
     # long, the statement pages short.
     chunk = max(1, min(64, len(todo) // (procs * 16)))
@@ -364,29 +386,34 @@ def _run_all(todo: list[Job], folder: Path, procs: int, site: Site) -> dict[str,
     # 230 MB of pickles (the data files' each hold the archive), 4 s of pickling and
     # unpickling, and an edit build took 19.5 s against 8-12 s; the fork shares them.
     context = multiprocessing.get_context("fork")
-    with context.Pool(procs, initializer=_receive, initargs=(todo, folder, site)) as pool:
+    received = (todo, folder, site, remakes)
+    with context.Pool(procs, initializer=_receive, initargs=received) as pool:
         spans = [(start, start + chunk) for start in range(0, len(todo), chunk)]
         shares = pool.imap_unordered(_worker, spans, chunksize=1)
         return {key: files for share in shares for key, files in share}
 
 
 # In a worker only: what it received when the pool started it.
-_RECEIVED: tuple[list[Job], Path, Site] | None = None
+_RECEIVED: tuple[list[Job], Path, Site, Remakes] | None = None
 
 
-def _receive(todo: list[Job], folder: Path, site: Site) -> None:
+def _receive(todo: list[Job], folder: Path, site: Site, remakes: Remakes) -> None:
     global _RECEIVED
-    _RECEIVED = (todo, folder, site)
+    _RECEIVED = (todo, folder, site, remakes)
 
 
 def _worker(span: tuple[int, int]) -> list[tuple[str, list[str]]]:
     assert _RECEIVED is not None, "a worker runs only jobs it received"
-    todo, folder, site = _RECEIVED
-    return list(_run_share(site, todo[span[0] : span[1]], folder))
+    todo, folder, site, remakes = _RECEIVED
+    return list(_run_share(site, todo[span[0] : span[1]], folder, remakes))
 
 
-def _run_share(site: Site, todo: list[Job], folder: Path) -> Iterable[tuple[str, list[str]]]:
+def _run_share(
+    site: Site, todo: list[Job], folder: Path, remakes: Remakes
+) -> Iterable[tuple[str, list[str]]]:
     for job in todo:
+        if job.view is None:  # a view the listing let go, made again here
+            job = dataclasses.replace(job, view=remakes[job.key]())
         try:
             yield job.key, site.write(job, folder)
         except Exception as error:  # a template's mistake: say where, not a traceback

@@ -34,7 +34,7 @@ from .check import Checked, Records
 from .schemas import KINDS, SCHEMA_DIR
 
 FILE_NAME = "records.pickle"  # in a build's cache folder
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 # A file changed within this long before a load may change again within the same tick of the
 # file system's clock without its times changing (as git's "racily clean" entries): its
 # size and times are not trusted, and it is read and compared by its bytes at the next load.
@@ -139,47 +139,73 @@ def _read_cache(cache_file: Path) -> dict[str, _Entry]:
     # 100,000 statements, 700 MiB of them, kept by the allocator for the rest of the load).
     try:
         with open(cache_file, "rb") as handle:
-            if pickle.load(handle) != (_CACHE_VERSION, _fingerprint()):
+            version, fingerprint, parts = pickle.load(handle)
+            if (version, fingerprint) != (_CACHE_VERSION, _fingerprint()):
                 return {}
-            return pickle.load(handle)
+            entries: dict[str, _Entry] = {}
+            for _ in range(parts):
+                entries.update(pickle.load(handle))
+            return entries
     except Exception:  # a cache that cannot be read is no cache: every file is read again
         return {}
 
 
+# Files whose records one process pickles (`_write_cache`).
+PART = 20_000
+
+
 def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
-    """The cache written by a forked process where one can be had, else by this one.
+    """The cache written in parts, each by a forked process where one can be had.
 
     Pickling a string that is not ASCII leaves its UTF-8 form cached inside it for as long as
     it lives (CPython): written here, the cache of 100,000 statements left 300 MiB of such
-    copies in the loaded archive (a first load: 1,009 MiB against 698 MiB unsaved).
+    copies in the loaded archive (a first load: 1,009 MiB against 698 MiB unsaved). Written
+    whole by one forked process, they were that process's (768 → 1,042 MiB at 100,000, with
+    the pickler's memo): a part at a time, each process holds a part's.
     """
     cache_file.parent.mkdir(parents=True, exist_ok=True)
+    items = list(entries.items())
+    parts = [dict(items[at : at + PART]) for at in range(0, len(items), PART)]
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
+    try:
+        with open(temporary, "wb") as handle:
+            pickle.dump((_CACHE_VERSION, _fingerprint(), len(parts)), handle)
+        for part in parts:
+            _append(temporary, part)
+        os.replace(temporary, cache_file)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _append(path: Path, part: dict[str, _Entry]) -> None:
+    """`part` pickled at the end of the file at `path`, by a forked process if one can be had
+    (else, or if it fails, by this one: a failure is then said as it happens)."""
+    size = path.stat().st_size
     if may_fork():
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                _write_file(cache_file, entries)
+                _write_part(path, part)
                 code = 0
             finally:
                 os._exit(code)
         if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0:
             return
-    _write_file(cache_file, entries)  # here: and a failure is said as it happens
+        os.truncate(path, size)  # what the failed process may have written
+    _write_part(path, part)
+
+
+def _write_part(path: Path, part: dict[str, _Entry]) -> None:
+    with open(path, "ab") as handle:
+        dump(part, handle)
 
 
 def may_fork() -> bool:
     """Whether forking this process is safe: on Linux, with no other thread running (one
     could hold a lock the child would then wait for forever)."""
     return sys.platform == "linux" and threading.active_count() == 1
-
-
-def _write_file(cache_file: Path, entries: dict[str, _Entry]) -> None:
-    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump((_CACHE_VERSION, _fingerprint()), handle)
-        dump(entries, handle)
-    os.replace(temporary, cache_file)
 
 
 def dump(value: object, handle: BinaryIO) -> None:
