@@ -305,3 +305,30 @@ def test_rebuild_after_changes_counts_words_like_a_full_build(archive, tmp_path,
     assert read_spellings(rebuilt) == read_spellings(full)
     assert read_spellings(rebuilt)["zyxwords"] == 1
     assert "kayhan-sochi-editorial" not in ids(search(tmp_path / "changed", "Sochi"))
+
+
+def segments(index_root: Path) -> list[int]:
+    """The number of documents in each segment of the current build, deleted ones included."""
+    with open_index(index_root).reader() as reader:
+        return [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
+
+
+def test_edits_leave_the_large_segment_and_one_small_one(archive, tmp_path, monkeypatch):
+    # Segments under half the largest's size count as small here (the seed is small).
+    monkeypatch.setattr(search_index, "SMALL_SEGMENT_SHARE", 0.5)
+    root = tmp_path / "edited"
+    build_index(archive, root)
+    first = segments(root)
+    statements = dict(archive.statements)
+    for number, key in enumerate(["javan-basij-editorial", "jafari-press-conference"] * 3):
+        words = (f"Edit number {number} of Zyxword{number}.",)
+        statements[key] = dataclasses.replace(statements[key], paragraphs=words)
+        build_index(with_statements(archive, statements), root)
+        found = segments(root)
+        assert len(found) <= 2 and found[0] == first[0], found  # the large one left as it is
+    fresh = build_index(with_statements(archive, statements), tmp_path / "fresh")
+    assert len(segments(tmp_path / "fresh")) == 1 and fresh.exists()
+    # The same statements found (scores differ: Whoosh counts the deleted documents).
+    for query in ["Zyxword5", "Zyxword4", "Zyxword0", "edit", "Basij", "Sochi"]:
+        assert ids(search(root, query)) == ids(search(tmp_path / "fresh", query)), query
+    assert ids(search(root, "Zyxword5")) == {"jafari-press-conference"}

@@ -17,6 +17,7 @@ from onrecord.model import Archive
 from onrecord.records import load_archive
 from onrecord.search import answers as answers_module
 from onrecord.search import build_index, search
+from onrecord.search import index as search_index
 from onrecord.search import postings as postings_module
 from onrecord.search import query as query_module
 from onrecord.search.opened import bit_set, facet_table, opened_index
@@ -657,13 +658,17 @@ def test_query_the_direct_path_leaves_aside_is_answered_by_whoosh(synthetic, q):
     assert "error" in direct_search(synthetic, q)
 
 
-def test_index_of_several_segments_with_deletions_answers_like_whoosh(archive, tmp_path):
-    build_index(archive, tmp_path)
+def test_index_of_several_segments_with_deletions_answers_like_whoosh(
+    archive, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(search_index, "SMALL_SEGMENT_SHARE", 0.0)  # the new segment kept
+    build_index(with_statements(archive, archive.statements), tmp_path)
     edited = dataclasses.replace(
         archive.statements["javan-basij-editorial"], paragraphs=("Basij resistance, again.",)
     )
     build_index(with_statements(archive, {**archive.statements, edited.id: edited}), tmp_path)
-    assert len(opened_index(tmp_path).segments) > 1
+    segments = opened_index(tmp_path).segments
+    assert len(segments) > 1 and any(segment.deleted for segment in segments)
     for q in ("Basij", "resistance", "Basij -Israel", '"Basij resistance"', "Basij OR Israel"):
         assert direct_search(tmp_path, q) == whoosh_search(tmp_path, q)
 

@@ -504,12 +504,43 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
     ix = _open_unmapped(build)
     with ix.searcher() as searcher:
         removed = [searcher.document(id=key) for key in stale]
-    with ix.writer() as writer:
+    writer = ix.writer()
+    try:
         for key in stale:
             writer.delete_by_term("id", key)
         for fields in fresh:
             writer.add_document(**fields)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=merge_small_segments)
     return [fields for fields in removed if fields is not None]
+
+
+# A segment this much smaller than the largest is merged at every update (`_write_changes`).
+SMALL_SEGMENT_SHARE = 0.1
+
+
+def merge_small_segments(writer, segments: list) -> list:
+    """Whoosh's merge policy for an update: every segment but the large ones merged into the
+    new one. Each edit build adds a segment, and a query pays for each (term lookups, a
+    matcher, the facets' tables); Whoosh's own policy (MERGE_SMALL) merges nothing until
+    there are five and keeps segments whose documents were all replaced. A segment of
+    `SMALL_SEGMENT_SHARE` of the largest or more is kept: merging it would copy it at every
+    edit.
+    """
+    from whoosh.reading import SegmentReader
+
+    largest = max((s.doc_count_all() for s in segments), default=0)
+    kept = []
+    for segment in segments:
+        if segment.doc_count_all() >= largest * SMALL_SEGMENT_SHARE and segment.doc_count():
+            kept.append(segment)
+            continue
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return kept
 
 
 class _BulkWriter(BulkSegmentWriter):
