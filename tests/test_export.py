@@ -621,16 +621,7 @@ def test_writing_the_database_leaves_no_copy_of_the_text_in_the_records(archive,
     first = archive.chronological[0]
     words = "".join(["Ḥasan said: ", "words " * 200])  # made here: no other code has seen it
     edited = dataclasses.replace(first, paragraphs=(words, "and " + words))
-    statements = {**archive.statements, first.id: edited}
-    changed = Archive.of(
-        archive.speakers,
-        archive.outlets,
-        archive.themes,
-        archive.sources,
-        statements,
-        archive.claims,
-        archive.texts,
-    )
+    changed = replaced(archive, edited)
     sizes = [sys.getsizeof(p) for p in edited.paragraphs]
     path = export.write_sqlite(changed, tmp_path / "onrecord.db", SITE)
     assert [sys.getsizeof(p) for p in edited.paragraphs] == sizes
