@@ -81,6 +81,10 @@ class Job:
     hint: object = None
 
 
+# Views made again where their jobs run, by job key (`Listing.add`'s `remake`).
+Remakes = dict[str, Callable[[], object]]
+
+
 @dataclass
 class Manifest:
     """What a build wrote: per job its fingerprint and files; which output/ it wrote them to."""
@@ -272,8 +276,8 @@ class Listing:
     A job whose fingerprint is the one the previous build recorded keeps its key and files
     but lets its view go at once (`view` None): an edit build never holds every view. At
     100,000 statements the 112,000 views were 240 MB of the build's memory, which held
-    them all until every one was fingerprinted. A full build keeps them, it runs them, but
-    for the views it can make again (`add`'s `remake`), which the workers make again.
+    them all until every one was fingerprinted. A full build keeps the views (it runs every
+    job) but those it can make again (`add`'s `remake`): its workers make them again.
     """
 
     def __init__(self, plan: Plan, fingerprints: Fingerprints) -> None:
@@ -283,8 +287,8 @@ class Listing:
         self.stale: list[Job] = []  # the jobs whose fingerprint is not the previous build's
         self.prints: dict[str, bytes] = {}
         self.keep_views = plan.full or not plan.previous.jobs
-        # The jobs of a full build whose views the worker running them makes again, by key.
-        self.remakes: dict[str, Callable[[], object]] = {}
+        # The jobs of a full build whose views the worker running them makes again.
+        self.remakes: Remakes = {}
 
     def add(self, job: Job, remake: Callable[[], object] | None = None) -> None:
         """List `job`; `remake`, if given, makes its view again (the same value).
@@ -364,9 +368,6 @@ def _link_previous(plan: Plan, key: str, folder: Path) -> list[str]:
         except OSError:  # a file system without hard links
             shutil.copyfile(old, new)
     return list(files)
-
-
-Remakes = dict[str, Callable[[], object]]
 
 
 def _run_all(
