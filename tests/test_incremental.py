@@ -333,6 +333,25 @@ def test_a_damaged_manifest_gives_a_full_build_said_in_one_line(archive, caplog,
     assert archive.build()["rendered"] == 0  # and the next build trusts what this one wrote
 
 
+def test_a_manifest_in_parts_is_read_whole_and_a_cut_one_is_not_trusted(
+    archive, caplog, monkeypatch
+):
+    monkeypatch.setattr(pages, "JOBS_PART", 5)  # the seed's jobs in many parts
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    archive.build()  # writes its manifest in parts
+    archive.edit(STATEMENT, 'headline: "Edited: ', 'headline: "Edited again: ')
+    figures = archive.build()  # reads them all: only the edited statement's jobs run
+    assert not figures["full"] and 0 < figures["rendered"] < figures["jobs"] / 4
+    manifest = archive.index.parent / "cache" / "pages.pickle"
+    manifest.write_bytes(manifest.read_bytes()[:-200])  # its last part cut short
+    archive.edit(STATEMENT, 'headline: "Edited again: ', 'headline: "Edited once more: ')
+    with caplog.at_level(logging.WARNING, logger="onrecord"):
+        figures = archive.build()
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+    said = [r.getMessage() for r in caplog.records if "pages.pickle" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith("is unreadable: rendering every page")
+
+
 def test_pagefind_is_rebuilt_when_a_statement_page_changes(archive):
     archive.build(ONRECORD_PAGEFIND=True)  # the first build with it: indexes every page
     entry = archive.output / "pagefind" / "pagefind-entry.json"
