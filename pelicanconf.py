@@ -33,9 +33,9 @@ ONRECORD_ENTRIES_PER_PAGE = 500
 # Search on a plain static host: `onrecord build` also indexes the statement pages with
 # Pagefind into output/pagefind/, which /search/ queries in the browser when no search
 # service answers there. It runs in shards of at most 5,000 statements, two at a time
-# (0.9 GiB at 100,000 statements, 134 s: bench/results.json); switch it off for archives
-# that only run the service (`onrecord build --no-pagefind` does for one build; the
-# devserver always does).
+# (0.9 GiB and about two minutes at 100,000 statements: bench/results.json); switch it
+# off for archives that only run the service (`onrecord build --no-pagefind` does for one
+# build; the devserver always does).
 ONRECORD_PAGEFIND = True
 
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
