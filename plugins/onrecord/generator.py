@@ -54,10 +54,10 @@ def pages_of_two(
     first: Sequence, then: Sequence, per_page: int
 ) -> Iterator[tuple[int, int, tuple[Sequence, Sequence]]]:
     """`pages_of` for the list `first` followed by `then`, each page's share of each apart."""
-    for number, count, _ in pages_of(range(len(first) + len(then)), per_page):
-        start, end = (number - 1) * per_page, number * per_page
-        after = len(first)
-        yield number, count, (first[start:end], then[max(0, start - after) : max(0, end - after)])
+    after = len(first)
+    for number, count, span in pages_of(range(after + len(then)), per_page):
+        start, stop = span.start, span.stop  # a range's slice is a range
+        yield number, count, (first[start:stop], then[max(0, start - after) : max(0, stop - after)])
 
 
 def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None, Statement | None]]:

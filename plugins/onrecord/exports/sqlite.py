@@ -133,7 +133,7 @@ _MAKERS = {
 
 
 def _values(table: Table, data: dict) -> list[Any]:
-    return list(map(_unshared, [make(data[name]) for name, make in _MAKERS[table.name]]))
+    return [_unshared(make(data[name])) for name, make in _MAKERS[table.name]]
 
 
 def _unshared(value: object) -> object:

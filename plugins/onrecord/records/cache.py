@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -164,13 +165,12 @@ def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
     the pickler's memo): a part at a time, each process holds a part's.
     """
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    items = list(entries.items())
-    parts = [dict(items[at : at + PART]) for at in range(0, len(items), PART)]
+    items = iter(entries.items())
     temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
     try:
         with open(temporary, "wb") as handle:
-            pickle.dump((_CACHE_VERSION, _fingerprint(), len(parts)), handle)
-        for part in parts:
+            pickle.dump((_CACHE_VERSION, _fingerprint(), -(-len(entries) // PART)), handle)
+        while part := dict(islice(items, PART)):
             _append(temporary, part)
         os.replace(temporary, cache_file)
     except BaseException:
