@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEED, copy_records, database_content
 from pelican import signals
+from test_static_shards import indexed_words
 
 from onrecord import pages
 from onrecord.build import BuildError, build
 from onrecord.records import load_archive
+from onrecord.staticindex import SHARDS_DIR
 
 STATEMENT = "content/statements/2017/salami-martyrs-conference.yaml"
 HEADLINE = 'headline: "Deputy IRGC Commander Salami: '
@@ -360,6 +362,29 @@ def test_pagefind_is_rebuilt_when_a_statement_page_changes(archive):
     figures = archive.build(ONRECORD_PAGEFIND=True)
     assert not figures["full"]
     assert entry.read_bytes() != first
+
+
+def test_an_edit_indexes_again_only_its_pagefind_shards(archive, tmp_path):
+    """Shards of three statements: the edited statement's pages are in some; the others stay."""
+    sharded = {"ONRECORD_PAGEFIND": True, "ONRECORD_PAGEFIND_PER_SHARD": 4}
+    archive.build(**sharded)
+    shards = archive.output / SHARDS_DIR
+    before = {folder.name: folder.stat().st_ino for folder in shards.iterdir()}
+    assert len(before) == 2  # and the newest, in pagefind/
+    archive.edit(STATEMENT, 'venue: "conference', 'venue: "Tehran conference')
+    archive.build(**sharded)
+    after = {folder.name: folder.stat().st_ino for folder in shards.iterdir()}
+    kept = {name for name in before if after.get(name) == before[name]}
+    assert len(after) == 2 and 0 < len(kept) < 3
+    # The index is the one a full build of the same records writes.
+    build(
+        REPO / "pelicanconf.py",
+        output=tmp_path / "output",
+        index_dir=tmp_path / "var" / "index",
+        ONRECORD_ROOT=str(archive.root),
+        **sharded,
+    )
+    assert indexed_words(archive.output) == indexed_words(tmp_path / "output")
 
 
 def test_pagefind_is_left_alone_when_no_statement_page_changed(archive):

@@ -7,6 +7,7 @@ grows with the pages of a run); static-search.js searches every shard and merges
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import shutil
@@ -26,19 +27,23 @@ from test_static_search import (
     static_server,
 )
 
+from onrecord.build import refresh_pagefind
 from onrecord.records import load_archive
 from onrecord.search import query as whoosh
 from onrecord.staticindex import (
     PAGEFIND_LABELS,
     SHARDS,
+    SHARDS_DIR,
     build_pagefind,
     excerpt,
     listing_key,
     pagefind_command,
+    shard_keys,
     shards,
+    statement_page,
 )
 
-PER_SHARD = 3  # the seed's 9 published statements: three shards of 3
+PER_SHARD = 4  # the seed's 9 published statements: three shards of 3
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +65,46 @@ def page_count(index: Path) -> int:
     return sum(language["page_count"] for language in entry["languages"].values())
 
 
-def test_shards_are_runs_of_the_listing_of_even_size(archive):
+def test_shards_are_runs_of_the_listing_of_at_most_per_shard(archive):
     statements = archive.chronological
     groups = shards(statements, PER_SHARD)
     assert [len(group) for group in groups] == [3, 3, 3]
     listing = sorted(statements, key=listing_key, reverse=True)
     assert [s for group in groups for s in group] == listing
     assert shards(statements, len(statements)) == [listing]  # one shard when it fits
-    assert [len(g) for g in shards(statements * 3, 8)] == [7, 7, 7, 6]  # 27: four, even
     assert shards([], PER_SHARD) == [[]]
+    many = numbered(statements, 1000)
+    groups = shards(many, 100)
+    assert [s for group in groups for s in group] == sorted(many, key=listing_key, reverse=True)
+    assert all(80 <= len(group) <= 100 for group in groups[:-1]) and len(groups[-1]) <= 100
+
+
+def numbered(statements: list, count: int, prefix: str = "s") -> list:
+    """`count` statements made from `statements` (their dates), each with an id of its own."""
+    return [
+        dataclasses.replace(statements[n % len(statements)], id=f"{prefix}{n:04d}")
+        for n in range(count)
+    ]
+
+
+def test_adding_a_statement_changes_the_shard_it_joins_not_the_others(archive):
+    """Shards are cut where their statements say, not by count: one more statement (any
+    date) leaves all but one or two shards as they were, so their indexes are kept."""
+    many = numbered(archive.chronological, 1000)
+    before = {tuple(s.id for s in group) for group in shards(many, 100)}
+    changed = []
+    for new in numbered(archive.chronological, 30, prefix="new"):
+        after = {tuple(s.id for s in group) for group in shards([*many, new], 100)}
+        changed.append(len(after - before))
+    assert max(changed) <= 2 and sum(changed) <= 1.5 * len(changed), changed
 
 
 def test_every_statement_is_in_one_shard(sharded, archive, output):
     folders = json.loads((sharded / "pagefind" / SHARDS).read_text("utf-8"))
-    assert folders == ["shards/1/", "shards/2/"]
+    assert len(folders) == 2 and all(f.startswith(f"../{SHARDS_DIR}/") for f in folders)
+    assert sorted(p.name for p in (sharded / SHARDS_DIR).iterdir()) == sorted(
+        Path(f).name for f in folders
+    )
     indexes = [sharded / "pagefind", *(sharded / "pagefind" / folder for folder in folders)]
     assert [page_count(index) for index in indexes] == [3, 3, 3]
     assert (sharded / "pagefind" / "pagefind.js").is_file()
@@ -86,7 +117,7 @@ def test_every_statement_is_in_one_shard(sharded, archive, output):
     shutil.copytree(sharded / "pagefind", sharded.parent / "again")
     build_pagefind(sharded, archive, into=sharded.parent / "again")
     assert not (sharded.parent / "again" / SHARDS).exists()
-    assert not (sharded.parent / "again" / "shards").exists()
+    assert not (sharded.parent / SHARDS_DIR).exists()
 
 
 def fragments(index: Path) -> dict[str, dict]:
@@ -109,6 +140,79 @@ def test_pagefind_indexes_the_excerpts_as_it_indexes_the_whole_pages(output, arc
     # The word index numbers the pages in the order Pagefind finds their files (the file
     # system's): what it finds is compared with the service in the browser (below).
     assert page_count(excerpts) == page_count(whole) == 9
+
+
+def indexed_words(site: Path) -> dict[str, str]:
+    """Every page record of the site's index (each shard's), by URL: its indexed words."""
+    index = site / "pagefind"
+    listed = json.loads((index / SHARDS).read_text("utf-8")) if (index / SHARDS).exists() else []
+    found = {}
+    for folder in [index, *(index / name for name in listed)]:
+        found.update({url: record["content"] for url, record in fragments(folder).items()})
+    return found
+
+
+def identity(folder: Path) -> tuple[int, int]:
+    """A folder's inode and its index's entry file's: the same while nothing rewrote them."""
+    return folder.stat().st_ino, (folder / "pagefind-entry.json").stat().st_ino
+
+
+def test_a_refresh_indexes_again_only_the_shards_whose_pages_changed(output, archive, tmp_path):
+    site = tmp_path / "output"
+    shutil.copytree(output, site, ignore=shutil.ignore_patterns("pagefind*"))
+    groups = shards(archive.chronological, PER_SHARD)
+    pages = [[statement_page(s) for s in group] for group in groups]
+    prints = {page: b"first" for group in pages for page in group}
+    keys = build_pagefind(site, archive, prints=prints, per_shard=PER_SHARD)
+    older = {key: site / SHARDS_DIR / key for key in keys[1:]}
+    before = {"newest": identity(site / "pagefind")} | {k: identity(f) for k, f in older.items()}
+
+    def refresh() -> list[str]:
+        return refresh_pagefind(site, archive, prints, per_shard=PER_SHARD)
+
+    assert refresh() == keys  # nothing changed: nothing indexed again
+    assert identity(site / "pagefind") == before["newest"]
+    assert {k: identity(f) for k, f in older.items()} == {k: before[k] for k in older}
+
+    # A page of the oldest shard changes: that shard alone is indexed again, under a new key.
+    edited = site / pages[2][0]
+    edited.write_text(
+        edited.read_text("utf-8").replace("data-pagefind-body>", "data-pagefind-body>Zyxwvut "),
+        "utf-8",
+    )
+    prints[pages[2][0]] = b"second"
+    again = refresh()
+    assert again[:2] == keys[:2] and again[2] != keys[2]
+    assert identity(site / "pagefind") == before["newest"]
+    assert identity(older[keys[1]]) == before[keys[1]]
+    assert sorted(p.name for p in (site / SHARDS_DIR).iterdir()) == sorted(again[1:])
+    words = indexed_words(site)
+    assert (
+        len(words) == 9 and "zyxwvut" in words[f"/{pages[2][0].removesuffix('index.html')}"].lower()
+    )
+
+    # A page of the newest shard changes: the newest is swapped in, the others stay.
+    prints[pages[0][1]] = b"second"
+    last = refresh()
+    assert last[1:] == again[1:] and last[0] != again[0]
+    assert identity(site / "pagefind") != before["newest"]
+    assert identity(older[keys[1]]) == before[keys[1]]
+    assert indexed_words(site) == words  # the same pages (their bytes did not change)
+    # The same pages from nothing: the same index.
+    whole = tmp_path / "whole"
+    shutil.copytree(site, whole, ignore=shutil.ignore_patterns("pagefind*"))
+    build_pagefind(whole, archive, prints=prints, per_shard=PER_SHARD)
+    assert indexed_words(whole) == words
+
+
+def test_a_page_without_a_fingerprint_is_never_taken_for_indexed(archive):
+    groups = shards(archive.chronological, PER_SHARD)
+    prints = {statement_page(s): b"same" for group in groups for s in group}
+    assert shard_keys(groups, prints) == shard_keys(groups, dict(prints))
+    del prints[statement_page(groups[1][0])]
+    first, second = shard_keys(groups, prints), shard_keys(groups, prints)
+    assert first[0] == second[0] and first[2] == second[2] and first[1] != second[1]
+    assert shard_keys([[]], {}) != shard_keys([[]], {})  # nothing to index: read the site
 
 
 PAGE = (

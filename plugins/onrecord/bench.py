@@ -152,7 +152,8 @@ def pagefind_alone(site: Path, into: Path, root: Path | None = None) -> dict[str
     process (the archive's or a shard's Pagefind run: wait4 counts the runs it waited for)."""
     shutil.rmtree(into, ignore_errors=True)
     root = root or site.parent
-    command = [sys.executable, "-m", "onrecord.staticindex", str(site), str(into)]
+    # Its newest shard in into/pagefind/, the others beside it (staticindex.SHARDS_DIR).
+    command = [sys.executable, "-m", "onrecord.staticindex", str(site), str(into / "pagefind")]
     cache = root / "var" / "cache" / CACHE_FILE
     run = measured([*command, "--root", str(root), "--records-cache", str(cache)], what="Pagefind")
     size, files = tree_size(into)

@@ -110,16 +110,22 @@ def build(
     try:
         with _archive_frozen(), _indexing(archive, index_dir) as indexing:
             rendered_s = _render(settings_file, override, archive, plan, staging)
-            pagefind_s = _time(build_pagefind, staging, archive) if pagefind and plan.full else 0.0
+            per_shard = settings.get("ONRECORD_PAGEFIND_PER_SHARD")
+            pagefind_s = (
+                _time(build_pagefind, staging, archive, _page_prints(plan), per_shard)
+                if pagefind and plan.full
+                else 0.0
+            )
         index_build, index_s = indexing.result()
         if plan.full:
-            plan.written.pagefind_current = pagefind
             if pagefind:
                 _write_search_table(staging, index_build, archive)
             _swap(staging, output)
         else:
-            pagefind_s = _commit(plan, staging, output, archive, pagefind)
-            if pagefind:  # rewritten only when the vocabulary or the other names changed
+            _commit(plan, staging, output)
+            if pagefind:  # the shards whose pages changed (the table: when its words did)
+                prints = _page_prints(plan)
+                pagefind_s = _time(refresh_pagefind, output, archive, prints, per_shard)
                 _write_search_table(output, index_build, archive)
         search_index.activate(index_dir, index_build)
         plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
@@ -205,13 +211,9 @@ def _pelican_console_quiet() -> Iterator[None]:
         pelican_console.quiet = quiet
 
 
-def _commit(plan: pages.Plan, staging: Path, output: Path, archive, pagefind: bool) -> float:
-    """Move an incremental build's files into `output`; Pagefind's seconds, if it ran."""
-    obsolete = plan.previous.files() - plan.written.files()
-    pages.commit(staging, output, obsolete)
-    current = plan.previous.pagefind_current and not _pages_changed(plan, obsolete)
-    plan.written.pagefind_current = pagefind or current
-    return _time(refresh_pagefind, output, archive) if pagefind and not current else 0.0
+def _commit(plan: pages.Plan, staging: Path, output: Path) -> None:
+    """Move an incremental build's files into `output`, and delete those no job makes now."""
+    pages.commit(staging, output, plan.previous.files() - plan.written.files())
 
 
 def _time(function: Callable, *args) -> float:
@@ -275,17 +277,22 @@ def _other_files(staging: Path, written: pages.Manifest) -> tuple[str, ...]:
     return tuple(sorted(f for f in found if f not in made))
 
 
-def _pages_changed(plan: pages.Plan, obsolete: set[str]) -> bool:
-    """Whether a statement page changed, which puts Pagefind's index out of date."""
-    changed = [*plan.rendered, *obsolete]
-    return any(key.startswith("statements/") and key.endswith("/index.html") for key in changed)
+def _page_prints(plan: pages.Plan) -> dict[str, bytes]:
+    """The statement pages' fingerprints, by path: what their Pagefind shards are keyed by."""
+    return {
+        key: fingerprint
+        for key, (fingerprint, _) in plan.written.jobs.items()
+        if key.startswith("statements/")
+    }
 
 
-def build_pagefind(site: Path, archive, into: Path | None = None) -> None:
+def build_pagefind(
+    site: Path, archive, prints: dict[str, bytes], per_shard: int | None = None
+) -> None:
     """Pagefind's index of the statement pages of `site` (staticindex.py), into
-    `site/pagefind/` or `into`. Raises BuildError when Pagefind fails."""
+    `site/pagefind/`. Raises BuildError when Pagefind fails."""
     try:
-        staticindex.build_pagefind(site, archive, into)
+        staticindex.build_pagefind(site, archive, prints=prints, per_shard=per_shard)
     except staticindex.PagefindError as error:
         raise BuildError(str(error)) from None
 
@@ -296,10 +303,15 @@ def _write_search_table(site: Path, index_build: Path, archive) -> None:
     write_table(site, search_index.read_spellings(index_build), archive)
 
 
-def refresh_pagefind(site: Path, archive) -> None:
-    """Rebuild `site/pagefind/` after an incremental build, swapped in whole (staticindex.py)."""
+def refresh_pagefind(
+    site: Path, archive, prints: dict[str, bytes], per_shard: int | None = None
+) -> list[str]:
+    """Index again the Pagefind shards of `site` whose pages an incremental build changed
+    (staticindex.py); the rest stay as they are. The shards' keys, newest first."""
     try:
-        staticindex.refresh_pagefind(site, archive, _swap)
+        return staticindex.refresh_pagefind(
+            site, archive, _swap, _retire, prints=prints, per_shard=per_shard
+        )
     except staticindex.PagefindError as error:
         raise BuildError(str(error)) from None
 
@@ -313,12 +325,26 @@ def _swap(staging: Path, output: Path, attic: Path | None = None) -> None:
     earlier build left behind is swept up by the next.
     """
     attic = attic or output.parent
-    retired_name = f".{output.name}.old-"
     if output.exists():
-        retired = attic / f"{retired_name}{os.getpid()}-{time.time_ns()}"
-        os.replace(output, retired)
+        os.replace(output, _retired(attic, output.name))
     os.replace(staging, output)
-    leftovers = [str(p) for p in attic.glob(f"{retired_name}*")]
+    _sweep(attic, output.name)
+
+
+def _retire(folder: Path) -> None:
+    """Remove `folder` (output/pagefind-shards/<key>/, a shard no longer listed), detached."""
+    attic, name = folder.parent.parent.parent, folder.parent.name  # beside output/
+    os.replace(folder, _retired(attic, name, folder.name))
+    _sweep(attic, name)
+
+
+def _retired(attic: Path, name: str, *more: str) -> Path:
+    return attic / "-".join((f".{name}.old", str(os.getpid()), str(time.time_ns()), *more))
+
+
+def _sweep(attic: Path, name: str) -> None:
+    """Remove the trees retired into `attic` under `name` (`_retired`), detached."""
+    leftovers = [str(p) for p in attic.glob(f".{name}.old-*")]
     if leftovers and shutil.which("rm"):
         subprocess.Popen(
             ["rm", "-rf", "--", *leftovers],

@@ -48,7 +48,7 @@ import jinja2
 
 log = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 4
+MANIFEST_VERSION = 5
 # Past this share of stale jobs, rendering everything into a fresh folder and swapping it
 # in beats moving thousands of files into place one by one.
 FULL_BUILD_SHARE = 0.5
@@ -95,7 +95,6 @@ class Manifest:
     output_id: tuple[int, ...] = ()
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
     other_files: tuple[str, ...] = ()  # written by Pelican itself (theme files, pages)
-    pagefind_current: bool = False  # output/pagefind/ indexes these very pages
     count: int = 0  # jobs, when `jobs` is not read yet (`read_manifest(..., jobs=False)`)
 
     def files(self) -> set[str]:

@@ -304,8 +304,8 @@ export class Words {
 // -- searching -----------------------------------------------------------------------------
 
 // The index's shards (plugins/onrecord/staticindex.py): a big archive is indexed in several
-// Pagefind indexes, pagefind/ the newest statements and pagefind/shards/<n>/ older ones, each
-// a run of the listing order. Every search asks each shard; their answers are merged here
+// Pagefind indexes, pagefind/ the newest statements and pagefind-shards/<key>/ older ones
+// (listed in pagefind/shards.json), each a run of the listing order. Every search asks each shard; their answers are merged here
 // rather than by Pagefind's mergeIndex, so that a shard whose answer rests on a query word it
 // does not hold is left out (as a whole index's would be), and a listing keeps its order.
 class Shards {
