@@ -12,6 +12,7 @@ import gzip
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -27,7 +28,8 @@ from test_static_search import (
     static_server,
 )
 
-from onrecord.build import refresh_pagefind
+from onrecord import staticindex
+from onrecord.build import BuildError, refresh_pagefind
 from onrecord.records import load_archive
 from onrecord.search import query as whoosh
 from onrecord.staticindex import (
@@ -203,6 +205,26 @@ def test_a_refresh_indexes_again_only_the_shards_whose_pages_changed(output, arc
     shutil.copytree(site, whole, ignore=shutil.ignore_patterns("pagefind*"))
     build_pagefind(whole, archive, prints=prints, per_shard=PER_SHARD)
     assert indexed_words(whole) == words
+
+
+def test_a_refresh_that_fails_leaves_the_index_as_it_was(output, archive, tmp_path, monkeypatch):
+    site = tmp_path / "output"
+    shutil.copytree(output, site, ignore=shutil.ignore_patterns("pagefind*"))
+    groups = shards(archive.chronological, PER_SHARD)
+    prints = {statement_page(s): b"first" for group in groups for s in group}
+    build_pagefind(site, archive, prints=prints, per_shard=PER_SHARD)
+    listed = (site / "pagefind" / SHARDS).read_text("utf-8")
+    folders = sorted(p.name for p in (site / SHARDS_DIR).iterdir())
+    words = indexed_words(site)
+    prints[statement_page(groups[0][0])] = prints[statement_page(groups[2][0])] = b"second"
+    failing = [sys.executable, "-c", "import sys; print('no pages'); sys.exit(3)"]
+    monkeypatch.setattr(staticindex, "pagefind_command", lambda *args: failing)
+    with pytest.raises(BuildError, match=r"Pagefind failed \(exit 3\): no pages"):
+        refresh_pagefind(site, archive, prints, per_shard=PER_SHARD)
+    assert (site / "pagefind" / SHARDS).read_text("utf-8") == listed
+    assert sorted(p.name for p in (site / SHARDS_DIR).iterdir()) == folders  # nothing half-made
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+    assert indexed_words(site) == words
 
 
 def test_a_page_without_a_fingerprint_is_never_taken_for_indexed(archive):
