@@ -69,8 +69,8 @@ KEY_FILE = "shard-key.txt"
 # grows with the pages of a run, some 160 KB each (measured on synthetic archives: 188 MB for
 # 1,065 pages, 455 MB for 2,656, 1.5 GiB for 9,906 in one run), and a run keeps about one
 # core busy: two runs of at most 5,000 at a time hold some 0.85 GiB each, 1.7 GiB together
-# (100,000 statements: 20 shards; 13 shards of 7,620 one after the other took 1.3 GiB and
-# 212 s of Pagefind; README).
+# (100,000 statements: 24 shards, see `shards`; 13 shards of 7,620 one after the other took
+# 1.3 GiB and 212 s of Pagefind; README).
 PER_SHARD = 5_000
 JOBS = min(2, os.cpu_count() or 1)
 STATEMENT_PAGES = "statements/*/index.html"
