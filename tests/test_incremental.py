@@ -177,14 +177,18 @@ def test_an_edit_build_holds_the_views_of_the_stale_jobs_alone(archive, monkeypa
     run = pages.run
 
     def watching(listing, todo, folder, procs, site):
-        seen.update(kept=[job.key for job in listing.jobs if job.view is not None], todo=todo)
+        kept = [job.key for job in listing.jobs if job.view is not None]
+        seen.update(kept=kept, remade=set(listing.remakes), todo=todo)
         return run(listing, todo, folder, procs, site)
 
     monkeypatch.setattr(pages, "run", watching)
     archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
     figures = archive.build()
     assert not figures["full"] and 0 < figures["rendered"] < figures["jobs"] / 4
-    assert sorted(seen["kept"]) == sorted(job.key for job in seen["todo"])
+    # The stale statements' views are made again where they run; the others are held.
+    todo = {job.key for job in seen["todo"]}
+    assert seen["remade"] and seen["remade"] <= todo
+    assert sorted(seen["kept"]) == sorted(todo - seen["remade"])
 
 
 def test_a_build_that_turns_full_after_listing_links_the_unchanged_files(
@@ -352,6 +356,37 @@ def test_a_manifest_in_parts_is_read_whole_and_a_cut_one_is_not_trusted(
     assert figures["full"] and figures["rendered"] == figures["jobs"]
     said = [r.getMessage() for r in caplog.records if "pages.pickle" in r.getMessage()]
     assert len(said) == 1 and said[0].endswith("is unreadable: rendering every page")
+
+
+def test_a_build_that_finds_every_job_stale_holds_no_statement_view(archive, monkeypatch):
+    """After a change of code or settings every job is stale, found as the jobs are listed:
+    the statements' views are made again where they run, as in a first build."""
+    seen = {}
+    run = pages.run
+
+    def watching_run(listing, todo, folder, procs, site):
+        seen.update(listing=listing, todo=todo, previous=len(listing.plan.previous.jobs))
+        return run(listing, todo, folder, procs, site)
+
+    monkeypatch.setattr(pages, "run", watching_run)
+    before = files(archive.output)
+    figures = archive.build(SITENAME="On the Record, renamed")
+    assert figures["full"] and figures["rendered"] == figures["jobs"]
+    listing = seen["listing"]
+    statements = [job for job in listing.jobs if job.writer == "statement"]
+    assert statements and all(job.view is None for job in statements)
+    assert {job.key for job in statements} <= set(listing.remakes)
+    assert seen["previous"] == 0  # every job runs: nothing of the last build is kept
+    after = files(archive.output)
+    assert {name for name in changed(before, after) if name.startswith("statements/")}
+    # An edit after it: the edited statement's job runs, its view made again.
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    figures = archive.build(SITENAME="On the Record, renamed")
+    assert not figures["full"] and "statements/salami-martyrs-conference/index.html" in {
+        job.key for job in seen["todo"]
+    }
+    page = archive.output / "statements" / "salami-martyrs-conference" / "index.html"
+    assert "Edited: " in page.read_text(encoding="utf-8")
 
 
 def test_pagefind_is_rebuilt_when_a_statement_page_changes(archive):
