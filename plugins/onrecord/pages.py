@@ -331,10 +331,13 @@ def stale(listing: Listing) -> list[Job]:
     plan.full = plan.full or len(listing.stale) > FULL_BUILD_SHARE * len(jobs)
     if not plan.full:
         return listing.stale
-    todo = [job for job in jobs if listing.runs(job)]
-    linked = {job.key for job in jobs if not listing.runs(job)}
-    previous = plan.previous.jobs
-    plan.previous.jobs = {key: previous[key] for key in linked if key in previous}
+    todo, previous, linked = [], plan.previous.jobs, {}
+    for job in jobs:
+        if listing.runs(job):
+            todo.append(job)
+        elif job.key in previous:
+            linked[job.key] = previous[job.key]
+    plan.previous.jobs = linked
     return todo
 
 

@@ -150,8 +150,8 @@ def shard_keys(groups: list[list[Statement]], prints: Mapping[str, bytes]) -> li
 
 
 def statement_page(statement: Statement) -> str:
-    """The path of the statement's page in the site."""
-    return urls.record("statement", statement.id) + "index.html"
+    """The path of the statement's page in the site (its job's key, as the generator's)."""
+    return urls.save_as(urls.record("statement", statement.id))
 
 
 @cache
