@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -30,7 +31,7 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, handoff, pages, permalinks, staticindex
+from . import buildstate, handoff, pages, permalinks, reach, staticindex
 from .history import with_history
 from .problems import RecordError
 from .records import CACHE_FILE, load_archive_and_changes
@@ -76,7 +77,11 @@ def build(
     # Read before anything else: a file saved while this build runs makes the next one work.
     if loaded is not None and not loaded.serves(root, cache_dir):
         loaded = None  # the settings point elsewhere now: loaded here, as by `onrecord build`
-    records = loaded.records_key if loaded is not None else None
+    if loaded is not None and loaded.files is not None:
+        files, records = loaded.files, loaded.records_key
+    else:
+        files = buildstate.signatures(root)
+        records = buildstate.records_key(root, files)
     inputs = inputs_key(settings, root, output, index_dir, pagefind, records)
     state = buildstate.read(cache_dir)
     if buildstate.unchanged(state, inputs, pages.folder_id(output), _index_build(index_dir)):
@@ -102,6 +107,11 @@ def build(
     previous = pages.read_manifest(manifest_file, output, jobs=False)  # the rest: read_jobs
     plan = pages.Plan(previous=previous, manifest_file=manifest_file, full=not previous.count)
     plan.first = fresh if first_pages and len(fresh) <= pages.FIRST_AT_MOST else frozenset()
+    # What the edits since the last build can reach (reach.py): the jobs to list anew.
+    today, head = date.today(), buildstate.git_head(root)
+    files = buildstate.with_root_files(root, files)
+    last = reach.read(cache_dir) if not plan.full else None
+    plan.reach = reach.reach(last, previous.token, files, head, today, archive)
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)
@@ -130,6 +140,12 @@ def build(
         search_index.activate(index_dir, index_build)
         plan.written.output, plan.written.output_id = str(output), pages.folder_id(output)
         pages.write_manifest(manifest_file, plan.written)
+        # An edit reaching only some jobs leaves every statement's shape as it was.
+        shapes = last.shapes if last and plan.reach else reach.shapes(archive.statements.values())
+        state = reach.State(
+            plan.written.token, plan.salt, head, today.isoformat(), files, shapes, plan.held
+        )
+        reach.write(cache_dir, state)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -139,6 +155,8 @@ def build(
         "unchanged": False,
         "jobs": len(plan.written.jobs),
         "rendered": len(plan.rendered),
+        # The jobs an edit reached (reach.py), when only those were listed anew.
+        "reached": None if plan.reach is None else len(plan.reach.jobs),
         "first": plan.put_first,  # statements put in place before the rest (`first_pages`)
         "load_s": loaded - started,
         "render_s": rendered_s,

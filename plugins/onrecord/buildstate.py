@@ -55,6 +55,11 @@ def signatures(root: Path) -> dict[str, bytes]:
     return found
 
 
+def with_root_files(root: Path, files: dict[str, bytes]) -> dict[str, bytes]:
+    """`files` (`signatures`) and the signatures of the root's own input files."""
+    return {**files, **{name: signature(os.path.join(root, name), name) for name in ROOT_FILES}}
+
+
 def signature(path: str, shown: str) -> bytes:
     """The path of a file as shown, and its size, time and inode (or that it is missing)."""
     try:

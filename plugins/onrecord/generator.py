@@ -293,19 +293,39 @@ class ArchiveGenerator(Generator):
         folders = [code, Path(self.settings["THEME"], "templates")]
         return pages.site_digest(self.settings, folders, VOLATILE_SETTINGS)
 
-    def _page(self, path: str, template: str, *, relative: bool = True, **variables) -> None:
-        """A job writing the page at `path` from `variables` (the names among them)."""
+    def _page(
+        self,
+        path: str,
+        template: str,
+        *,
+        relative: bool = True,
+        reach: str = pages.HELD,
+        **variables,
+    ) -> None:
+        """A job writing the page at `path` from `variables` (the names among them); `reach`:
+        how an edit reaches it (pages.Listing.add)."""
         variables.setdefault("canonical", urls.absolute(self.site_url, path))
         variables.setdefault("names", self.directory)  # names by id: lists, feeds
         variables.setdefault("page_path", path)
         relative = relative and self.settings["RELATIVE_URLS"]
         view = views.PageView(path, template, relative, variables)
-        self.listing.add(pages.Job(urls.save_as(path), "page", view))
+        self.listing.add(pages.Job(urls.save_as(path), "page", view), reach=reach)
 
     def _listed_page(self, path: str, template: str, **variables) -> None:
         """A page that sitemap.xml lists (redirects, tombstones, search and 404 are not)."""
         self._page(path, template, **variables)
         self.sitemap.append((path, None))
+
+    def _kept_pages(self, base: str, items: Sequence) -> bool:
+        """Whether no page of `_paginated(base, …, items)` is reached by this build's edits
+        (pages.Listing.reaches); if none is, they are kept as they are, unmade."""
+        paths = [urls.page(base, number) for number, _, _ in pages_of(items, self.per_page)]
+        if any(self.listing.reaches(urls.save_as(path)) for path in paths):
+            return False
+        for path in paths:
+            self.listing.keep(urls.save_as(path))
+            self.sitemap.append((path, None))
+        return True
 
     def _paginated(self, base: str, template: str, items: Sequence, **variables) -> None:
         for number, count, chunk in pages_of(items, self.per_page):
@@ -357,13 +377,17 @@ class ArchiveGenerator(Generator):
 
     def _statement(self, statement: Statement, around: tuple) -> None:
         """The statement's page, its citation files and its JSON, from one view."""
-        view = self._statement_view(statement, around)
-        key = urls.save_as(view.page.path)
-        remake = partial(self._statement_view, statement, around)
-        self.listing.add(pages.Job(key, "statement", view), remake)
+        path = urls.record("statement", statement.id)
+        key = urls.save_as(path)
+        if self.listing.reaches(key):
+            view = self._statement_view(statement, around)
+            remake = partial(self._statement_view, statement, around)
+            self.listing.add(pages.Job(key, "statement", view), remake)
+        else:  # an edit elsewhere: not even its view is made
+            self.listing.keep(key)
         self.statement_pages[key] = statement.id
         if not statement.withdrawn:
-            self.sitemap.append((view.page.path, statement.last_changed))
+            self.sitemap.append((path, statement.last_changed))
 
     def _statement_view(self, statement: Statement, around: tuple) -> views.StatementView:
         return views.statement_view(
@@ -382,6 +406,8 @@ class ArchiveGenerator(Generator):
         for speaker in archive.speakers.values():
             statements = archive.by_speaker.get(speaker.id, [])
             path = urls.record("speaker", speaker.id)
+            if self._kept_pages(path, statements):
+                continue  # its counts and roles are not made again either
             self._paginated(
                 path,
                 "speaker",
@@ -415,6 +441,8 @@ class ArchiveGenerator(Generator):
             self._listed_page(urls.listing(kind), f"{kind}s", rows=self._rows(records, lookup))
             for record in records.values():
                 statements = lookup.get(record.id, [])
+                if self._kept_pages(urls.record(kind, record.id), statements):
+                    continue
                 self._paginated(
                     urls.record(kind, record.id),
                     "collection",  # outlets and themes: one page layout, their own "about"
@@ -489,6 +517,8 @@ class ArchiveGenerator(Generator):
         self._listed_page(
             urls.source_text(source.id),
             "source_text",
+            # Which statements it marks follows from their words (an edit may place one).
+            reach=pages.ANY_EDIT,
             source=source,
             paragraphs=source_paragraphs(archive.texts[source.id], passages, archive.statements),
             quoted=quoted,
@@ -602,6 +632,7 @@ class ArchiveGenerator(Generator):
                 path,
                 "feed.xml",
                 relative=False,  # feed readers need absolute links
+                reach=pages.ANY_EDIT,  # dated by the newest change of any statement
                 SITEURL=self.site_url,
                 feed_path=path,
                 title=title,
@@ -626,6 +657,7 @@ class ArchiveGenerator(Generator):
             self._listed_page(
                 urls.page(path, number),
                 "corrections",
+                reach=pages.ANY_EDIT,  # the statements' histories
                 entries=chunk,
                 available=available,
                 total=len(entries),
@@ -639,6 +671,7 @@ class ArchiveGenerator(Generator):
             feed,
             "corrections.xml",
             relative=False,  # feed readers need absolute links
+            reach=pages.ANY_EDIT,  # the statements' histories, and the newest change
             SITEURL=self.site_url,
             feed_path=feed,
             title="Corrections",
@@ -664,9 +697,9 @@ class ArchiveGenerator(Generator):
         lines = "".join(f"{old} {new} 301\n" for old, new in sorted(moved.items()))
         self._text("_redirects", lines)
 
-    def _text(self, save_as: str, text: str) -> None:
+    def _text(self, save_as: str, text: str, reach: str = pages.HELD) -> None:
         """A job writing a plain file (its text is its view)."""
-        self.listing.add(pages.Job(save_as, "text", views.TextView(save_as, text)))
+        self.listing.add(pages.Job(save_as, "text", views.TextView(save_as, text)), reach=reach)
 
     def _misc(self) -> None:
         self._page(urls.listing("search"), "search", results=None, query="")
@@ -682,7 +715,7 @@ class ArchiveGenerator(Generator):
         """
         for name in (*EXPORTS, CLAIM_EXPORTS):
             view = views.ExportView(name, self.site_url, self.archive)
-            self.listing.add(pages.Job(name, "export", view))
+            self.listing.add(pages.Job(name, "export", view), reach=pages.WHOLE)
 
     def _sitemap(self) -> None:
         """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""
@@ -693,7 +726,8 @@ class ArchiveGenerator(Generator):
             (urls.absolute(self.site_url, path), lastmod)
             for path, lastmod in [*self.sitemap, *content_pages]
         ]
-        self._text("sitemap.xml", sitemap_xml(entries))
+        # Its dates are the statements' last changes, which it holds as dates alone.
+        self._text("sitemap.xml", sitemap_xml(entries), reach=pages.ANY_EDIT)
 
 
 # -- writers: a job's files from its view, and the renderer's templates and settings --------

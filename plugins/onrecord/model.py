@@ -207,6 +207,10 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
+    # The jobs whose views hold a statement are the ones an edit of its words reaches
+    # (pages.Fingerprints.reduce, reach.py).
+    FINGERPRINT_HELD: ClassVar = True
+
     id: str
     speaker_id: str
     source_id: str

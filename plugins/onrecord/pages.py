@@ -48,7 +48,7 @@ import jinja2
 
 log = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 5
+MANIFEST_VERSION = 6
 # Past this share of stale jobs, rendering everything into a fresh folder and swapping it
 # in beats moving thousands of files into place one by one.
 FULL_BUILD_SHARE = 0.5
@@ -96,6 +96,8 @@ class Manifest:
     jobs: dict[str, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
     other_files: tuple[str, ...] = ()  # written by Pelican itself (theme files, pages)
     count: int = 0  # jobs, when `jobs` is not read yet (`read_manifest(..., jobs=False)`)
+    # This build's own name: what a build's reach (reach.py) is told apart by.
+    token: str = field(default_factory=lambda: os.urandom(8).hex())
 
     def files(self) -> set[str]:
         return {f for _, files in self.jobs.values() for f in files} | set(self.other_files)
@@ -115,6 +117,26 @@ class Plan:
     # rather than a whole build's (generator.ArchiveGenerator.first_pages).
     first: frozenset[str] = frozenset()
     put_first: int = 0  # how many of them were
+    # A build an edit reaches only in part (reach.py): the jobs to list anew, the rest kept
+    # as the last build left them. None: every job is listed and fingerprinted.
+    reach: Reach | None = None
+    held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # written: see Listing
+    salt: bytes = b""  # written: the fingerprints' key (the site digest)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The jobs an edit reaches (reach.py), as the last build's listing tells them."""
+
+    jobs: frozenset[str]  # the keys of the jobs listed anew; any other is kept as it was
+    salt: bytes  # the last build's fingerprint key: with another, every job may change
+    held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
+
+
+# How an edit reaches a job (`Listing.add`'s `reach`) in a build of one reach:
+HELD = "held"  # through the records its view holds (those marked FINGERPRINT_HELD)
+ANY_EDIT = "any edit"  # its view holds values made from every statement's dates: listed anew
+WHOLE = "whole"  # its view holds the whole archive: run, its view left unfingerprinted
 
 
 # -- fingerprints --------------------------------------------------------------------------
@@ -151,25 +173,46 @@ class Fingerprints:
     def __init__(self, salt: bytes) -> None:
         self.salt = salt
         self.reductions = _Reductions(self)
-        # By id(), with the record kept alive, so that no other object can take its id.
-        self.records: dict[int, tuple[tuple, object]] = {}
+        # By id(), with the record kept alive, so that no other object can take its id: the
+        # record's reduction, the record, and the ids of the held records in it (`held`).
+        self.records: dict[int, tuple[tuple, object, str | tuple[str, ...]]] = {}
         self.readers: dict[type, Callable[[object], tuple]] = {}  # a class's fields, in C
+        self.held: set[str] = set()  # the held records' ids met since `of` began
 
     def of(self, view: object) -> bytes:
         # Pickled straight into the hash, a frame (64 KB) at a time: the pickles of the
         # data files' views (each holding the archive) are never held whole.
+        self.held = set()
         digest = hashlib.blake2b(key=self.salt, digest_size=16)
         self._pickle(view, digest)
         return digest.digest()
 
     def reduce(self, record: object) -> tuple:
-        """`(str, (digest,))`: how a record stands in the pickle of a job's view."""
+        """`(str, (digest,))`: how a record stands in the pickle of a job's view.
+
+        The ids of the records marked FINGERPRINT_HELD (statements) met on the way, in the
+        record itself or in records it holds (a claim's spans hold statements), go to
+        `held`: the records a view holds, which is how an edit reaches its job (reach.py).
+        """
         known = self.records.get(id(record))
         if known is None:
-            # The record's own fields, its records among them standing in by digest.
-            digest = hashlib.blake2b(digest_size=16)
-            self._pickle((type(record).__qualname__, _uncached(self._fields(record))), digest)
-            known = self.records[id(record)] = ((str, (digest.hexdigest(),)), record)
+            outer, self.held = self.held, set()
+            try:
+                # The record's own fields, its records among them standing in by digest.
+                digest = hashlib.blake2b(digest_size=16)
+                self._pickle((type(record).__qualname__, _uncached(self._fields(record))), digest)
+            finally:
+                inner, self.held = self.held, outer
+            if getattr(record, "FINGERPRINT_HELD", False):
+                inner.add(record.id)
+            # One id as itself: a tuple or set each would be megabytes at 100,000 statements.
+            ids = next(iter(inner)) if len(inner) == 1 else tuple(inner)
+            known = self.records[id(record)] = ((str, (digest.hexdigest(),)), record, ids)
+        ids = known[2]
+        if type(ids) is str:
+            self.held.add(ids)
+        elif ids:
+            self.held.update(ids)
         return known[0]
 
     def inline(self, view: object) -> tuple:
@@ -290,9 +333,32 @@ class Listing:
         self.keep_views = plan.full or not plan.previous.jobs
         # The jobs of a full build whose views the worker running them makes again.
         self.remakes: Remakes = {}
+        # A reach of another build, or made with other code or settings, reaches nothing.
+        reach = plan.reach
+        usable = reach is not None and not plan.full and reach.salt == fingerprints.salt
+        self.reach = reach if usable else None
+        plan.reach, plan.held, plan.salt = self.reach, {}, fingerprints.salt
 
-    def add(self, job: Job, remake: Callable[[], object] | None = None) -> None:
-        """List `job`; `remake`, if given, makes its view again (the same value).
+    def reaches(self, key: str) -> bool:
+        """Whether the job at `key` is to be listed anew: it is, unless this build has a
+        reach (reach.py) that leaves it out and the last build made it."""
+        reach = self.reach
+        return reach is None or key in reach.jobs or key not in self.plan.previous.jobs
+
+    def keep(self, key: str) -> None:
+        """List the job at `key` as the last build left it: a job the edit cannot reach."""
+        if key in self.prints:
+            raise RenderError(f"two jobs write {key}")
+        assert self.reach is not None, "only a build of one reach keeps jobs unlisted"
+        self.prints[key] = self.plan.previous.jobs[key][0]
+        self.plan.held[key] = self.reach.held.get(key, ())
+        self.jobs.append(Job(key, "", None))
+
+    def add(
+        self, job: Job, remake: Callable[[], object] | None = None, *, reach: str = HELD
+    ) -> None:
+        """List `job`; `remake`, if given, makes its view again (the same value); `reach`,
+        how an edit reaches it (HELD, ANY_EDIT, WHOLE).
 
         A full build runs every job, so it keeps every view, except those it can make again:
         their workers do. At 100,000 statements the statements' views were 230 MiB of the
@@ -300,7 +366,22 @@ class Listing:
         stale job's: a build after a change of code or templates finds every job stale only
         as it lists them (then turns full), and held every statement's view (1.18 GiB).
         """
-        fingerprint = self.fingerprints.of((job.writer, job.view))
+        if reach == HELD and not self.reaches(job.key):
+            self.keep(job.key)
+            return
+        if self.reach is not None and reach != ANY_EDIT and job.key in self.plan.previous.jobs:
+            # An edit of a statement it holds (or of any, for the data files) changes it:
+            # its fingerprint would only say so, at the cost of its records' digests (a page
+            # holding every statement: 3.4 s at 100,000). One that no build shares makes the
+            # next build that fingerprints every job run it. The statements it holds are the
+            # ones it held: an edit that reaches only some jobs moves no statement.
+            fingerprint = os.urandom(16)
+            if reach == HELD:
+                self.plan.held[job.key] = self.reach.held.get(job.key, ())
+        else:
+            fingerprint = self.fingerprints.of((job.writer, job.view))
+            if reach == HELD:
+                self.plan.held[job.key] = tuple(self.fingerprints.held)
         if job.key in self.prints:  # two jobs writing one file: a mistake in the generator
             raise RenderError(f"two jobs write {job.key}")
         self.prints[job.key] = fingerprint

@@ -38,6 +38,7 @@ class Loaded:
     archive: Archive | None = None
     fresh: frozenset[str] = frozenset()
     error: RecordError | None = None
+    files: dict[str, bytes] | None = None  # the signatures the key was made from
 
     def serves(self, root: Path, cache_dir: Path) -> bool:
         """Whether this load is of the archive and caches a build with these settings uses."""
@@ -65,12 +66,13 @@ class ResidentArchive:
         them (records/resident.py); None when not known: every file is looked at.
         """
         changed = None if changed is None else sorted(changed)
-        records_key = buildstate.records_key(self.root, self._signatures(changed))
+        files = dict(self._signatures(changed))  # a copy: the next load changes them
+        records_key = buildstate.records_key(self.root, files)
         try:
             archive, fresh = self._load(today, changed)
         except RecordError as error:
             return Loaded(self.root, self.cache_dir, records_key, error=error)
-        return Loaded(self.root, self.cache_dir, records_key, archive, fresh)
+        return Loaded(self.root, self.cache_dir, records_key, archive, fresh, files=files)
 
     def _signatures(self, changed: list[str] | None) -> dict[str, bytes]:
         """Every input file's signature (buildstate.py), taken again where it changed."""

@@ -1,0 +1,182 @@
+"""An edit of a statement's words lists anew only the jobs it reaches, and misses none.
+
+Each test builds a copy of the seed archive (its files dated in the past, so that an edit
+moves the edited statement's last change and the feeds and sitemap see it), edits one
+statement as an editor would, and compares. The reference is a build that fingerprints
+every job (its reach state deleted): every job whose fingerprint that build changes must
+be among the jobs the reach lists anew, and the build of one reach must give the very
+files a cold build gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import SEED
+from test_incremental import STATEMENT, Archive, changed, files, full_build_of
+
+from onrecord import buildstate, pages, reach
+from onrecord.records import load_archive
+
+PAST = 1_577_836_800  # 2020-01-01: the copy's files changed long before the edit
+
+# An edit of each of reach.WORDS, in STATEMENT (old text, new text).
+WORD_EDITS = {
+    "paragraphs": ('."\noriginal:', '. Edited."\noriginal:'),
+    "headline": ('headline: "Deputy IRGC Commander Salami: ', 'headline: "Edited: '),
+    "venue": ('venue: "conference', 'venue: "a conference'),
+    "notes": ("notes: null", 'notes: "An editor\'s note."'),
+    "attribution_note": ("attribution_note: null", 'attribution_note: "As reported."'),
+    "section": ('language: "en"', 'language: "en"\nsection: "Part two"'),
+}
+# Edits beyond the words: every job is listed anew.
+OTHER_EDITS = {
+    "role": ('role: "Deputy IRGC commander"', 'role: "IRGC commander"'),
+    "date": ('date: "2017-11-22"', 'date: "2017-11-21"'),
+    "themes": ("themes:\n", 'themes:\n- "basij"\n'),
+}
+
+
+def test_every_word_field_is_an_edit_that_reaches(archive_in_past):
+    assert set(WORD_EDITS) == reach.WORDS
+
+
+@pytest.fixture
+def archive_in_past(tmp_path) -> Archive:
+    archive = Archive(tmp_path / "archive")
+    for folder, _, names in os.walk(archive.root):
+        for name in names:
+            os.utime(os.path.join(folder, name), (PAST, PAST))
+    archive.build()
+    return archive
+
+
+def prints(archive: Archive) -> dict[str, bytes]:
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    return {key: fingerprint for key, (fingerprint, _) in manifest.jobs.items()}
+
+
+def cache_dir(archive: Archive) -> Path:
+    return archive.index.parent / "cache"
+
+
+@pytest.mark.parametrize("field", sorted(WORD_EDITS))
+def test_the_jobs_an_edit_of_the_words_changes_are_among_those_it_reaches(archive_in_past, field):
+    archive = archive_in_past
+    state = reach.read(cache_dir(archive))
+    assert state is not None and state.held
+    before = prints(archive)
+    archive.edit(STATEMENT, *WORD_EDITS[field])
+    edited = load_archive(archive.root)
+    files_now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    found = reach.reach(state, manifest.token, files_now, None, date.today(), edited)
+    assert found is not None, f"an edit of the {field} must reach only some jobs"
+    # The reference: every job fingerprinted.
+    reach.forget(cache_dir(archive))
+    figures = archive.build()
+    assert figures["reached"] is None
+    moved = {key for key, fingerprint in prints(archive).items() if before[key] != fingerprint}
+    # Jobs no view holds statements of are listed anew in every build of one reach.
+    anew = before.keys() - state.held.keys()
+    assert moved - anew, "the edit must change a page that holds the statement"
+    assert moved <= found.jobs | anew, f"missed: {sorted(moved - found.jobs - anew)}"
+    assert len(found.jobs) < len(before) / 4
+
+
+@pytest.mark.parametrize("field", sorted(WORD_EDITS))
+def test_a_build_of_one_reach_equals_a_cold_build(archive_in_past, tmp_path, field):
+    archive = archive_in_past
+    before = files(archive.output)
+    archive.edit(STATEMENT, *WORD_EDITS[field])
+    figures = archive.build()
+    assert figures["reached"] is not None and figures["reached"] < figures["jobs"] / 4
+    after = files(archive.output)
+    assert changed(before, after), "the edit shows somewhere"
+    assert after == full_build_of(archive, tmp_path / "cold")
+
+
+def test_builds_of_one_reach_after_another_stay_right(archive_in_past, tmp_path):
+    archive = archive_in_past
+    for n, field in enumerate(sorted(WORD_EDITS)):
+        archive.edit(STATEMENT, *WORD_EDITS[field])
+        assert archive.build()["reached"] is not None, n
+    assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
+
+
+@pytest.mark.parametrize("field", sorted(OTHER_EDITS))
+def test_an_edit_beyond_the_words_lists_every_job(archive_in_past, tmp_path, field):
+    archive = archive_in_past
+    archive.edit(STATEMENT, *OTHER_EDITS[field])
+    figures = archive.build()
+    assert figures["reached"] is None
+    assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
+
+
+def test_a_statement_added_or_a_speaker_edited_lists_every_job(archive_in_past):
+    archive = archive_in_past
+    archive.add_statement("salami-second-conference")
+    assert archive.build()["reached"] is None
+    speaker = next((archive.root / "speakers").glob("*.yaml"))
+    speaker.write_text(speaker.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert archive.build()["reached"] is None
+
+
+def test_a_damaged_reach_state_lists_every_job_said_in_one_line(archive_in_past, caplog):
+    archive = archive_in_past
+    (cache_dir(archive) / reach.FILE_NAME).write_bytes(b"not a pickle")
+    archive.edit(STATEMENT, *WORD_EDITS["headline"])
+    with caplog.at_level(logging.WARNING, logger="onrecord"):
+        figures = archive.build()
+    assert figures["reached"] is None
+    assert [r.message for r in caplog.records if reach.FILE_NAME in r.message]
+    assert reach.read(cache_dir(archive)) is not None  # written again by that build
+
+
+def test_a_state_of_another_build_another_day_or_head_reaches_nothing(archive_in_past):
+    archive = archive_in_past
+    state = reach.read(cache_dir(archive))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    archive.edit(STATEMENT, *WORD_EDITS["headline"])
+    now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
+    edited = load_archive(archive.root)
+    today = date.today()
+    assert reach.reach(state, manifest.token, now, None, today, edited) is not None
+    assert reach.reach(state, "another", now, None, today, edited) is None
+    assert reach.reach(state, manifest.token, now, "abc", today, edited) is None
+    tomorrow = today + timedelta(days=1)
+    assert reach.reach(state, manifest.token, now, None, tomorrow, edited) is None
+    assert reach.reach(None, manifest.token, now, None, today, edited) is None
+    # Nothing changed at all: no reach (the build has nothing to do, or more than files).
+    same = dataclasses.replace(state, files=now)
+    assert reach.reach(same, manifest.token, now, None, today, edited) is None
+
+
+def test_a_changed_setting_lists_every_job(archive_in_past):
+    archive = archive_in_past
+    archive.edit(STATEMENT, *WORD_EDITS["headline"])
+    figures = archive.build(ONRECORD_PER_PAGE=7)
+    assert figures["reached"] is None and figures["rendered"] == figures["jobs"]
+
+
+def test_the_shape_leaves_out_the_words_alone():
+    statement = next(iter(load_archive(SEED).statements.values()))
+    for name in reach.WORDS | reach.DATED:
+        value = getattr(statement, name)
+        other = (
+            ("x",) if isinstance(value, tuple) else date(2001, 1, 1) if name in reach.DATED else "x"
+        )
+        assert reach.shape(dataclasses.replace(statement, **{name: other})) == reach.shape(
+            statement
+        )
+    for name in ("role", "speaker_id", "theme_ids", "footnote", "path", "aliases"):
+        value = getattr(statement, name)
+        other = ("x",) if isinstance(value, tuple) else 99 if name == "footnote" else "x"
+        assert reach.shape(dataclasses.replace(statement, **{name: other})) != reach.shape(
+            statement
+        )
