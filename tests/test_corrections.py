@@ -297,3 +297,28 @@ def test_a_commit_that_does_not_read_is_skipped_and_the_next_compared_with_the_l
         (date(2024, 7, 2), "text of paragraph 1 corrected"),
     ]
     assert changes[-1].old_fingerprint == changes[-2].new_fingerprint
+
+
+def test_changes_kept_at_a_commit_are_the_changes_worked_out_afresh(repo, tmp_path):
+    """At the commit they were kept at, the changes come from the cache, even across
+    uncommitted edits; a statement found in another file is worked out again."""
+    root = tmp_path / "repo"
+    shutil.copytree(repo, root)
+    versions = tmp_path / "cache" / history.CACHE_FILE
+    log = history.read_log(root)
+
+    def changes(statements, cache_file: Path | None) -> dict[str, tuple]:
+        return history.histories(root, statements, log, cache_file)
+
+    statements = list(load_archive(root).statements.values())
+    first = changes(statements, versions)
+    kept = versions.with_name(history.CHANGES_FILE)
+    written = kept.stat().st_mtime_ns
+    canonical_edit(root / SPEECH, 'role: "Iranian Supreme Leader"', 'role: "Supreme Leader"')
+    statements = list(load_archive(root).statements.values())
+    assert changes(statements, versions) == first == changes(statements, None)
+    assert kept.stat().st_mtime_ns == written  # nothing new to work out
+    # The speech as if it were the file the editorial was renamed from.
+    moved = [dataclasses.replace(s, path=EDITORIAL) if s.path == SPEECH else s for s in statements]
+    assert changes(moved, versions) == changes(moved, None) != first
+    assert kept.stat().st_mtime_ns != written

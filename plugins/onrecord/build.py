@@ -215,7 +215,7 @@ def _render(settings_file: Path, override: dict, archive, plan: pages.Plan, stag
         if where is None and not isinstance(error, jinja2.TemplateError):
             raise
         raise BuildError(f"{where or 'template'}: template error: {error}") from None
-    plan.written.other_files = _other_files(staging, plan.written)
+    plan.written.other_files = _other_files(staging, plan)
     return time.perf_counter() - started
 
 
@@ -231,7 +231,7 @@ def _pelican_console_quiet() -> Iterator[None]:
 
 def _commit(plan: pages.Plan, staging: Path, output: Path) -> None:
     """Move an incremental build's files into `output`, and delete those no job makes now."""
-    pages.commit(staging, output, plan.previous.files() - plan.written.files())
+    pages.commit(staging, output, plan.written.gone_from(plan.previous))
 
 
 def _time(function: Callable, *args) -> float:
@@ -284,9 +284,11 @@ def _build_index() -> tuple[Path, float]:
     return build, time.perf_counter() - started
 
 
-def _other_files(staging: Path, written: pages.Manifest) -> tuple[str, ...]:
+def _other_files(staging: Path, plan: pages.Plan) -> tuple[str, ...]:
     """The files Pelican itself wrote (theme files, ordinary pages), which no job made."""
-    made = {f for _, files in written.jobs.values() for f in files}
+    # Only the jobs that ran wrote into an incremental build's folder.
+    jobs = plan.written.jobs
+    made = {f for key in (jobs if plan.full else plan.rendered) for f in jobs[key][1]}
     found = (
         os.path.relpath(os.path.join(folder, name), staging)
         for folder, _, names in os.walk(staging)

@@ -497,7 +497,60 @@ def file_history(chain: list[Event], parsed: dict[str, Version]) -> dict[str, li
 def histories(
     root: Path, statements: Iterable[Statement], log: Log, cache_file: Path | None = None
 ) -> dict[str, tuple[Change, ...]]:
-    """Each statement's changes (by id), oldest first, from the walk."""
+    """Each statement's changes (by id), oldest first, from the walk.
+
+    A statement's changes follow from the commits alone, given its file, its id and whether
+    it is nested: with `cache_file`, the last call's are kept by those (in CHANGES_FILE
+    beside it) for the commit the walk reached, and a call at that commit works out only
+    the statements it has not met. At 100,000 statements working them all out took 2.9 s
+    of every build; an edit's build now works out none (the edit is not committed).
+    """
+    statements = list(statements)
+    changes_file = cache_file.with_name(CHANGES_FILE) if cache_file is not None else None
+    known = _read_changes(changes_file, log.head)
+    found: dict[str, tuple[Change, ...]] = {}
+    todo = []
+    for statement in statements:
+        kept = known.get(statement.id)
+        if kept is not None and kept[0] == statement.path and kept[1] == statement.quoted_in:
+            found[statement.id] = kept[2]
+        else:
+            todo.append(statement)
+    if todo:
+        worked_out = _worked_out(root, todo, log, cache_file)
+        found.update(worked_out)
+        if changes_file is not None:
+            known.update((s.id, (s.path, s.quoted_in, worked_out[s.id])) for s in todo)
+            _write_changes(changes_file, log.head, known)
+    return found
+
+
+CHANGES_FILE = "history-changes.pickle"  # each statement's changes at the walk's commit
+
+
+def _read_changes(path: Path | None, head: str) -> dict[str, tuple]:
+    """`{id: (path, quoted_in, changes)}` kept at commit `head`, or {} (another commit)."""
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            key, kept_head, known = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        return {}
+    return known if (key, kept_head) == (_cache_key(), head) and head else {}
+
+
+def _write_changes(path: Path, head: str, known: dict[str, tuple]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump((_cache_key(), head, known), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def _worked_out(
+    root: Path, statements: list[Statement], log: Log, cache_file: Path | None
+) -> dict[str, tuple[Change, ...]]:
     by_path: dict[str, list[Statement]] = {}
     for statement in statements:
         by_path.setdefault(statement.path, []).append(statement)

@@ -102,6 +102,22 @@ class Manifest:
     def files(self) -> set[str]:
         return {f for _, files in self.jobs.values() for f in files} | set(self.other_files)
 
+    def gone_from(self, previous: Manifest) -> set[str]:
+        """The files `previous` lists that this manifest does not: what a build deletes.
+
+        A job kept as it was lists the very tuple of files it listed: only the others are
+        compared, and the whole list of files (560,000 at 100,000 statements, 0.9 s) is
+        made only when some file went.
+        """
+        gone = set(previous.other_files).difference(self.other_files)
+        for key, (_, files) in previous.jobs.items():
+            now = self.jobs.get(key)
+            if now is None:
+                gone.update(files)
+            elif now[1] is not files and now[1] != files:
+                gone.update(set(files).difference(now[1]))
+        return gone - self.files() if gone else gone
+
 
 @dataclass
 class Plan:
