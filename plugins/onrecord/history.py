@@ -513,16 +513,24 @@ def histories(
     for statement in statements:
         kept = known.get(statement.id)
         if kept is not None and kept[0] == statement.path and kept[1] == statement.quoted_in:
-            found[statement.id] = kept[2]
+            found[statement.id] = tuple(Change(*fields) for fields in kept[2])
         else:
             todo.append(statement)
     if todo:
         worked_out = _worked_out(root, todo, log, cache_file)
         found.update(worked_out)
         if changes_file is not None:
-            known.update((s.id, (s.path, s.quoted_in, worked_out[s.id])) for s in todo)
+            # Each change as the tuple of its fields: a slotted dataclass unpickles through
+            # its generic state, 1.6 s for 100,000 statements' changes.
+            known.update(
+                (s.id, (s.path, s.quoted_in, tuple(map(_CHANGE_FIELDS, worked_out[s.id]))))
+                for s in todo
+            )
             _write_changes(changes_file, log.head, known)
     return found
+
+
+_CHANGE_FIELDS = operator.attrgetter(*(field.name for field in dataclasses.fields(Change)))
 
 
 CHANGES_FILE = "history-changes.pickle"  # each statement's changes at the walk's commit
