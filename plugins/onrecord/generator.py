@@ -245,6 +245,7 @@ class ArchiveGenerator(Generator):
             self._redirects()
             self._misc()
             self._sitemap()
+        self.listing.finish()
         gc.freeze()
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
         todo = pages.stale(self.listing)
