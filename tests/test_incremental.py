@@ -466,3 +466,19 @@ def test_fingerprinting_leaves_no_copy_of_the_text_in_the_record(statements):
 def test_fingerprints_refuse_what_is_not_plain_data():
     with pytest.raises(TypeError):
         pages.Fingerprints(b"salt").of({"make": lambda: None})
+
+
+def test_the_manifest_lists_the_files_pelican_wrote_beside_the_jobs(archive):
+    """Theme files are no job's: the manifest lists them apart, and a rebuild keeps them."""
+    manifest = pages.read_manifest(archive.index.parent / "cache" / "pages.pickle", archive.output)
+    theme = REPO / "theme" / "static"
+    expected = {f"theme/{p.relative_to(theme)}" for p in theme.rglob("*") if p.is_file()}
+    assert set(manifest.other_files) == expected
+    made = {name for _, files in manifest.jobs.values() for name in files}
+    on_disk = {str(p.relative_to(archive.output)) for p in archive.output.rglob("*") if p.is_file()}
+    assert on_disk - {"pagefind"} == made | expected
+    archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
+    archive.build()
+    again = pages.read_manifest(archive.index.parent / "cache" / "pages.pickle", archive.output)
+    assert set(again.other_files) == expected
+    assert all((archive.output / name).is_file() for name in expected)

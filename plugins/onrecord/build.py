@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
@@ -290,16 +291,34 @@ def _build_index() -> tuple[Path, float]:
 
 
 def _other_files(staging: Path, plan: pages.Plan) -> tuple[str, ...]:
-    """The files Pelican itself wrote (theme files, ordinary pages), which no job made."""
-    # Only the jobs that ran wrote into an incremental build's folder.
+    """The files Pelican itself wrote (theme files, ordinary pages), which no job made.
+
+    Only the jobs that ran wrote into an incremental build's folder, and each wrote the
+    files it says. A top-level entry holding as many files as the jobs wrote under it holds
+    no other: only the rest are listed file by file. (A set of every job's file, 560,000 at
+    100,000 statements, was the last 40 MiB of a full build's process.)
+    """
     jobs = plan.written.jobs
-    made = {f for key in (jobs if plan.full else plan.rendered) for f in jobs[key][1]}
-    found = (
-        os.path.relpath(os.path.join(folder, name), staging)
-        for folder, _, names in os.walk(staging)
-        for name in names
-    )
-    return tuple(sorted(f for f in found if f not in made))
+    ran = [jobs[key][1] for key in (jobs if plan.full else plan.rendered)]
+    made = Counter(name.partition("/")[0] for files in ran for name in files)
+    others = []
+    for entry in os.scandir(staging):
+        folder = entry.is_dir(follow_symlinks=False)
+        found = (
+            (
+                os.path.relpath(os.path.join(here, name), staging)
+                for here, _, names in os.walk(entry.path)
+                for name in names
+            )
+            if folder
+            else (entry.name,)
+        )
+        held = sum(len(names) for _, _, names in os.walk(entry.path)) if folder else 1
+        if held != made.get(entry.name, 0):
+            under = entry.name + "/"
+            mine = {n for files in ran for n in files if n == entry.name or n.startswith(under)}
+            others += (name for name in found if name not in mine)
+    return tuple(sorted(others))
 
 
 def _page_prints(plan: pages.Plan) -> dict[str, bytes]:
