@@ -151,7 +151,9 @@ class Reach:
 
 # How an edit reaches a job (`Listing.add`'s `reach`) in a build of one reach:
 HELD = "held"  # through the records its view holds (those marked FINGERPRINT_HELD)
-ANY_EDIT = "any edit"  # its view holds values made from every statement's dates: listed anew
+# Its view holds values made from statements it does not hold (the feeds' and the sitemap's
+# dates, the places of quotes in a source's text): listed anew.
+ANY_EDIT = "any edit"
 WHOLE = "whole"  # its view holds the whole archive: run, its view left unfingerprinted
 
 
