@@ -118,6 +118,10 @@ def build(
     files = buildstate.with_root_files(root, files)
     last = reach.read(cache_dir) if not plan.full else None
     plan.reach = reach.reach(last, previous.token, files, head, today, archive)
+    if plan.reach is None:
+        last = None  # nothing of it is used: it goes before the render
+    elif last is not None:
+        last.files = {}  # this build keeps its shapes and the jobs' held statements
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)
