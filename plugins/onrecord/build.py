@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -113,15 +114,11 @@ def build(
     previous = pages.read_manifest(manifest_file, output, jobs=False)  # the rest: read_jobs
     plan = pages.Plan(previous=previous, manifest_file=manifest_file, full=not previous.count)
     plan.first = fresh if first_pages and len(fresh) <= pages.FIRST_AT_MOST else frozenset()
-    # What the edits since the last build can reach (reach.py): the jobs to list anew.
+    # What the edits since the last build can reach (reach.py): the jobs to list anew,
+    # worked out as the listing starts (the devserver's first pages are out by then).
     today, head = date.today(), buildstate.git_head(root)
     files = buildstate.with_root_files(root, files)
-    last = reach.read(cache_dir) if not plan.full else None
-    plan.reach = reach.reach(last, previous.token, files, head, today, archive)
-    if plan.reach is None:
-        last = None  # nothing of it is used: it goes before the render
-    elif last is not None:
-        last.files = {}  # this build keeps its shapes and the jobs' held statements
+    plan.reaching = partial(reach.reaching, cache_dir, previous.token, files, head, today, archive)
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)
@@ -155,7 +152,7 @@ def build(
         # statements' shapes are made and the reach state pickled (30 MiB more, once).
         plan.written.jobs.clear()
         # An edit reaching only some jobs leaves every statement's shape as it was.
-        shapes = last.shapes if last and plan.reach else reach.shapes(archive.statements.values())
+        shapes = plan.reach.shapes if plan.reach else reach.shapes(archive.statements.values())
         state = reach.State(
             plan.written.token, plan.salt, head, today.isoformat(), files, shapes, plan.held
         )

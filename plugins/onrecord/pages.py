@@ -134,7 +134,9 @@ class Plan:
     first: frozenset[str] = frozenset()
     put_first: int = 0  # how many of them were
     # A build an edit reaches only in part (reach.py): the jobs to list anew, the rest kept
-    # as the last build left them. None: every job is listed and fingerprinted.
+    # as the last build left them. None: every job is listed and fingerprinted. Worked out
+    # by `reaching` when the listing starts (after the devserver's first pages are out).
+    reaching: Callable[[], Reach | None] = lambda: None
     reach: Reach | None = None
     held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # written: see Listing
     salt: bytes = b""  # written: the fingerprints' key (the site digest)
@@ -147,6 +149,7 @@ class Reach:
     jobs: frozenset[str]  # the keys of the jobs listed anew; any other is kept as it was
     salt: bytes  # the last build's fingerprint key: with another, every job may change
     held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
+    shapes: dict[str, bytes]  # the last build's statement shapes, which the edit kept
 
 
 # How an edit reaches a job (`Listing.add`'s `reach`) in a build of one reach:
@@ -352,7 +355,7 @@ class Listing:
         # The jobs of a full build whose views the worker running them makes again.
         self.remakes: Remakes = {}
         # A reach of another build, or made with other code or settings, reaches nothing.
-        reach = plan.reach
+        reach = None if plan.full else plan.reaching()
         usable = reach is not None and not plan.full and reach.salt == fingerprints.salt
         self.reach = reach if usable else None
         plan.reach, plan.held, plan.salt = self.reach, {}, fingerprints.salt
