@@ -299,9 +299,10 @@ def test_a_commit_that_does_not_read_is_skipped_and_the_next_compared_with_the_l
     assert changes[-1].old_fingerprint == changes[-2].new_fingerprint
 
 
-def test_changes_kept_at_a_commit_are_the_changes_worked_out_afresh(repo, tmp_path):
+def test_changes_kept_at_a_commit_are_the_changes_worked_out_afresh(repo, tmp_path, monkeypatch):
     """At the commit they were kept at, the changes come from the cache, even across
     uncommitted edits; a statement found in another file is worked out again."""
+    monkeypatch.setattr(history, "KEPT_FROM", 1)  # the fixture's few statements are kept
     root = tmp_path / "repo"
     shutil.copytree(repo, root)
     versions = tmp_path / "cache" / history.CACHE_FILE
@@ -322,3 +323,14 @@ def test_changes_kept_at_a_commit_are_the_changes_worked_out_afresh(repo, tmp_pa
     moved = [dataclasses.replace(s, path=EDITORIAL) if s.path == SPEECH else s for s in statements]
     assert changes(moved, versions) == changes(moved, None) != first
     assert kept.stat().st_mtime_ns != written
+
+
+def test_a_few_statements_are_worked_out_without_the_kept_changes(repo, tmp_path):
+    """The devserver's edited statements: reading every kept change would cost more."""
+    versions = tmp_path / "cache" / history.CACHE_FILE
+    log = history.read_log(repo)
+    statements = list(load_archive(repo).statements.values())
+    assert len(statements) < history.KEPT_FROM
+    found = history.histories(repo, statements, log, versions)
+    assert found == history.histories(repo, statements, log, None)
+    assert not versions.with_name(history.CHANGES_FILE).exists()

@@ -506,7 +506,9 @@ def histories(
     of every build; an edit's build now works out none (the edit is not committed).
     """
     statements = list(statements)
-    changes_file = cache_file.with_name(CHANGES_FILE) if cache_file is not None else None
+    if cache_file is None or len(statements) < KEPT_FROM:
+        return _worked_out(root, statements, log, cache_file)
+    changes_file = cache_file.with_name(CHANGES_FILE)
     known = _read_changes(changes_file, log.head)
     found: dict[str, tuple[Change, ...]] = {}
     todo = []
@@ -519,14 +521,13 @@ def histories(
     if todo:
         worked_out = _worked_out(root, todo, log, cache_file)
         found.update(worked_out)
-        if changes_file is not None:
-            # Each change as the tuple of its fields: a slotted dataclass unpickles through
-            # its generic state, 1.6 s for 100,000 statements' changes.
-            known.update(
-                (s.id, (s.path, s.quoted_in, tuple(map(_CHANGE_FIELDS, worked_out[s.id]))))
-                for s in todo
-            )
-            _write_changes(changes_file, log.head, known)
+        # Each change as the tuple of its fields: a slotted dataclass unpickles through its
+        # generic state, 1.6 s for 100,000 statements' changes.
+        known.update(
+            (s.id, (s.path, s.quoted_in, tuple(map(_CHANGE_FIELDS, worked_out[s.id]))))
+            for s in todo
+        )
+        _write_changes(changes_file, log.head, known)
     return found
 
 
@@ -534,12 +535,13 @@ _CHANGE_FIELDS = operator.attrgetter(*(field.name for field in dataclasses.field
 
 
 CHANGES_FILE = "history-changes.pickle"  # each statement's changes at the walk's commit
+# Fewer statements than this (the devserver's edited ones) are worked out, not looked up:
+# reading every kept change takes 0.3 s at 100,000 statements, working out one 30 µs.
+KEPT_FROM = 1000
 
 
-def _read_changes(path: Path | None, head: str) -> dict[str, tuple]:
+def _read_changes(path: Path, head: str) -> dict[str, tuple]:
     """`{id: (path, quoted_in, changes)}` kept at commit `head`, or {} (another commit)."""
-    if path is None:
-        return {}
     try:
         with open(path, "rb") as handle:
             key, kept_head, known = pickle.load(handle)
