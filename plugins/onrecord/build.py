@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -118,7 +117,8 @@ def build(
     # worked out as the listing starts (the devserver's first pages are out by then).
     today, head = date.today(), buildstate.git_head(root)
     files = buildstate.with_root_files(root, files)
-    plan.reaching = partial(reach.reaching, cache_dir, previous.token, files, head, today, archive)
+    token = previous.token
+    plan.reaching = lambda: reach.reach(reach.read(cache_dir), token, files, head, today, archive)
     override.setdefault("ONRECORD_CACHE_DIR", str(cache_dir))
     if quiet:
         logging.getLogger("pelican").setLevel(logging.WARNING)

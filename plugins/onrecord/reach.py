@@ -131,15 +131,3 @@ def reach(
         return None
     jobs = frozenset(key for key, held in state.held.items() if not ids.isdisjoint(held))
     return Reach(jobs=jobs, salt=state.salt, held=state.held, shapes=state.shapes)
-
-
-def reaching(
-    cache_dir: Path,
-    token: str,
-    files: dict[str, bytes],
-    head: str | None,
-    today: date,
-    archive: Archive,
-) -> Reach | None:
-    """`reach` of the state the last build left in `cache_dir` (read here)."""
-    return reach(read(cache_dir), token, files, head, today, archive)
