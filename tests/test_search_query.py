@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import random
 import re
@@ -693,6 +694,19 @@ def test_snippets_are_whoosh_highlights(archive, tmp_path):
     for q in ("zyxalpha", '"zyxalpha zyxalpha"', "zyxalpha -nothing", "zyxalpha OR filler"):
         answer = direct_search(tmp_path, q, per_page=100)
         assert answer["hits"] and answer == whoosh_search(tmp_path, q, per_page=100)
+
+
+def test_the_facets_tables_by_statement_leave_the_collector_nothing_to_walk(synthetic):
+    # One tracked container per statement (or one holding a reference per statement) is
+    # walked by every full collection in the service, as added time on one query.
+    opened = opened_index(synthetic)
+    size = opened.searcher.doc_count_all()
+    tables = opened.facet_tables()
+    gc.collect()
+    for name, keys in opened.facet_keys.items():
+        assert len(keys) == size
+        assert not gc.is_tracked(keys), name
+        assert not gc.is_tracked(tables[name].codes), name
 
 
 def test_facet_counted_by_codes_or_bit_sets_is_counted_as_by_keys(synthetic):

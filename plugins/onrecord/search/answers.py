@@ -36,12 +36,12 @@ class Unsupported(Exception):
     """The direct path does not answer this query the way Whoosh does: Whoosh answers it."""
 
 
-def facet_counts(facet_keys: dict[str, list], docs: set[int]) -> dict[str, dict]:
+def facet_counts(facet_keys: dict[str, tuple], docs: set[int]) -> dict[str, dict]:
     """Counts over every matching statement, not just the page, biggest first."""
     return {name: _counts(facet_keys[name], docs, name in LIST_FACETS) for name in FACET_FIELDS}
 
 
-def _counts(keys: list, docs: set[int], several: bool) -> dict:
+def _counts(keys: tuple, docs: set[int], several: bool) -> dict:
     found = map(keys.__getitem__, docs)
     counts = Counter(chain.from_iterable(found) if several else found)
     # Statements without an outlet or a date fall in a None group: not a value to offer.
