@@ -1,5 +1,6 @@
 # On the Record. `make serve` and `make test` do all set-up themselves on a fresh machine.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The distribution's Python 3.11 where it can make a venv (scripts/find-python.sh says why).
+PYTHON ?= $(shell sh scripts/find-python.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 # The venv is rebuilt when pyproject.toml changes (the stamp is older) or the venv is missing.
