@@ -61,9 +61,9 @@ class Highlighter:
 
 _FRAGMENT_SCORER = highlight.BasicFragmentScorer()
 SURROUND_CHARS = 60
-# WORD_PATTERN made possessive (r"\w++(?:['’]\w++)*+"): nothing follows it here, so it
-# never has to give back, and the split runs faster.
-_WORD_SPLIT = re.compile("(" + WORD_PATTERN.replace("+", "++").replace(")*", ")*+") + ")")
+# The tokenizer's own pattern. Made possessive (r"\w++(?:['’]\w++)*+") it split 6% faster,
+# but Python 3.11.2 (Debian's) matched "Israelis'" with its apostrophe that way.
+_WORD_SPLIT = re.compile(f"({WORD_PATTERN})")
 
 
 class _Tokens:
