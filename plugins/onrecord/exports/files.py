@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -81,11 +82,40 @@ def splice(
 
 
 def _copy(source: BinaryIO, target: BinaryIO, span: Span) -> None:
-    source.seek(span[0])
-    left = span[1] - span[0]
+    start, end = span
+    if _COPY_FILE_RANGE is not None:
+        start = _copy_in_kernel(source, target, start, end)
+    source.seek(start)
+    left = end - start
     while left > 0:
         chunk = source.read(min(left, 1 << 20))
         if not chunk:
-            raise OSError(f"{source.name} ended before byte {span[1]}")
+            raise OSError(f"{source.name} ended before byte {end}")
         target.write(chunk)
         left -= len(chunk)
+
+
+# Linux copies between files in the kernel: the bytes of the runs kept, nearly all of an
+# edit build's data files (590 MB at 100,000 statements), never pass through this process.
+_COPY_FILE_RANGE = getattr(os, "copy_file_range", None)
+# What a file system or kernel answers when it cannot: the copy goes on through the process.
+_NOT_HERE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
+
+
+def _copy_in_kernel(source: BinaryIO, target: BinaryIO, start: int, end: int) -> int:
+    """Copy bytes `start`..`end` of `source` to the end of `target` in the kernel, as far as
+    it goes; return where the copy stopped (`end` when it went through)."""
+    target.flush()
+    try:
+        while start < end:
+            copied = _COPY_FILE_RANGE(source.fileno(), target.fileno(), end - start, start)
+            if not copied:
+                raise OSError(f"{source.name} ended before byte {end}")
+            start += copied
+    except OSError as error:
+        if error.errno not in _NOT_HERE:
+            raise
+    finally:
+        # The descriptor moved on; the buffered file learns where it stands.
+        target.seek(0, os.SEEK_END)
+    return start
