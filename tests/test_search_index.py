@@ -27,6 +27,7 @@ from onrecord.search import (
 )
 from onrecord.search import index as search_index
 from onrecord.search.index import (
+    SPELLINGS,
     current_build,
     document,
     index_schema,
@@ -305,6 +306,26 @@ def test_rebuild_after_changes_counts_words_like_a_full_build(archive, tmp_path,
     assert read_spellings(rebuilt) == read_spellings(full)
     assert read_spellings(rebuilt)["zyxwords"] == 1
     assert "kayhan-sochi-editorial" not in ids(search(tmp_path / "changed", "Sochi"))
+
+
+def test_an_update_links_the_segments_it_keeps_and_leaves_the_old_build_as_it_was(
+    archive, tmp_path
+):
+    old = build_index(with_statements(archive, archive.statements), tmp_path)
+    old_segments = {path.name: path.stat() for path in old.glob("*.seg")}
+    edited = dataclasses.replace(
+        archive.statements["javan-basij-editorial"], paragraphs=("Zyxlinked words only.",)
+    )
+    new = build_index(with_statements(archive, {**archive.statements, edited.id: edited}), tmp_path)
+    kept = [path for path in new.glob("*.seg") if path.name in old_segments]
+    assert kept, "the update kept no segment of the previous build"
+    for path in kept:  # one file in both builds, not a copy
+        assert path.stat().st_ino == old_segments[path.name].st_ino
+    assert (new / SPELLINGS).stat().st_ino != (old / SPELLINGS).stat().st_ino
+    assert ids(search(tmp_path, "Zyxlinked")) == {"javan-basij-editorial"}
+    with open_build(old).searcher() as searcher:  # the old build still reads as it was
+        assert searcher.document(id="javan-basij-editorial")["text"] != "Zyxlinked words only."
+        assert searcher.doc_count() == len(archive.chronological)
 
 
 def segments(index_root: Path) -> list[int]:

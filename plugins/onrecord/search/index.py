@@ -500,7 +500,7 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
 
     Returns the stored fields the stale documents had, whose words leave the spellings.
     """
-    shutil.copytree(old_build, build, dirs_exist_ok=True)
+    shutil.copytree(old_build, build, dirs_exist_ok=True, copy_function=_linked_or_copied)
     ix = _open_unmapped(build)
     with ix.searcher() as searcher:
         removed = [searcher.document(id=key) for key in stale]
@@ -515,6 +515,26 @@ def _write_changes(old_build: Path, build: Path, stale: list[str], fresh: list[d
         raise
     writer.commit(mergetype=merge_small_segments)
     return [fields for fields in removed if fields is not None]
+
+
+def _linked_or_copied(source: str, target: str) -> str:
+    """A segment file linked into the new build, any other file copied.
+
+    Whoosh writes a segment's file once and never changes it (the deletions go in the new
+    table of contents), so both builds can hold it: copying it was 1.2 s of an edit build at
+    100,000 statements (258 MB). Our own files (spellings, labels...) are rewritten in
+    place, so they are copied, as a segment is where the file system cannot link.
+    """
+    if source.endswith(SEGMENT_SUFFIX):
+        try:
+            os.link(source, target)
+            return target
+        except OSError:
+            pass
+    return shutil.copy2(source, target)
+
+
+SEGMENT_SUFFIX = ".seg"  # Whoosh's compound segment files (W3Codec)
 
 
 # A segment this much smaller than the largest is merged at every update (`_write_changes`).
