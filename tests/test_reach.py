@@ -22,6 +22,9 @@ from test_incremental import STATEMENT, Archive, changed, files, full_build_of
 
 from onrecord import buildstate, pages, reach
 from onrecord.records import load_archive
+from onrecord.search import index as search_index
+from onrecord.search import open_index
+from onrecord.search.index import current_build, read_spellings
 
 PAST = 1_577_836_800  # 2020-01-01: the copy's files changed long before the edit
 
@@ -99,6 +102,34 @@ def test_a_build_of_one_reach_equals_a_cold_build(archive_in_past, tmp_path, fie
     after = files(archive.output)
     assert changed(before, after), "the edit shows somewhere"
     assert after == full_build_of(archive, tmp_path / "cold")
+
+
+def indexed(index_root: Path) -> tuple[dict[str, dict], dict[str, int]]:
+    """Every document the current index build stores, by id, and its spellings."""
+    with open_index(index_root).searcher() as searcher:
+        documents = {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    return documents, read_spellings(current_build(index_root))
+
+
+def test_a_build_of_one_reach_makes_only_its_statements_documents(
+    archive_in_past, tmp_path, monkeypatch
+):
+    archive = archive_in_past
+    archive.edit(STATEMENT, *WORD_EDITS["paragraphs"])
+    ids = {s.id for s in load_archive(archive.root).statements.values() if s.path == STATEMENT}
+    made = search_index.document
+
+    def only_reached(the_archive, statement, references=None):
+        # In the index's process, forked from this one: a stray document fails the build.
+        assert statement.id in ids, f"{statement.id} was not edited"
+        return made(the_archive, statement, references)
+
+    monkeypatch.setattr(search_index, "document", only_reached)
+    assert archive.build()["reached"] is not None
+    monkeypatch.undo()
+    full_build_of(archive, tmp_path / "cold")
+    assert indexed(archive.index) == indexed(tmp_path / "cold" / "var" / "index")
+    assert "Edited" in indexed(archive.index)[0][sorted(ids)[0]]["text"]
 
 
 def test_builds_of_one_reach_after_another_stay_right(archive_in_past, tmp_path):

@@ -328,6 +328,18 @@ def test_an_update_links_the_segments_it_keeps_and_leaves_the_old_build_as_it_wa
         assert searcher.doc_count() == len(archive.chronological)
 
 
+def test_an_update_told_of_some_statements_makes_every_document_when_one_is_new(archive, tmp_path):
+    build_index(with_statements(archive, archive.statements), tmp_path)
+    edited = dataclasses.replace(
+        archive.statements["javan-basij-editorial"], paragraphs=("Zyxtold words.",)
+    )
+    added = dataclasses.replace(edited, id="javan-copy", paragraphs=("Qwertyish Sha'bi.",))
+    statements = {**archive.statements, edited.id: edited, added.id: added}
+    build_index(with_statements(archive, statements), tmp_path, only=frozenset({edited.id}))
+    assert ids(search(tmp_path, "Qwertyish")) == {"javan-copy"}
+    assert ids(search(tmp_path, "Zyxtold")) == {"javan-basij-editorial"}
+
+
 def segments(index_root: Path) -> list[int]:
     """The number of documents in each segment of the current build, deleted ones included."""
     with open_index(index_root).reader() as reader:

@@ -126,6 +126,7 @@ def build(
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
         with _archive_frozen(), _indexing(archive, index_dir) as indexing:
+            plan.reached = indexing.start
             rendered_s = _render(settings_file, override, archive, plan, staging)
             per_shard = settings.get("ONRECORD_PAGEFIND_PER_SHARD")
             pagefind_s = (
@@ -265,23 +266,48 @@ def _archive_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-@contextmanager
-def _indexing(archive, index_dir: Path) -> Iterator[Future]:
-    """Build the search index in a forked process while this one renders the pages.
+class _Indexing:
+    """The search index, built in a forked process while this one renders the pages.
 
-    The future's result is `(index build folder, seconds)`. If the `with` body fails, the
-    index build is waited for and thrown away: the current index stays as it was.
+    It starts when the listing knows the build's reach (`start`, as `Plan.reached`): an
+    edit of a few statements' words then makes only their documents again.
     """
-    global _TO_INDEX
-    _TO_INDEX = (archive, index_dir)  # inherited by the forked worker, never pickled
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as worker:
-        future = worker.submit(_build_index)
+
+    def __init__(self, archive, index_dir: Path, worker: ProcessPoolExecutor) -> None:
+        self.archive, self.index_dir, self.worker = archive, index_dir, worker
+        self.future: Future | None = None
+
+    def start(self, reach: pages.Reach | None) -> None:
+        if self.future is not None:
+            return
+        global _TO_INDEX
+        # Inherited by the worker, forked at its first task, never pickled.
+        _TO_INDEX = (self.archive, self.index_dir, reach.statements if reach else None)
+        self.future = self.worker.submit(_build_index)
         _TO_INDEX = None
+
+    def result(self) -> tuple[Path, float]:
+        """`(index build folder, seconds)`, once the `_indexing` block has ended."""
+        assert self.future is not None, "the index starts at the latest as its block ends"
+        return self.future.result()
+
+
+@contextmanager
+def _indexing(archive, index_dir: Path) -> Iterator[_Indexing]:
+    """The index's worker for the `with` body (started by the listing, or as it ends).
+
+    If the body fails, the index build is waited for and thrown away: the current index
+    stays as it was.
+    """
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as worker:
+        indexing = _Indexing(archive, index_dir, worker)
         try:
-            yield future
+            yield indexing
+            indexing.start(None)  # a build whose listing never started it
         except BaseException:
-            with suppress(Exception):  # the first failure is the one to report
-                shutil.rmtree(future.result()[0], ignore_errors=True)
+            if indexing.future is not None:
+                with suppress(Exception):  # the first failure is the one to report
+                    shutil.rmtree(indexing.future.result()[0], ignore_errors=True)
             raise
 
 
@@ -289,9 +315,9 @@ _TO_INDEX: tuple | None = None
 
 
 def _build_index() -> tuple[Path, float]:
-    archive, index_dir = _TO_INDEX  # type: ignore[misc]
+    archive, index_dir, only = _TO_INDEX  # type: ignore[misc]
     started = time.perf_counter()
-    build = search_index.build_index(archive, index_dir, activate=False)
+    build = search_index.build_index(archive, index_dir, activate=False, only=only)
     return build, time.perf_counter() - started
 
 

@@ -138,6 +138,9 @@ class Plan:
     # by `reaching` when the listing starts (after the devserver's first pages are out).
     reaching: Callable[[], Reach | None] = lambda: None
     reach: Reach | None = None
+    # Told the reach as soon as the listing has it (None: every job is listed): the build
+    # starts the search index then, to index again only the statements an edit reached.
+    reached: Callable[[Reach | None], None] = lambda reach: None
     held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # written: see Listing
     salt: bytes = b""  # written: the fingerprints' key (the site digest)
 
@@ -147,6 +150,7 @@ class Reach:
     """The jobs an edit reaches (reach.py), as the last build's listing tells them."""
 
     jobs: frozenset[str]  # the keys of the jobs listed anew; any other is kept as it was
+    statements: frozenset[str]  # the ids of the statements in the changed files
     salt: bytes  # the last build's fingerprint key: with another, every job may change
     held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
     shapes: dict[str, bytes]  # the last build's statement shapes, which the edit kept
@@ -359,6 +363,7 @@ class Listing:
         usable = reach is not None and not plan.full and reach.salt == fingerprints.salt
         self.reach = reach if usable else None
         plan.reach, plan.held, plan.salt = self.reach, {}, fingerprints.salt
+        plan.reached(self.reach)
 
     def reaches(self, key: str) -> bool:
         """Whether the job at `key` is to be listed anew: it is, unless this build has a

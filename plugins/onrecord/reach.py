@@ -130,4 +130,10 @@ def reach(
     if len(state.shapes) != len(archive.statements):
         return None
     jobs = frozenset(key for key, held in state.held.items() if not ids.isdisjoint(held))
-    return Reach(jobs=jobs, salt=state.salt, held=state.held, shapes=state.shapes)
+    return Reach(
+        jobs=jobs,
+        statements=frozenset(ids),
+        salt=state.salt,
+        held=state.held,
+        shapes=state.shapes,
+    )
