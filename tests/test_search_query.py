@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+import os
 import random
 import re
 from collections import Counter
@@ -17,8 +18,9 @@ from onrecord import synth
 from onrecord.model import Archive
 from onrecord.records import load_archive
 from onrecord.search import answers as answers_module
-from onrecord.search import build_index, search
+from onrecord.search import build_index, prepare, search
 from onrecord.search import index as search_index
+from onrecord.search import opened as opened_module
 from onrecord.search import postings as postings_module
 from onrecord.search import query as query_module
 from onrecord.search.opened import bit_set, facet_table, opened_index
@@ -694,6 +696,28 @@ def test_snippets_are_whoosh_highlights(archive, tmp_path):
     for q in ("zyxalpha", '"zyxalpha zyxalpha"', "zyxalpha -nothing", "zyxalpha OR filler"):
         answer = direct_search(tmp_path, q, per_page=100)
         assert answer["hits"] and answer == whoosh_search(tmp_path, q, per_page=100)
+
+
+def test_preparing_an_index_asks_the_kernel_to_read_its_segments_ahead(
+    archive, tmp_path, monkeypatch
+):
+    build = build_index(archive, tmp_path)
+    advised = []
+
+    def advise(descriptor: int, offset: int, length: int, advice: int) -> None:
+        advised.append((os.readlink(f"/proc/self/fd/{descriptor}"), offset, length, advice))
+
+    monkeypatch.setattr(os, "posix_fadvise", advise)
+    monkeypatch.setattr(opened_module, "_serving", False)
+    search(tmp_path, "Basij")  # a one-off search (`onrecord search`) reads only what it needs
+    assert not advised
+    prepare(tmp_path)  # a service's: read ahead
+    assert opened_module._serving
+    rebuilt = build_index(archive, tmp_path)  # and every build it opens after
+    search(tmp_path, "Basij")
+    segments = sorted(str(path.resolve()) for b in (build, rebuilt) for path in b.glob("*.seg"))
+    assert len(segments) == 2
+    assert sorted(advised) == [(path, 0, 0, os.POSIX_FADV_WILLNEED) for path in segments]
 
 
 def test_the_facets_tables_by_statement_leave_the_collector_nothing_to_walk(synthetic):

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -22,6 +23,7 @@ from whitenoise import WhiteNoise
 from . import templating
 from .model import PartialDate
 from .search import IndexMissing
+from .search import prepare as prepare_search
 from .search import query as search_query
 
 # On every response, files and search pages alike. No inline script anywhere: the only
@@ -321,5 +323,8 @@ def serve(
     """Serve until Ctrl-C; logs the address it listens on (the real port when `port` is 0)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = create_server(output_dir, index_dir, templates_dir, settings, host, port)
+    # Opened now rather than at the first query: its files are read ahead meanwhile.
+    with suppress(IndexMissing):
+        prepare_search(index_dir)
     server.print_listen("Serving On the Record on http://{}:{}/ (Ctrl-C stops)")
     server.run()

@@ -13,6 +13,7 @@ from .index import (
     build_index,
     open_index,
 )
+from .opened import prepare
 from .query import search
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "activate",
     "build_index",
     "open_index",
+    "prepare",
     "search",
 ]

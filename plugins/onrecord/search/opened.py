@@ -27,7 +27,14 @@ from whoosh import sorting
 from whoosh.searching import Searcher
 
 from .answers import FACET_FIELDS, LIST_FACETS, Unsupported
-from .index import current_build, open_build, read_labels, read_other_names, read_spellings
+from .index import (
+    SEGMENT_SUFFIX,
+    current_build,
+    open_build,
+    read_labels,
+    read_other_names,
+    read_spellings,
+)
 from .variants import by_skeleton, variants
 from .whoosh_internals import length_column_bytes
 
@@ -60,8 +67,10 @@ class OpenedIndex:
 
     @classmethod
     def open(cls, target: str) -> OpenedIndex:
-        searcher = open_build(Path(target)).searcher()
         build = Path(target)
+        if _serving:
+            read_ahead(build)
+        searcher = open_build(build).searcher()
         return cls(
             target,
             searcher,
@@ -112,6 +121,31 @@ class OpenedIndex:
         if found is None:
             found = self._analysed[id(analyzer)] = Analysed(analyzer)
         return found
+
+
+def read_ahead(build: Path) -> None:
+    """Ask the kernel to read the build's segment files into memory, in the background.
+
+    The searcher maps them and reads a term's postings where they lie, so a query's first
+    read of a block the page cache lost waits on this disk. In the bench's service run at
+    100,000 (after the site's files had pushed the index out of the page cache) the first
+    pass over its 200 queries gave a p99 of 70.8 ms and the next 40.0 ms; with the segment
+    read beforehand, 43.3 ms and 40.8 ms.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in build.glob(f"*{SEGMENT_SUFFIX}"):
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            advise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _facet_keys(searcher: Searcher) -> dict[str, list]:
@@ -167,6 +201,20 @@ def opened_index(index_dir: Path) -> OpenedIndex:
             # alive, and its files are released when that query lets go of it.
             cached = _open_searchers[key] = OpenedIndex.open(target)
         return cached
+
+
+# Set by `prepare`: this process answers many queries (the search service), and every
+# build it opens is read ahead. `onrecord search`'s one query reads only what it needs.
+_serving = False
+
+
+def prepare(index_dir: Path) -> None:
+    """Open the index under `index_dir` ahead of its first query, for a process that will
+    answer many: this build's files, and every later build's, are read ahead
+    (`read_ahead`). `IndexMissing` when there is no index yet."""
+    global _serving
+    read_ahead(Path(opened_index(index_dir).target))
+    _serving = True
 
 
 @dataclass
