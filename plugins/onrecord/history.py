@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from .cachefiles import UNREADABLE, write_pickle
 from .model import Archive, Change, Statement
 from .records import build_record, collector_paused, nested_statements
 from .yamlfile import Document, parse
@@ -203,7 +204,7 @@ def _read_log_cache(cache_file: Path | None, prefix: str) -> tuple | None:
     try:
         with open(cache_file, "rb") as handle:
             version, cached_prefix, head, total, events = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+    except UNREADABLE:
         return None
     if version != LOG_VERSION or cached_prefix != prefix:
         return None
@@ -211,11 +212,7 @@ def _read_log_cache(cache_file: Path | None, prefix: str) -> tuple | None:
 
 
 def _write_log_cache(cache_file: Path, value: tuple) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache_file)
+    write_pickle(cache_file, value)
 
 
 def lineage(log: Log, path: str) -> list[Event]:
@@ -300,17 +297,13 @@ def _read_cache(cache_file: Path | None) -> dict[str, tuple | None]:
     try:
         with open(cache_file, "rb") as handle:
             key, versions = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+    except UNREADABLE:
         return {}
     return versions if key == _cache_key() else {}
 
 
 def _write_cache(cache_file: Path, versions: dict[str, tuple | None]) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump((_cache_key(), versions), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache_file)
+    write_pickle(cache_file, (_cache_key(), versions))
 
 
 def _blobs(root: Path, wanted: Iterable[str]) -> dict[str, bytes]:
@@ -545,17 +538,13 @@ def _read_changes(path: Path, head: str) -> dict[str, tuple]:
     try:
         with open(path, "rb") as handle:
             key, kept_head, known = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+    except UNREADABLE:
         return {}
     return known if (key, kept_head) == (_cache_key(), head) and head else {}
 
 
 def _write_changes(path: Path, head: str, known: dict[str, tuple]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump((_cache_key(), head, known), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
+    write_pickle(path, (_cache_key(), head, known))
 
 
 def _worked_out(

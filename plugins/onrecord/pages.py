@@ -46,6 +46,8 @@ from typing import BinaryIO
 
 import jinja2
 
+from .cachefiles import UNREADABLE
+
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 6
@@ -601,7 +603,7 @@ def read_manifest(path: Path, output: Path, *, jobs: bool = True) -> Manifest:
                 manifest.jobs = _read_jobs(handle, manifest.count)
     except FileNotFoundError:
         return Manifest()
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, TypeError):
+    except UNREADABLE:
         log.warning("onrecord: %s is unreadable: rendering every page", path)
         return Manifest()
     if version != MANIFEST_VERSION or not isinstance(manifest, Manifest):

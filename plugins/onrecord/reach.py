@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .cachefiles import UNREADABLE, write_pickle
 from .model import Archive, Statement
 from .pages import Reach
 
@@ -83,18 +84,14 @@ def read(cache_dir: Path) -> State | None:
             version, state = pickle.load(handle)
     except FileNotFoundError:
         return None
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, TypeError):
+    except UNREADABLE:
         log.warning("onrecord: %s is unreadable: listing every page", cache_dir / FILE_NAME)
         return None
     return state if version == VERSION and isinstance(state, State) else None
 
 
 def write(cache_dir: Path, state: State) -> None:
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = cache_dir / f".{FILE_NAME}.{os.getpid()}"
-    with open(temporary, "wb") as handle:
-        pickle.dump((VERSION, state), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache_dir / FILE_NAME)
+    write_pickle(cache_dir / FILE_NAME, (VERSION, state))
 
 
 def forget(cache_dir: Path) -> None:
