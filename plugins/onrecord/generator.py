@@ -11,7 +11,7 @@ import logging
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -31,33 +31,17 @@ from . import (
     history,
     jsonld,
     pages,
+    paging,
     permalinks,
     sourcetext,
     templating,
     urls,
     views,
 )
-from .model import Archive, Claim, ClaimSpan, Source, Speaker, Statement, date_key
+from .model import Archive, Claim, ClaimSpan, Footnote, Source, Speaker, Statement, date_key
 from .records import claim_kinds, collector_paused, load_archive
 
 log = logging.getLogger(__name__)
-
-
-def pages_of(items: Sequence, per_page: int) -> Iterator[tuple[int, int, Sequence]]:
-    """(page number, page count, items on that page) for a list; one empty page for none."""
-    count = max(1, -(-len(items) // per_page))
-    for number in range(1, count + 1):
-        yield number, count, items[(number - 1) * per_page : number * per_page]
-
-
-def pages_of_two(
-    first: Sequence, then: Sequence, per_page: int
-) -> Iterator[tuple[int, int, tuple[Sequence, Sequence]]]:
-    """`pages_of` for the list `first` followed by `then`, each page's share of each apart."""
-    after = len(first)
-    for number, count, span in pages_of(range(after + len(then)), per_page):
-        start, stop = span.start, span.stop  # a range's slice is a range
-        yield number, count, (first[start:stop], then[max(0, start - after) : max(0, stop - after)])
 
 
 def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None, Statement | None]]:
@@ -320,7 +304,7 @@ class ArchiveGenerator(Generator):
     def _kept_pages(self, base: str, items: Sequence) -> bool:
         """Whether no page of `_paginated(base, …, items)` is reached by this build's edits
         (pages.Listing.reaches); if none is, they are kept as they are, unmade."""
-        paths = [urls.page(base, number) for number, _, _ in pages_of(items, self.per_page)]
+        paths = [urls.page(base, number) for number, _, _ in paging.pages_of(items, self.per_page)]
         if any(self.listing.reaches(urls.save_as(path)) for path in paths):
             return False
         for path in paths:
@@ -329,7 +313,7 @@ class ArchiveGenerator(Generator):
         return True
 
     def _paginated(self, base: str, template: str, items: Sequence, **variables) -> None:
-        for number, count, chunk in pages_of(items, self.per_page):
+        for number, count, chunk in paging.pages_of(items, self.per_page):
             self._listed_page(
                 urls.page(base, number),
                 template,
@@ -474,26 +458,19 @@ class ArchiveGenerator(Generator):
             urls.listing("source"), "sources", rows=sorted(rows, key=lambda r: r[0].title)
         )
         for source in archive.sources.values():
-            footnotes = [
-                (f, in_source_order(archive.by_footnote.get((source.id, f.number), [])))
-                for f in source.footnotes
-            ]
+            footnotes = self._footnotes(source)
             unnumbered = in_source_order(
                 [s for s in archive.by_source.get(source.id, []) if s.footnote is None]
             )
             base = urls.record("source", source.id)
-            # The footnotes, then the statements without a number, run over the pages as one
-            # list: a source that numbers none can quote thousands (all on one page, it was
-            # 21 MB at 100,000 statements, remade by every edit).
-            for number, count, (numbered, chunk) in pages_of_two(
-                footnotes, unnumbered, self.entries_per_page
-            ):
+            listed = paging.source_pages(footnotes, unnumbered, self.entries_per_page)
+            for number, count, page in listed:
                 self._listed_page(
                     urls.page(base, number),
                     "source",
                     source=source,
-                    footnotes=numbered,
-                    unnumbered=chunk,
+                    footnotes=page.footnotes,
+                    unnumbered=page.unnumbered,
                     withdrawn=archive.withdrawn_by_source.get(source.id, [])
                     if number == count
                     else [],
@@ -526,13 +503,20 @@ class ArchiveGenerator(Generator):
         )
 
     def _footnote_page(self, source: Source, number: int | None) -> int:
-        """The page of `source`'s page that lists footnote `number` (see `_sources`)."""
+        """The page of `source`'s pages that holds footnote `number`'s text (`_sources`)."""
         pages = self.footnote_pages.get(source.id)
         if pages is None:  # once a source, not once a statement
-            per_page = self.entries_per_page
-            pages = {f.number: at // per_page + 1 for at, f in enumerate(source.footnotes)}
+            pages = paging.footnote_pages(self._footnotes(source), self.entries_per_page)
             self.footnote_pages[source.id] = pages
         return pages.get(number, 1)
+
+    def _footnotes(self, source: Source) -> list[tuple[Footnote, list[Statement]]]:
+        """Each of `source`'s footnotes and the statements citing it, in the source's order."""
+        by_footnote = self.archive.by_footnote
+        return [
+            (f, in_source_order(by_footnote.get((source.id, f.number), [])))
+            for f in source.footnotes
+        ]
 
     def _claims(self) -> None:
         archive = self.archive
@@ -595,7 +579,7 @@ class ArchiveGenerator(Generator):
             year = statement.date.year if statement.date else None
             year_pages.setdefault(year, position // per_page + 1)
         base = urls.listing("timeline")
-        for number, count, chunk in pages_of(entries, per_page):
+        for number, count, chunk in paging.pages_of(entries, per_page):
             years: dict[int, dict[int, list[Statement]]] = {}
             for statement in chunk:
                 if statement.date:
@@ -654,7 +638,7 @@ class ArchiveGenerator(Generator):
         available = not statements or any(s.history is not None for s in statements)
         entries = history.corrections(statements)
         path = urls.listing("corrections")
-        for number, count, chunk in pages_of(entries, self.entries_per_page):
+        for number, count, chunk in paging.pages_of(entries, self.entries_per_page):
             self._listed_page(
                 urls.page(path, number),
                 "corrections",
