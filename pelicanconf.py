@@ -30,6 +30,9 @@ ONRECORD_PER_PAGE = 50
 # Pages of one-line entries (the timeline; a source's footnotes, then its statements
 # without a footnote number) hold more.
 ONRECORD_ENTRIES_PER_PAGE = 500
+# URLs in one sitemap file: past it, sitemap.xml is an index of sitemap-1.xml, … (the
+# sitemaps.org protocol's most is 50,000).
+ONRECORD_SITEMAP_URLS = 50_000
 # Search on a plain static host: `onrecord build` also indexes the statement pages with
 # Pagefind into output/pagefind/, which /search/ queries in the browser when no search
 # service answers there. It runs in shards of at most 5,000 statements, two at a time

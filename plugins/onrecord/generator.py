@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup
@@ -33,6 +32,7 @@ from . import (
     pages,
     paging,
     permalinks,
+    sitemaps,
     sourcetext,
     templating,
     urls,
@@ -690,7 +690,7 @@ class ArchiveGenerator(Generator):
         self._page(urls.listing("search"), "search", results=None, query="")
         # Served in place of any missing path, at any depth: links from the site root.
         self._page("404.html", "404", relative=False, canonical="", SITEURL="")
-        sitemap = urls.absolute(self.site_url, "sitemap.xml")
+        sitemap = urls.absolute(self.site_url, sitemaps.NAME)
         self._text("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n")
 
     def _exports(self) -> None:
@@ -703,7 +703,8 @@ class ArchiveGenerator(Generator):
             self.listing.add(pages.Job(name, "export", view), reach=pages.WHOLE)
 
     def _sitemap(self) -> None:
-        """sitemap.xml: every listed page (not redirects, tombstones, search or 404)."""
+        """The sitemap (sitemaps.py): every listed page (not redirects, tombstones, search or
+        404)."""
         content_pages = [
             (page.url, None) for page in self.context.get("pages", ()) if getattr(page, "url", "")
         ]
@@ -711,8 +712,10 @@ class ArchiveGenerator(Generator):
             (urls.absolute(self.site_url, path), lastmod)
             for path, lastmod in [*self.sitemap, *content_pages]
         ]
+        most = int(self.settings.get("ONRECORD_SITEMAP_URLS", sitemaps.MOST_URLS))
         # Its dates are the statements' last changes, which it holds as dates alone.
-        self._text("sitemap.xml", sitemap_xml(entries), reach=pages.ANY_EDIT)
+        for name, text in sitemaps.sitemap_files(entries, self.site_url, most):
+            self._text(name, text, reach=pages.ANY_EDIT)
 
 
 # -- writers: a job's files from its view, and the renderer's templates and settings --------
@@ -895,17 +898,6 @@ def feed_updated(statement: Statement) -> date | None:
 
 def feed_order(statement: Statement) -> tuple:
     return (feed_updated(statement) or date.min, date_key(statement.date), statement.id)
-
-
-def sitemap_xml(entries: list[tuple[str, date | None]]) -> str:
-    """A sitemaps.org urlset of `(absolute URL, last changed or None)`."""
-    lines = ['<?xml version="1.0" encoding="utf-8"?>']
-    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
-    for loc, lastmod in entries:
-        changed = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
-        lines.append(f"<url><loc>{xml_escape(loc)}</loc>{changed}</url>")
-    lines.append("</urlset>")
-    return "\n".join(lines) + "\n"
 
 
 def write_text(path: Path, text: str) -> None:
