@@ -300,6 +300,45 @@ def test_files_whose_bytes_did_not_change_keep_their_dates(archive):
     assert (css.stat().st_mtime_ns, home.stat().st_mtime_ns) == dates
 
 
+def test_the_large_files_an_edit_replaces_go_to_an_attic_removed_in_the_background(
+    archive, monkeypatch
+):
+    from onrecord import build as building
+
+    monkeypatch.setattr(pages, "RETIRE_FROM", 1024)  # the seed's data files are small
+    swept: list[Path] = []
+    monkeypatch.setattr(
+        building, "_sweep", lambda attic, name: swept.extend(attic.glob(f".{name}.old-*"))
+    )
+    data = archive.output / "data" / "statements.json"
+    before = data.read_bytes()
+    old_inode = data.stat().st_ino
+    archive.edit(STATEMENT, HEADLINE, HEADLINE + "Edited ")
+    archive.build()
+    assert b"Edited" in data.read_bytes()
+    # The old file, whole, in the one attic the build handed to the sweep; nothing small.
+    [attic] = swept
+    retired = {path.stat().st_ino: path for path in attic.iterdir()}
+    assert retired[old_inode].read_bytes() == before
+    assert all(path.stat().st_size >= 1024 for path in retired.values())
+    assert not any(attic.name in p.name for p in archive.output.rglob("*"))
+
+
+def test_an_edit_on_a_file_system_without_hard_links_replaces_the_files_as_ever(
+    archive, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(pages, "RETIRE_FROM", 0)
+
+    def refused(*_):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(pages.os, "link", refused)
+    archive.edit(STATEMENT, HEADLINE, HEADLINE + "Edited ")
+    archive.build()
+    assert files(archive.output) == full_build_of(archive, tmp_path / "full")
+    assert not list(archive.output.parent.glob(f".{archive.output.name}.old-*"))
+
+
 def test_a_changed_setting_rebuilds_every_page(archive):
     figures = archive.build(SITENAME="Another Archive")
     assert figures["full"] and figures["rendered"] == figures["jobs"]

@@ -179,6 +179,31 @@ def test_an_edited_file_is_checked_again(tmp_path, trusted_times, parses):
     assert any("`attribution` cannot be 'secondarY'" in problem for problem in warm)
 
 
+def test_a_load_takes_each_files_status_as_given_and_does_not_stat_it_again(
+    tmp_path, trusted_times, parses
+):
+    """`onrecord build` stats every input file once (buildstate.signatures) and hands the
+    statuses to the load: a status given is the one the cache is asked about."""
+    from onrecord import buildstate
+    from onrecord.records import load_archive_and_changes
+
+    root, cache_file = archive(tmp_path), tmp_path / "records.pickle"
+    stats: dict[str, os.stat_result] = {}
+    buildstate.signatures(root, stats)
+    assert STATEMENT in stats and all(not shown.startswith("/") for shown in stats)
+    outcome(root, cache_file)
+    path = root / STATEMENT
+    path.write_bytes(path.read_bytes().replace(b'"secondary"', b'"primary"'))
+    parses.clear()
+    # Given the status from before the edit, the cache's records stand for the file.
+    load_archive_and_changes(root, today=TODAY, cache_file=cache_file, stats=stats)
+    assert parses == []
+    # Its own status (none given) shows the edit: the file is read and checked again.
+    del stats[STATEMENT]
+    load_archive_and_changes(root, today=TODAY, cache_file=cache_file, stats=stats)
+    assert parses == [STATEMENT]
+
+
 def test_a_few_edits_do_not_write_the_whole_cache_again(
     tmp_path, trusted_times, parses, monkeypatch
 ):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -32,8 +33,7 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, handoff, pages, permalinks, reach, staticindex
-from .history import with_history
+from . import buildstate, handoff, history, pages, permalinks, reach, staticindex
 from .problems import RecordError
 from .records import CACHE_FILE, collector_paused, load_archive_and_changes
 from .resident import Loaded
@@ -78,10 +78,11 @@ def build(
     # Read before anything else: a file saved while this build runs makes the next one work.
     if loaded is not None and not loaded.serves(root, cache_dir):
         loaded = None  # the settings point elsewhere now: loaded here, as by `onrecord build`
+    stats: dict[str, os.stat_result] = {}  # each file's status, for the load
     if loaded is not None and loaded.files is not None:
         files, records = loaded.files, loaded.records_key
     else:
-        files = buildstate.signatures(root)
+        files = buildstate.signatures(root, stats)
         records = buildstate.records_key(root, files)
     inputs = inputs_key(settings, root, output, index_dir, pagefind, records)
     state = buildstate.read(cache_dir)
@@ -96,8 +97,13 @@ def build(
         # once: re-enabled between the steps, its first pass walked the millions of new
         # objects (0.6 s at 100,000 statements) to find no cycle. The render freezes them.
         with collector_paused():
-            archive, fresh = load_archive_and_changes(root, cache_file=cache_dir / CACHE_FILE)
-            archive = with_history(archive, root, cache_dir)
+            archive, fresh = load_archive_and_changes(
+                root,
+                cache_file=cache_dir / CACHE_FILE,
+                dating=partial(history.dated, root=root, cache_dir=cache_dir),
+                stats=stats,
+            )
+            del stats
             gc.freeze()
     elif loaded.error is not None:
         raise loaded.error
@@ -242,8 +248,12 @@ def _pelican_console_quiet() -> Iterator[None]:
 
 
 def _commit(plan: pages.Plan, staging: Path, output: Path) -> None:
-    """Move an incremental build's files into `output`, and delete those no job makes now."""
-    pages.commit(staging, output, plan.written.gone_from(plan.previous))
+    """Move an incremental build's files into `output`, and delete those no job makes now;
+    the large files replaced are removed in the background (`pages.commit`'s attic)."""
+    attic = _retired(output.parent, output.name)
+    pages.commit(staging, output, plan.written.gone_from(plan.previous), attic)
+    if attic.exists():
+        _sweep(output.parent, output.name)
 
 
 def _time(function: Callable, *args) -> float:

@@ -42,8 +42,12 @@ def files_key(root: Path, files: dict[str, bytes] | None = None) -> str:
     return digest.hexdigest()
 
 
-def signatures(root: Path) -> dict[str, bytes]:
-    """Each file under the watched folders of `root`, by its path from there: its signature."""
+def signatures(root: Path, stats: dict[str, os.stat_result] | None = None) -> dict[str, bytes]:
+    """Each file under the watched folders of `root`, by its path from there: its signature.
+
+    `stats`, if given, gets each file's status too: the load reads it from there rather than
+    stat every record file again (0.5 s at 100,000 statements).
+    """
     found: dict[str, bytes] = {}
     # Paths as strings, cut below the root: 0.4 s of pathlib and relpath at 10,000 files.
     cut = len(os.path.join(root, ""))
@@ -51,7 +55,15 @@ def signatures(root: Path) -> dict[str, bytes]:
         for here, _, names in os.walk(os.path.join(root, folder)):
             for name in names:
                 path = os.path.join(here, name)
-                found[path[cut:]] = signature(path, path[cut:])
+                shown = path[cut:]
+                try:
+                    status = os.stat(path)
+                except OSError:
+                    found[shown] = _missing(shown)
+                    continue
+                found[shown] = _signature(status, shown)
+                if stats is not None:
+                    stats[shown] = status
     return found
 
 
@@ -65,8 +77,16 @@ def signature(path: str, shown: str) -> bytes:
     try:
         status = os.stat(path)
     except OSError:
-        return f"{shown}\0-\n".encode()
+        return _missing(shown)
+    return _signature(status, shown)
+
+
+def _signature(status: os.stat_result, shown: str) -> bytes:
     return f"{shown}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ino}\n".encode()
+
+
+def _missing(shown: str) -> bytes:
+    return f"{shown}\0-\n".encode()
 
 
 def git_head(root: Path) -> str | None:

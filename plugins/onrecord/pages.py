@@ -656,11 +656,13 @@ def write_manifest(path: Path, manifest: Manifest) -> None:
 # -- committing an incremental build -------------------------------------------------------
 
 
-def commit(staging: Path, output: Path, obsolete: Iterable[str]) -> int:
+def commit(staging: Path, output: Path, obsolete: Iterable[str], attic: Path | None = None) -> int:
     """Move the files in `staging` into `output`, delete `obsolete` ones; return files moved.
 
     A file whose bytes did not change is left alone (its date too, which keeps rsync and
     caches quiet); each new one replaces the old with a rename, so no reader ever sees half.
+    With `attic` (a folder on the same file system, for the caller to remove), a large file
+    replaced is linked there first (`_retire`).
     """
     moved = 0
     for folder, _, names in os.walk(staging):
@@ -670,6 +672,8 @@ def commit(staging: Path, output: Path, obsolete: Iterable[str]) -> int:
             new, old = Path(folder, name), target / name
             if _same_bytes(new, old):
                 continue
+            if attic is not None:
+                _retire(old, attic)
             os.replace(new, old)
             moved += 1
     for relative in sorted(obsolete, reverse=True):
@@ -677,6 +681,24 @@ def commit(staging: Path, output: Path, obsolete: Iterable[str]) -> int:
         path.unlink(missing_ok=True)
         _remove_empty_parents(path.parent, output)
     return moved
+
+
+# Replacing a file frees its blocks there and then: the three data files an edit replaces at
+# 100,000 statements (1.3 GB) took 0.65 s of the rename. Linked into the attic first, the
+# old copy's blocks go with the attic, which the build removes in the background.
+RETIRE_FROM = 16 << 20  # bytes
+
+
+def _retire(old: Path, attic: Path) -> None:
+    """Link `old` into `attic` if it is large; nothing if it is small, missing, or the file
+    system has no hard links (the rename then frees it, as it would have)."""
+    try:
+        if old.stat().st_size < RETIRE_FROM:
+            return
+        attic.mkdir(exist_ok=True)
+        os.link(old, attic / f"{len(os.listdir(attic))}-{old.name}")
+    except OSError:
+        pass
 
 
 def _same_bytes(new: Path, old: Path) -> bool:

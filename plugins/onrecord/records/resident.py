@@ -31,6 +31,7 @@ from ..model import Archive, Claim, Statement
 from ..problems import RecordError
 from .archive import (
     Reread,
+    Stated,
     assemble,
     check_files,
     check_listed,
@@ -135,7 +136,7 @@ class Resident:
         for index in at:
             kind, shown, path = before.files[index][0]
             cache.kept.pop(shown, None)  # kept again below if it passes its own checks
-            listed.append((kind, shown, _Stat(path)))
+            listed.append((kind, shown, Stated(path)))
         done, fresh = check_listed(listed, cache)
         files = list(before.files)
         for index, checked in zip(at, done, strict=True):
@@ -222,18 +223,3 @@ def _texts(layout: Layout) -> dict[str, tuple[int, ...]]:
 def _names(outcome: Checked) -> list[tuple]:
     """A file's records' ids and former ids, each where it sits."""
     return [(record.id, record.aliases, base) for record, base in outcome.records]
-
-
-class _Stat:
-    """A file by its path, stat-ed as an `os.DirEntry` would be (once)."""
-
-    __slots__ = ("path", "_status")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._status: os.stat_result | None = None
-
-    def stat(self) -> os.stat_result:
-        if self._status is None:
-            self._status = os.stat(self.path)
-        return self._status
