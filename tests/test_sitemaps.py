@@ -36,9 +36,7 @@ def test_a_sitemap_within_the_limit_is_one_urlset():
 
 
 def test_a_sitemap_past_the_limit_is_an_index_of_parts_at_the_root():
-    entries = [
-        (f"{SITE}/p/{n}/?a&b", date(2020, 1, 1 + n) if n % 3 else None) for n in range(7)
-    ]
+    entries = [(f"{SITE}/p/{n}/?a&b", date(2020, 1, 1 + n) if n % 3 else None) for n in range(7)]
     files = dict(sitemap_files(entries, SITE, most=3))
     index = parsed(files.pop("sitemap.xml"))
     assert index.tag == f"{NS}sitemapindex"
