@@ -176,10 +176,10 @@ def test_an_edit_build_holds_the_views_of_the_stale_jobs_alone(archive, monkeypa
     seen = {}
     run = pages.run
 
-    def watching(listing, todo, folder, procs, site):
+    def watching(listing, todo, folder, procs, site, ahead=None):
         kept = [job.key for job in listing.jobs if job.view is not None]
         seen.update(kept=kept, remade=set(listing.remakes), todo=todo)
-        return run(listing, todo, folder, procs, site)
+        return run(listing, todo, folder, procs, site, ahead)
 
     monkeypatch.setattr(pages, "run", watching)
     archive.edit(STATEMENT, HEADLINE, 'headline: "Edited: ')
@@ -403,9 +403,9 @@ def test_a_build_that_finds_every_job_stale_holds_no_statement_view(archive, mon
     seen = {}
     run = pages.run
 
-    def watching_run(listing, todo, folder, procs, site):
+    def watching_run(listing, todo, folder, procs, site, ahead=None):
         seen.update(listing=listing, todo=todo, previous=len(listing.plan.previous.jobs))
-        return run(listing, todo, folder, procs, site)
+        return run(listing, todo, folder, procs, site, ahead)
 
     monkeypatch.setattr(pages, "run", watching_run)
     before = files(archive.output)

@@ -104,6 +104,49 @@ def test_a_build_of_one_reach_equals_a_cold_build(archive_in_past, tmp_path, fie
     assert after == full_build_of(archive, tmp_path / "cold")
 
 
+def test_a_build_of_one_reach_writes_its_data_files_while_the_listing_goes_on(
+    archive_in_past, monkeypatch
+):
+    archive = archive_in_past
+    events: list[tuple[str, list[str]]] = []
+    ahead, stale, run_all = pages.Ahead, pages.stale, pages._run_all
+
+    def watching_ahead(jobs, *rest):
+        events.append(("ahead", sorted(job.key for job in jobs)))
+        return ahead(jobs, *rest)
+
+    def watching_stale(listing):
+        events.append(("listed", []))
+        return stale(listing)
+
+    def watching_run_all(todo, *rest):
+        events.append(("pool", sorted(job.key for job in todo)))
+        return run_all(todo, *rest)
+
+    monkeypatch.setattr(pages, "Ahead", watching_ahead)
+    monkeypatch.setattr(pages, "stale", watching_stale)
+    monkeypatch.setattr(pages, "_run_all", watching_run_all)
+    archive.edit(STATEMENT, *WORD_EDITS["paragraphs"])
+    assert archive.build(ONRECORD_PROCS=2)["reached"] is not None
+    (first, exports), (second, _), (third, pooled) = events
+    assert (first, second, third) == ("ahead", "listed", "pool")
+    assert "data/statements.json" in exports and "data/onrecord.db" in exports
+    assert not set(exports) & set(pooled) and pooled
+    assert "Edited." in (archive.output / "data" / "statements.json").read_text("utf-8")
+
+
+def test_a_build_listing_every_job_writes_its_data_files_with_the_rest(
+    archive_in_past, monkeypatch
+):
+    started: list = []
+    monkeypatch.setattr(pages, "Ahead", lambda *args: started.append(args))
+    reach.forget(cache_dir(archive_in_past))
+    archive_in_past.edit(STATEMENT, *WORD_EDITS["paragraphs"])
+    assert archive_in_past.build(ONRECORD_PROCS=2)["reached"] is None
+    assert started == []
+    assert "Edited." in (archive_in_past.output / "data" / "statements.csv").read_text("utf-8")
+
+
 def indexed(index_root: Path) -> tuple[dict[str, dict], dict[str, int]]:
     """Every document the current index build stores, by id, and its spellings."""
     with open_index(index_root).searcher() as searcher:

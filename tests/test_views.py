@@ -28,7 +28,7 @@ def watched(tmp_path_factory):
     seen: dict = {}
     run, generate = pages.run, generator.ArchiveGenerator.generate_context
 
-    def watching_run(listing, todo, folder, procs, site):
+    def watching_run(listing, todo, folder, procs, site, ahead=None):
         # A full build lets the views it can make again go (pages.Listing): made again here.
         jobs = [
             job
@@ -37,7 +37,7 @@ def watched(tmp_path_factory):
             for job in listing.jobs
         ]
         seen.update(jobs=jobs, listing=listing, prints=listing.prints, site=site)
-        return run(listing, todo, folder, procs, site)
+        return run(listing, todo, folder, procs, site, ahead)
 
     def watching_context(self):
         seen["settings"] = dict(self.settings)

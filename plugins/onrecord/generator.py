@@ -216,35 +216,57 @@ class ArchiveGenerator(Generator):
         # growing heap took 1 to 2 s of a 100,000-statement edit build), then they are moved
         # out of its sight, so that its passes while rendering skip them (and leave the
         # forked workers' copies of them shared).
-        with collector_paused():
-            self._exports()  # the longest job: first, so a worker starts on it at once
-            self._home()
-            self._statements()
-            self._people_and_places()
-            self._sources()
-            self._claims()
-            self._timeline()
-            self._feeds()
-            self._corrections()
-            self._redirects()
-            self._misc()
-            self._sitemap()
-        self.listing.finish()
-        gc.freeze()
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
-        todo = pages.stale(self.listing)
-        # A statement's list entries are made from a subset of its page's view: the ones
-        # whose page is remade are the ones to remake in the lists (exports.update_*).
-        changed = frozenset(
-            self.statement_pages[j.key] for j in todo if j.key in self.statement_pages
-        )
-        hint = ExportHint(
-            "" if plan.full else plan.previous.output, changed
-        )  # not fingerprinted: the same bytes either way
-        todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
         renderer = Renderer(self.env, self.context, self.settings)
-        pages.run(self.listing, todo, Path(self.output_path), procs, renderer)
+        ahead = None
+        try:
+            with collector_paused():
+                self._exports()  # the longest jobs: first, so that they start at once
+                ahead = self._data_files_ahead(plan, procs, renderer)
+                self._home()
+                self._statements()
+                self._people_and_places()
+                self._sources()
+                self._claims()
+                self._timeline()
+                self._feeds()
+                self._corrections()
+                self._redirects()
+                self._misc()
+                self._sitemap()
+            self.listing.finish()
+            gc.freeze()
+            todo = pages.stale(self.listing)
+            # A statement's list entries are made from a subset of its page's view: the
+            # ones whose page is remade are the ones to remake in the lists (exports.update_*).
+            changed = frozenset(
+                self.statement_pages[j.key] for j in todo if j.key in self.statement_pages
+            )
+            hint = ExportHint(
+                "" if plan.full else plan.previous.output, changed
+            )  # not fingerprinted: the same bytes either way
+            todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
+            pages.run(self.listing, todo, Path(self.output_path), procs, renderer, ahead)
+        except BaseException:
+            if ahead is not None:
+                ahead.close()  # before the build removes the folder it writes into
+            raise
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.listing.jobs))
+
+    def _data_files_ahead(
+        self, plan: pages.Plan, procs: int, renderer: Renderer
+    ) -> pages.Ahead | None:
+        """The data files of a build of one reach (reach.py), started as soon as they are
+        listed (`pages.Ahead`): the statements whose entries they remake are the ones in the
+        edited files, which the reach knows before any other job is listed."""
+        reach = self.listing.reach
+        if reach is None or plan.full or not plan.previous.output or not pages.forkable(procs):
+            return None
+        hint = ExportHint(plan.previous.output, reach.statements)
+        jobs = [replace(j, hint=hint) for j in self.listing.stale if j.writer == "export"]
+        if not jobs:
+            return None
+        return pages.Ahead(jobs, Path(self.output_path), renderer, self.listing.remakes)
 
     def first_pages(self, plan: pages.Plan) -> None:
         """The files of `plan.first`'s statements, rendered from their views and moved into
