@@ -7,6 +7,7 @@ article list once per term (quadratic). Every list here comes from the Archive's
 from __future__ import annotations
 
 import gc
+import heapq
 import logging
 import shutil
 import tempfile
@@ -632,9 +633,13 @@ class ArchiveGenerator(Generator):
             ]
         # An archive with no statement still has a last change: its newest record's.
         newest = max(filter(None, map(feed_updated, archive.statements.values())), default=None)
+        # Each statement's place in the feeds, worked out once: the feeds list 450,000
+        # entries at 100,000 statements (each statement's speaker's and themes'), whose
+        # keys, made for each feed, were 0.25 s of an edit build's listing.
+        order = {id(s): feed_order(s) for s in archive.statements.values()}
         for path, title, page, statements in feeds:
             # What changed last comes first, dated or not: a feed says what is new.
-            latest = sorted(statements, key=feed_order, reverse=True)[:FEED_ENTRIES]
+            latest = heapq.nlargest(FEED_ENTRIES, statements, key=lambda s: order[id(s)])
             self._page(
                 path,
                 "feed.xml",
