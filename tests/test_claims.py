@@ -24,12 +24,12 @@ from playwright.sync_api import expect
 from onrecord import cli, jsonld, permalinks, urls
 from onrecord.build import settings_for
 from onrecord.fmt import canonical_text, schema_comment
-from onrecord.generator import paragraph_segments
 from onrecord.model import Archive
 from onrecord.problems import RecordError
 from onrecord.records import claim_kinds, load_archive
 from onrecord.search.query import search
 from onrecord.serve import create_app
+from onrecord.writers import paragraph_segments
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "good"
 SPEECH = "khamenei-ahl-al-bayt-speech"

@@ -23,6 +23,7 @@ from test_static_shards import indexed_words
 
 from onrecord import pages
 from onrecord.build import BuildError, build
+from onrecord.fingerprints import Fingerprints
 from onrecord.records import load_archive
 from onrecord.staticindex import SHARDS_DIR
 
@@ -480,12 +481,12 @@ def statements():
 def test_records_that_differ_in_one_field_have_different_fingerprints(statements):
     # Pickling a record makes temporary lists; a reused id() must not pass for the same value.
     variants = [dataclasses.replace(statements[0], footnote=n) for n in range(200)]
-    fingerprints = pages.Fingerprints(b"salt")
+    fingerprints = Fingerprints(b"salt")
     assert len({fingerprints.of({"statement": s}) for s in variants}) == len(variants)
 
 
 def test_fingerprints_are_the_same_in_every_build(statements):
-    first, second = pages.Fingerprints(b"salt"), pages.Fingerprints(b"salt")
+    first, second = Fingerprints(b"salt"), Fingerprints(b"salt")
     assert [first.of((s, [s] * 20)) for s in statements] == [
         second.of((s, [s] * 20)) for s in reversed(statements)
     ][::-1]
@@ -497,14 +498,14 @@ def test_fingerprinting_leaves_no_copy_of_the_text_in_the_record(statements):
     statement = dataclasses.replace(statements[0], paragraphs=(text,), headline="Ḥ " + text)
     size = sys.getsizeof(text), sys.getsizeof(statement.headline)
     other = dataclasses.replace(statement, paragraphs=(text.replace("Ḥ", "H"),))
-    fingerprints = pages.Fingerprints(b"salt")
+    fingerprints = Fingerprints(b"salt")
     assert fingerprints.of({"s": statement}) != fingerprints.of({"s": other})
     assert (sys.getsizeof(text), sys.getsizeof(statement.headline)) == size
 
 
 def test_fingerprints_refuse_what_is_not_plain_data():
     with pytest.raises(TypeError):
-        pages.Fingerprints(b"salt").of({"make": lambda: None})
+        Fingerprints(b"salt").of({"make": lambda: None})
 
 
 def test_the_manifest_lists_the_files_pelican_wrote_beside_the_jobs(archive):

@@ -15,7 +15,8 @@ import feedparser
 import pytest
 from conftest import REPO, build_records, copy_records
 
-from onrecord import generator, handoff, pages, views
+from onrecord import generator, handoff, pages, views, writers
+from onrecord.fingerprints import Fingerprints
 from onrecord.model import Archive
 from onrecord.records import load_archive
 
@@ -53,7 +54,7 @@ def watched(tmp_path_factory):
 def test_every_job_pickles_and_writes_the_same_bytes_from_its_unpickled_view(watched, tmp_path):
     output, seen = watched
     jobs = seen["jobs"]
-    assert {job.writer for job in jobs} == set(generator.WRITERS)
+    assert {job.writer for job in jobs} == set(writers.WRITERS)
     for job in jobs:
         again = pickle.loads(pickle.dumps(job))
         assert again.key == job.key
@@ -73,9 +74,9 @@ def test_a_jobs_fingerprint_is_its_views_digest(watched):
     other = dataclasses.replace(
         job.view, slice=dataclasses.replace(sliced, speakers={speaker.id: renamed})
     )
-    prints = pages.Fingerprints(b"salt")
+    prints = Fingerprints(b"salt")
     assert prints.of((job.writer, job.view)) != prints.of((job.writer, other))
-    assert prints.of((job.writer, job.view)) == pages.Fingerprints(b"salt").of(
+    assert prints.of((job.writer, job.view)) == Fingerprints(b"salt").of(
         pickle.loads(pickle.dumps((job.writer, job.view)))
     )
 
@@ -86,7 +87,7 @@ def test_a_full_build_holds_no_statement_view_and_its_workers_make_the_same_agai
     statements = [job for job in listing.jobs if job.writer == "statement"]
     assert statements and all(job.view is None for job in statements)
     assert all(job.view is not None for job in listing.jobs if job.writer != "statement")
-    prints = pages.Fingerprints(listing.fingerprints.salt)
+    prints = Fingerprints(listing.fingerprints.salt)
     for job in statements:
         assert prints.of((job.writer, listing.remakes[job.key]())) == listing.prints[job.key]
 
@@ -109,7 +110,7 @@ def test_a_statements_view_holds_its_own_records_not_the_archive(watched):
 def test_only_the_data_files_see_the_whole_archive(watched):
     _, seen = watched
     whole = [job.key for job in seen["jobs"] if isinstance(job.view, views.ExportView)]
-    assert sorted(whole) == sorted([*generator.EXPORTS, generator.CLAIM_EXPORTS])
+    assert sorted(whole) == sorted([*writers.EXPORTS, writers.CLAIM_EXPORTS])
 
 
 def test_the_archive_rides_in_no_setting(watched):

@@ -33,7 +33,16 @@ from pelican import Pelican
 from pelican.log import console as pelican_console
 from pelican.settings import read_settings
 
-from . import buildstate, handoff, history, pages, permalinks, reach, staticindex
+from . import (
+    buildstate,
+    fingerprints,
+    handoff,
+    history,
+    pages,
+    permalinks,
+    reach,
+    staticindex,
+)
 from .problems import RecordError
 from .records import CACHE_FILE, collector_paused, load_archive_and_changes
 from .resident import Loaded
@@ -205,7 +214,7 @@ def inputs_key(
     from .generator import VOLATILE_SETTINGS
 
     folders = [Path(__file__).parent, Path(settings["THEME"], "templates")]
-    digest = pages.site_digest(settings, folders, VOLATILE_SETTINGS)
+    digest = fingerprints.site_digest(settings, folders, VOLATILE_SETTINGS)
     where = {"root": str(root), "output": str(output), "index": str(index_dir)}
     return buildstate.inputs_key(root, digest, {**where, "pagefind": bool(pagefind)}, records)
 

@@ -113,7 +113,7 @@ def records_key(root: Path, files: dict[str, bytes] | None = None) -> str:
 def inputs_key(root: Path, site_digest: bytes, extra: dict, records: str | None = None) -> str:
     """The key of everything a build of the archive at `root` reads.
 
-    `site_digest` covers code, templates and settings (pages.site_digest); `extra` holds
+    `site_digest` covers code, templates and settings (`fingerprints.site_digest`); `extra` holds
     what it leaves out but changes the output (the output and index folders, Pagefind).
     `records` is `records_key(root)` if taken already (before the archive was loaded).
     """

@@ -12,21 +12,17 @@ import logging
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
-from pelican import signals
-from pelican.generators import Generator, PelicanTemplateNotFound
-from pelican.utils import get_relative_path, path_to_url
+from pelican.generators import Generator
 
 from . import (
-    cite,
-    exports,
+    fingerprints,
     handoff,
     history,
     jsonld,
@@ -38,8 +34,9 @@ from . import (
     templating,
     urls,
     views,
+    writers,
 )
-from .model import Archive, Claim, ClaimSpan, Footnote, Source, Speaker, Statement, date_key
+from .model import Archive, ClaimSpan, Footnote, Source, Speaker, Statement, date_key
 from .records import claim_kinds, collector_paused, load_archive
 
 log = logging.getLogger(__name__)
@@ -53,37 +50,6 @@ def neighbours(statements: list[Statement]) -> dict[str, tuple[Statement | None,
         after = statements[index + 1] if index + 1 < len(statements) else None
         result[statement.id] = (before, after)
     return result
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A stretch of a paragraph's text and, when it is a claim's words, the claim to link to.
-
-    Templates render `text` escaped, like any record text, and wrap a claim's words in a
-    `<mark>` linking to `claim`; no HTML is ever built here.
-    """
-
-    text: str
-    claim: Claim | None = None  # the narrowest claim whose words include these
-    claims: tuple[Claim, ...] = ()  # every claim whose words include these
-
-
-def paragraph_segments(text: str, spans: Sequence[ClaimSpan]) -> list[Segment]:
-    """`text` cut where claims' words begin and end, in order; the pieces join back to `text`.
-
-    Claims' words may overlap (two claims made in one sentence): each piece then belongs
-    to every claim covering it and links to the narrowest of them.
-    """
-    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
-    segments = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        covering = sorted(
-            (s for s in spans if s.start <= start and end <= s.end),
-            key=lambda s: (s.end - s.start, s.start, s.claim.id),
-        )
-        claims = tuple(dict.fromkeys(s.claim for s in covering))
-        segments.append(Segment(text[start:end], claims[0] if claims else None, claims))
-    return segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,14 +177,14 @@ class ArchiveGenerator(Generator):
         self.first_pages(plan)
         pages.read_jobs(plan)
         # Each job is fingerprinted as it is listed (pages.Listing).
-        self.listing = pages.Listing(plan, pages.Fingerprints(self.site_digest()))
+        self.listing = pages.Listing(plan, fingerprints.Fingerprints(self.site_digest()))
         # The views kept, like the archive (build.py), live to the end of the build and hold
         # no cycles: the collector is paused while they are made (its passes over the
         # growing heap took 1 to 2 s of a 100,000-statement edit build), then they are moved
         # out of its sight, so that its passes while rendering skip them (and leave the
         # forked workers' copies of them shared).
         procs = int(self.settings.get("ONRECORD_PROCS") or pages.default_procs())
-        renderer = Renderer(self.env, self.context, self.settings)
+        renderer = writers.Renderer(self.env, self.context, self.settings)
         ahead = None
         try:
             with collector_paused():
@@ -243,7 +209,7 @@ class ArchiveGenerator(Generator):
             changed = frozenset(
                 self.statement_pages[j.key] for j in todo if j.key in self.statement_pages
             )
-            hint = ExportHint(
+            hint = writers.ExportHint(
                 "" if plan.full else plan.previous.output, changed
             )  # not fingerprinted: the same bytes either way
             todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
@@ -255,7 +221,7 @@ class ArchiveGenerator(Generator):
         log.info("onrecord: %d of %d jobs ran", len(todo), len(self.listing.jobs))
 
     def _data_files_ahead(
-        self, plan: pages.Plan, procs: int, renderer: Renderer
+        self, plan: pages.Plan, procs: int, renderer: writers.Renderer
     ) -> pages.Ahead | None:
         """The data files of a build of one reach (reach.py), started as soon as they are
         listed (`pages.Ahead`): the statements whose entries they remake are the ones in the
@@ -263,7 +229,7 @@ class ArchiveGenerator(Generator):
         reach = self.listing.reach
         if reach is None or plan.full or not plan.previous.output or not pages.forkable(procs):
             return None
-        hint = ExportHint(plan.previous.output, reach.statements)
+        hint = writers.ExportHint(plan.previous.output, reach.statements)
         jobs = [replace(j, hint=hint) for j in self.listing.stale if j.writer == "export"]
         if not jobs:
             return None
@@ -281,7 +247,7 @@ class ArchiveGenerator(Generator):
         statements = [archive.statements[i] for i in sorted(plan.first) if i in archive.statements]
         if not statements:
             return
-        renderer = Renderer(self.env, self.context, self.settings)
+        renderer = writers.Renderer(self.env, self.context, self.settings)
         output = Path(plan.previous.output)
         folder = Path(tempfile.mkdtemp(prefix=f".{output.name}.first-", dir=output.parent))
         try:
@@ -299,7 +265,7 @@ class ArchiveGenerator(Generator):
     def site_digest(self) -> bytes:
         code = Path(__file__).parent
         folders = [code, Path(self.settings["THEME"], "templates")]
-        return pages.site_digest(self.settings, folders, VOLATILE_SETTINGS)
+        return fingerprints.site_digest(self.settings, folders, VOLATILE_SETTINGS)
 
     def _page(
         self,
@@ -725,7 +691,7 @@ class ArchiveGenerator(Generator):
 
         One job a file, so that two workers share the longest jobs of an incremental build.
         """
-        for name in (*EXPORTS, CLAIM_EXPORTS):
+        for name in (*writers.EXPORTS, writers.CLAIM_EXPORTS):
             view = views.ExportView(name, self.site_url, self.archive)
             self.listing.add(pages.Job(name, "export", view), reach=pages.WHOLE)
 
@@ -743,160 +709,6 @@ class ArchiveGenerator(Generator):
         # Its dates are the statements' last changes, which it holds as dates alone.
         for name, text in sitemaps.sitemap_files(entries, self.site_url, most):
             self._text(name, text, reach=pages.ANY_EDIT)
-
-
-# -- writers: a job's files from its view, and the renderer's templates and settings --------
-
-
-@dataclass(frozen=True, slots=True)
-class ExportHint:
-    """How to update a data file rather than write it anew: the previous build's output
-    folder ("" to write anew) and the statements whose pages changed."""
-
-    previous: str
-    changed: frozenset[str]
-
-
-class Renderer(pages.Site):
-    """Pelican's Jinja environment and context (the settings, Pelican's own pages): all that
-    a job reads besides its view. The site digest covers them (templates, code, settings)."""
-
-    def __init__(self, env, context: dict, settings: dict) -> None:
-        self.env = env
-        self.context = context
-        self.site_url = settings["SITEURL"].rstrip("/")
-        self.extensions = settings["TEMPLATE_EXTENSIONS"]
-        self.templates: dict = {}
-
-    def write(self, job: pages.Job, folder: Path) -> list[str]:
-        return WRITERS[job.writer](self, job.view, job.hint, folder)
-
-    def template(self, name: str):
-        """Pelican's lookup (`Generator.get_template`: each of TEMPLATE_EXTENSIONS); the
-        feed templates name their own extension."""
-        found = self.templates.get(name)
-        if found is None:
-            if "." in name:
-                found = self.env.get_template(name)
-            else:
-                for extension in self.extensions:
-                    try:
-                        found = self.env.get_template(name + extension)
-                        break
-                    except jinja2.TemplateNotFound:
-                        continue
-                else:
-                    raise PelicanTemplateNotFound(f"[templates] unable to load {name}")
-            self.templates[name] = found
-        return found
-
-    def render(self, page: views.PageView, variables: dict) -> str:
-        save_as = urls.save_as(page.path)
-        context = dict(self.context)
-        if page.relative:
-            context["SITEURL"] = path_to_url(get_relative_path(save_as))
-        context["output_file"] = save_as
-        context.update(variables)
-        return self.template(page.template).render(context)
-
-    def written(self, page: Path, variables: dict) -> None:
-        """Pelican's own writer sends `content_written` for each page it writes; so do we, so
-        that any Pelican plugin that post-processes pages sees the archive's too. (With no
-        receiver, nothing is made: the merged context would cost a few µs a page.)"""
-        if page.suffix == ".html" and signals.content_written.receivers:
-            signals.content_written.send(str(page), context={**self.context, **variables})
-
-
-def write_page(renderer: Renderer, view: views.PageView, _hint, folder: Path) -> list[str]:
-    save_as = urls.save_as(view.path)
-    write_text(folder / save_as, renderer.render(view, view.variables))
-    renderer.written(folder / save_as, view.variables)
-    return [save_as]
-
-
-def write_statement(
-    renderer: Renderer, view: views.StatementView, _hint, folder: Path
-) -> list[str]:
-    """A statement's page, citation files and JSON. Its citation is made from the statement,
-    its speaker, outlet and source, and the statement quoting it: all in its view's slice."""
-    statement, page, site_url = view.statement, view.page, renderer.site_url
-    item = cite.csl_item(statement, view.slice, view.permalink)
-    variables = dict(page.variables, **statement_extras(view, item, site_url))
-    files = {
-        urls.save_as(page.path): renderer.render(page, variables),
-        urls.citation_file(statement.id, "cite.bib"): cite.bibtex(item),
-        urls.citation_file(statement.id, "cite.ris"): cite.ris(item),
-        urls.citation_file(statement.id, "cite.json"): cite.csl_json(item),
-        urls.statement_json(statement.id): exports.statement_json(statement, view.slice, site_url),
-    }
-    for name, text in files.items():
-        write_text(folder / name, text)
-    renderer.written(folder / urls.save_as(page.path), variables)
-    return list(files)
-
-
-def statement_extras(view: views.StatementView, item: dict, site_url: str) -> dict:
-    """What the statement page derives from its view, made only when it is rendered."""
-    statement = view.statement
-    rendered = cite.citations(item, secondary=statement.attribution != "primary")
-    spans_at: dict[int, list[ClaimSpan]] = {}
-    for span in view.page.variables["spans"]:
-        spans_at.setdefault(span.paragraph, []).append(span)
-    return {
-        # citeproc escapes the record's text itself; its output is markup to keep as is.
-        "citations": {style: Markup(html) for style, (html, _) in rendered.items()},
-        "citations_plain": {style: text for style, (_, text) in rendered.items()},
-        "jsonld": jsonld.script_json(
-            jsonld.statement_jsonld(statement, view.slice, view.permalink, site_url)
-        ),
-        "statement_json": urls.statement_json(statement.id),
-        "claim_segments": {
-            n: paragraph_segments(statement.paragraphs[n - 1], spans)
-            for n, spans in spans_at.items()
-        },
-    }
-
-
-def write_plain(_renderer: Renderer, view: views.TextView, _hint, folder: Path) -> list[str]:
-    write_text(folder / view.save_as, view.text)
-    return [view.save_as]
-
-
-# Each whole-archive list: written anew, or updated from the previous build's copy.
-EXPORTS = {
-    exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
-    exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
-    exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
-}
-CLAIM_EXPORTS = "data/claims"
-
-
-def write_export(
-    _renderer: Renderer, view: views.ExportView, hint: ExportHint | None, folder: Path
-) -> list[str]:
-    """A data file: after an edit, the previous build's copy with the changed rows remade."""
-    name, archive, site_url = view.name, view.archive, view.site_url
-    if name == CLAIM_EXPORTS:
-        written = exports.write_claim_exports(archive, folder, site_url)
-        return [str(path.relative_to(folder)) for path in written]
-    write, update = EXPORTS[name]
-    previous = Path(hint.previous, name) if hint and hint.previous else None
-    updated = (
-        previous is not None
-        and previous.is_file()
-        and update(archive, previous, folder / name, site_url, set(hint.changed))
-    )
-    if not updated:
-        write(archive, folder / name, site_url)
-    return [name]
-
-
-WRITERS: dict[str, Callable] = {
-    "page": write_page,
-    "statement": write_statement,
-    "text": write_plain,
-    "export": write_export,
-}
 
 
 FEED_ENTRIES = 50
@@ -925,14 +737,6 @@ def feed_updated(statement: Statement) -> date | None:
 
 def feed_order(statement: Statement) -> tuple:
     return (feed_updated(statement) or date.min, date_key(statement.date), statement.id)
-
-
-def write_text(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def get_generators(pelican) -> type[Generator]:

@@ -40,7 +40,7 @@ class PartialDate:
     be no earlier than its last day, so it is placed there, after the dated ones.
     """
 
-    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: fingerprints.Fingerprints.inline
 
     year: int
     month: int | None = None
@@ -100,7 +100,7 @@ def date_key(value: PartialDate | None) -> tuple[int, int, int, int]:
 class LocalizedText:
     """Text in a named language, e.g. a name in its own script or an original-language quote."""
 
-    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: fingerprints.Fingerprints.inline
 
     language: str
     paragraphs: tuple[str, ...]
@@ -149,7 +149,7 @@ class Theme:
 
 @dataclass(frozen=True, slots=True)
 class Footnote:
-    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: fingerprints.Fingerprints.inline
 
     number: int
     text: str | None = None
@@ -175,7 +175,7 @@ class Source:
 class Quote:
     """A statement quoted inside another, in the given paragraph (1-based) of the quoting one."""
 
-    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: fingerprints.Fingerprints.inline
 
     paragraph: int
     statement_id: str
@@ -192,7 +192,7 @@ class Change:
     archive's commits, oldest first (it orders changes made on one day).
     """
 
-    FINGERPRINT_INLINE: ClassVar = True  # a small value: pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # a small value: fingerprints.Fingerprints.inline
 
     date: date
     words: str  # "text of paragraph 3 corrected; role changed", "added", "withdrawn", …
@@ -208,7 +208,7 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class Statement:
     # The jobs whose views hold a statement are the ones an edit of its words reaches
-    # (pages.Fingerprints.reduce, reach.py).
+    # (fingerprints.Fingerprints.reduce, reach.py).
     FINGERPRINT_HELD: ClassVar = True
 
     id: str
@@ -434,7 +434,7 @@ class Archive:
     (plus sorting), so nothing downstream scans the whole list per term.
     """
 
-    # What a job's fingerprint reads of an archive in its view (pages.Fingerprints): the
+    # What a job's fingerprint reads of an archive in its view (fingerprints.Fingerprints): the
     # records; every lookup below is made from them (`of`).
     FINGERPRINTED: ClassVar = (
         "speakers",

@@ -3,7 +3,7 @@
 An edit build used to make and fingerprint the view of every job to find the few that
 changed: at 100,000 statements, 112,000 views and their digests were half of an edit's
 30 s. Each build now records, per job, the statements its view holds (the statements met
-while fingerprinting it, `pages.Fingerprints.reduce`) in `var/cache/reach.pickle`, with
+while fingerprinting it, `fingerprints.Fingerprints.reduce`) in `var/cache/reach.pickle`, with
 what it was made from: every input file's stat signature, git's HEAD, the day, the
 fingerprints' key (code, templates, settings) and each statement's *shape* (its fields but
 the words, below). The next build lists anew only the jobs holding a statement whose file

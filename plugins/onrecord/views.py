@@ -1,6 +1,6 @@
 """What each job writes its files from: a view, a frozen value made from the archive.
 
-A job (pages.py) is a key, the name of a writer (`generator.WRITERS`) and a view. The view
+A job (pages.py) is a key, the name of a writer (`writers.WRITERS`) and a view. The view
 holds everything its writer may read: the writer is handed the view and the site's
 renderer (the templates and settings, which the site digest covers), never the archive.
 A job's fingerprint is the digest of its view itself, so no job can read something its
@@ -30,7 +30,7 @@ class Slice:
     one statement, so it can stand in for the archive there.
     """
 
-    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # fingerprints.Fingerprints.inline
 
     statements: dict
     speakers: dict
@@ -75,7 +75,7 @@ def statement_slice(archive: Archive, statement: Statement) -> Slice:
 class PageView:
     """A page rendered from one template with `variables` (and the site's settings)."""
 
-    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # fingerprints.Fingerprints.inline
 
     path: str
     template: str
@@ -87,7 +87,7 @@ class PageView:
 class StatementView:
     """A statement's page, citation files and JSON: `page` plus what they are made from."""
 
-    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # fingerprints.Fingerprints.inline
 
     statement: Statement
     page: PageView
@@ -99,7 +99,7 @@ class StatementView:
 class TextView:
     """A plain file: its text."""
 
-    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # fingerprints.Fingerprints.inline
 
     save_as: str
     text: str
@@ -113,7 +113,7 @@ class ExportView:
     are made from them (`Archive.of`).
     """
 
-    FINGERPRINT_INLINE: ClassVar = True  # pages.Fingerprints.inline
+    FINGERPRINT_INLINE: ClassVar = True  # fingerprints.Fingerprints.inline
 
     name: str
     site_url: str
