@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED, copy_records
+from conftest import SEED, copy_records
+from test_pagination import built
 
-from onrecord.build import build
 from onrecord.records import load_archive
 from onrecord.sitemaps import MOST_URLS, sitemap_files
 
@@ -53,16 +53,7 @@ def test_a_sitemap_past_the_limit_is_an_index_of_parts_at_the_root():
 
 @pytest.fixture(scope="module")
 def output(tmp_path_factory) -> Path:
-    root = copy_records(tmp_path_factory.mktemp("sitemaps"))
-    build(
-        REPO / "pelicanconf.py",
-        output=root / "output",
-        index_dir=root / "var" / "index",
-        ONRECORD_ROOT=str(root),
-        ONRECORD_PAGEFIND=False,
-        ONRECORD_SITEMAP_URLS=5,
-    )
-    return root / "output"
+    return built(copy_records(tmp_path_factory.mktemp("sitemaps")), ONRECORD_SITEMAP_URLS=5)
 
 
 def test_a_built_sites_sitemap_index_names_parts_it_wrote_each_within_the_limit(output):
