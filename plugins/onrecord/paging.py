@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .model import Footnote, Statement
 
@@ -28,6 +29,8 @@ class FootnoteEntry:
     `continued`: its text and first statements are on an earlier page (the footnote's
     anchor is there, not here). `cited`: how many statements cite it, on every page.
     """
+
+    FINGERPRINT_INLINE: ClassVar = True  # a part of a page's view: fingerprints.Fingerprints
 
     footnote: Footnote
     statements: tuple[Statement, ...]
