@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import sqlite3
 import sys
 from contextlib import closing
@@ -538,6 +539,40 @@ def test_an_update_takes_unchanged_statements_from_the_previous_list(
     write(replaced(archive), tmp_path / name, SITE)  # without claims, as `edited` is
     assert update(edited, tmp_path / name, tmp_path / "updated" / name, SITE, set())
     assert readable(tmp_path / "updated" / name) == readable(tmp_path / name)
+
+
+SPANNED = [
+    pytest.param(export.write_json, export.update_json, "json_spans", id="json"),
+    pytest.param(export.write_csv, export.update_csv, "csv_spans", id="csv"),
+]
+
+
+@pytest.mark.parametrize(("write", "update", "scan"), SPANNED)
+def test_an_update_reads_the_kept_spans_not_the_previous_list_and_keeps_the_new_ones(
+    archive, edited, tmp_path, monkeypatch, write, update, scan
+):
+    from onrecord.exports import csvfile, files, jsonfile
+
+    module = jsonfile if scan == "json_spans" else csvfile
+    spans, old, new = tmp_path / "spans", tmp_path / "old" / "list", tmp_path / "new" / "list"
+    write(archive, old, SITE)
+    files.remember_spans(old, getattr(export, scan)(old), spans)
+    scanned: list[Path] = []
+    real = getattr(module, scan)
+    monkeypatch.setattr(module, scan, lambda path: scanned.append(path) or real(path))
+    assert update(edited, old, new, SITE, {EDITED}, spans)
+    assert scanned == []  # the kept spans stood for the previous list
+    write(edited, tmp_path / "anew", SITE)
+    assert new.read_bytes() == (tmp_path / "anew").read_bytes()
+    # The new list's spans, worked out as it was spliced, are what a scan of it finds.
+    assert files.recall_spans(new, spans) == real(new)
+    # A list changed since its spans were kept (here: its time) is read again.
+    os.utime(new, ns=(0, 10**9))
+    assert files.recall_spans(new, spans) is None
+    assert update(archive, new, tmp_path / "again" / "list", SITE, {EDITED}, spans)
+    assert scanned == [new]
+    write(archive, tmp_path / "back", SITE)
+    assert (tmp_path / "again" / "list").read_bytes() == (tmp_path / "back").read_bytes()
 
 
 @pytest.mark.parametrize(("write", "update"), LISTS[:2])

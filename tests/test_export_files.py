@@ -21,11 +21,11 @@ def _previous(tmp_path, entries: list[bytes], between: bytes):
     return path, spans
 
 
-def _spliced(tmp_path, previous, entries, between: bytes) -> bytes:
+def _spliced(tmp_path, previous, entries, between: bytes, spans=None) -> bytes:
     out = tmp_path / "out"
     with out.open("wb") as target, previous.open("rb") as source:
         target.write(b"[")
-        files.splice(target, source, entries, between)
+        assert files.splice(target, source, entries, between, spans) == len(entries)
         target.write(b"]")
     return out.read_bytes()
 
@@ -50,7 +50,11 @@ def test_a_splice_is_the_kept_entries_and_the_new_ones_in_order(tmp_path, monkey
         else:
             entries.append(span)
             expected.append(old[i])
-    assert _spliced(tmp_path, previous, entries, between) == b"[" + between.join(expected) + b"]"
+    made: list[tuple[int, int]] = []
+    got = _spliced(tmp_path, previous, entries, between, made)
+    assert got == b"[" + between.join(expected) + b"]"
+    # Where each entry lies in the new file.
+    assert [got[start:end] for start, end in made] == expected
 
 
 def test_a_kernel_copy_refused_partway_goes_on_through_the_process(tmp_path, monkeypatch):

@@ -147,6 +147,23 @@ def test_a_build_listing_every_job_writes_its_data_files_with_the_rest(
     assert "Edited." in (archive_in_past.output / "data" / "statements.csv").read_text("utf-8")
 
 
+def test_every_build_keeps_the_lists_spans_for_the_next_update(archive_in_past):
+    from onrecord import exports
+    from onrecord.exports.files import recall_spans
+
+    archive, folder = archive_in_past, cache_dir(archive_in_past) / "spans"
+    for step in ("cold", "edit"):
+        for name, scan in (
+            ("statements.json", exports.json_spans),
+            ("statements.csv", exports.csv_spans),
+        ):
+            published = archive.output / "data" / name
+            kept = recall_spans(published, folder)
+            assert kept is not None and kept == scan(published), (step, name)
+        archive.edit(STATEMENT, *WORD_EDITS["paragraphs"])
+        assert archive.build(ONRECORD_PROCS=2)["reached"] is not None
+
+
 def indexed(index_root: Path) -> tuple[dict[str, dict], dict[str, int]]:
     """Every document the current index build stores, by id, and its spellings."""
     with open_index(index_root).searcher() as searcher:

@@ -210,7 +210,7 @@ class ArchiveGenerator(Generator):
                 self.statement_pages[j.key] for j in todo if j.key in self.statement_pages
             )
             hint = writers.ExportHint(
-                "" if plan.full else plan.previous.output, changed
+                "" if plan.full else plan.previous.output, changed, _spans_folder(plan)
             )  # not fingerprinted: the same bytes either way
             todo = [replace(j, hint=hint) if j.writer == "export" else j for j in todo]
             pages.run(self.listing, todo, Path(self.output_path), procs, renderer, ahead)
@@ -229,7 +229,7 @@ class ArchiveGenerator(Generator):
         reach = self.listing.reach
         if reach is None or plan.full or not plan.previous.output or not pages.forkable(procs):
             return None
-        hint = writers.ExportHint(plan.previous.output, reach.statements)
+        hint = writers.ExportHint(plan.previous.output, reach.statements, _spans_folder(plan))
         jobs = [replace(j, hint=hint) for j in self.listing.stale if j.writer == "export"]
         if not jobs:
             return None
@@ -737,6 +737,11 @@ def feed_updated(statement: Statement) -> date | None:
 
 def feed_order(statement: Statement) -> tuple:
     return (feed_updated(statement) or date.min, date_key(statement.date), statement.id)
+
+
+def _spans_folder(plan: pages.Plan) -> str:
+    """Where the lists' spans are kept: beside the build's manifest, in its cache folder."""
+    return str(plan.manifest_file.parent / "spans") if plan.manifest_file else ""
 
 
 def get_generators(pelican) -> type[Generator]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -56,10 +57,12 @@ def paragraph_segments(text: str, spans: Sequence[ClaimSpan]) -> list[Segment]:
 @dataclass(frozen=True, slots=True)
 class ExportHint:
     """How to update a data file rather than write it anew: the previous build's output
-    folder ("" to write anew) and the statements whose pages changed."""
+    folder ("" to write anew), the statements whose pages changed, and the folder where
+    the lists' spans are kept ("" for none: `exports.files.remember_spans`)."""
 
     previous: str
     changed: frozenset[str]
+    spans: str = ""
 
 
 class Renderer(pages.Site):
@@ -168,10 +171,16 @@ def write_plain(_renderer: Renderer, view: views.TextView, _hint, folder: Path) 
 
 
 # Each whole-archive list: written anew, or updated from the previous build's copy.
+class Export(NamedTuple):
+    write: Callable  # (archive, path, site_url)
+    update: Callable  # (archive, previous, path, site_url, changed[, spans]) -> done?
+    spans_of: Callable | None = None  # a list's entries' spans, for its next update
+
+
 EXPORTS = {
-    exports.DATABASE: (exports.write_sqlite, exports.update_sqlite),
-    exports.STATEMENTS_JSON: (exports.write_json, exports.update_json),
-    exports.STATEMENTS_CSV: (exports.write_csv, exports.update_csv),
+    exports.DATABASE: Export(exports.write_sqlite, exports.update_sqlite),
+    exports.STATEMENTS_JSON: Export(exports.write_json, exports.update_json, exports.json_spans),
+    exports.STATEMENTS_CSV: Export(exports.write_csv, exports.update_csv, exports.csv_spans),
 }
 CLAIM_EXPORTS = "data/claims"
 
@@ -184,15 +193,20 @@ def write_export(
     if name == CLAIM_EXPORTS:
         written = exports.write_claim_exports(archive, folder, site_url)
         return [str(path.relative_to(folder)) for path in written]
-    write, update = EXPORTS[name]
+    export, target = EXPORTS[name], folder / name
     previous = Path(hint.previous, name) if hint and hint.previous else None
+    spans = Path(hint.spans) if hint and hint.spans else None
+    kept = {} if export.spans_of is None else {"spans": spans}
     updated = (
         previous is not None
         and previous.is_file()
-        and update(archive, previous, folder / name, site_url, set(hint.changed))
+        and export.update(archive, previous, target, site_url, set(hint.changed), **kept)
     )
     if not updated:
-        write(archive, folder / name, site_url)
+        export.write(archive, target, site_url)
+        found = export.spans_of(target) if export.spans_of and spans else None
+        if found is not None:
+            exports.remember_spans(target, found, spans)
     return [name]
 
 

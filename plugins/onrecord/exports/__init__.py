@@ -88,13 +88,16 @@ from .csvfile import (
     claim_csv_rows,
     csv_row,
     csv_safe,
+    csv_spans,
     update_csv,
     write_claim_csv_records,
     write_csv,
     write_csv_records,
 )
 from .data import claim_data, claims_data, published_data, shape_statement, statement_data
+from .files import remember_spans
 from .jsonfile import (
+    json_spans,
     statement_json,
     statement_json_text,
     update_json,
@@ -183,6 +186,9 @@ __all__ = [
     "claim_data",
     "csv_row",
     "csv_safe",
+    "csv_spans",
+    "json_spans",
+    "remember_spans",
     "statement_data",
     "statement_json",
     "update_csv",

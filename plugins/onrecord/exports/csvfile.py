@@ -10,7 +10,15 @@ from pathlib import Path
 from ..model import Archive
 from .columns import STATEMENTS
 from .data import each_published
-from .files import Span, kept_or_made, replace_atomically, splice
+from .files import (
+    Span,
+    kept_or_made,
+    published_ids,
+    recall_spans,
+    remember_spans,
+    replace_atomically,
+    splice,
+)
 from .references import References
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
@@ -108,22 +116,31 @@ def write_csv(archive: Archive, path: Path, site_url: str) -> Path:
 
 
 def update_csv(
-    archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
+    archive: Archive,
+    previous: Path,
+    path: Path,
+    site_url: str,
+    changed: set[str],
+    spans: Path | None = None,
 ) -> bool:
     """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements.
 
-    The kept rows are copied from `previous` as bytes, never decoded (`files.splice`).
+    The kept rows are copied from `previous` as bytes, never decoded (`files.splice`); with
+    `spans`, where they lie is kept and recalled as for `jsonfile.update_json`.
     """
-    rows = _csv_row_spans(previous)
+    rows = recall_spans(previous, spans) or csv_spans(previous)
     if rows is None:
         return False
+    made: list[Span] = []
 
     def write(temporary: Path) -> None:
         with temporary.open("wb") as file, previous.open("rb") as old:
             file.write(_csv_header())
-            splice(file, old, kept_or_made(archive, site_url, rows, changed, _encoded_row), b"")
+            entries = kept_or_made(archive, site_url, rows, changed, _encoded_row)
+            splice(file, old, entries, b"", made)
 
     replace_atomically(path, write)
+    remember_spans(path, dict(zip(published_ids(archive), made, strict=True)), spans)
     return True
 
 
@@ -143,7 +160,7 @@ def csv_text(rows: Iterable[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def _csv_row_spans(path: Path) -> dict[str, Span] | None:
+def csv_spans(path: Path) -> dict[str, Span] | None:
     """Where each row (with its CRLF) lies in a `statements.csv` this module wrote, by id;
     None if the file is not one."""
     header = _csv_header()

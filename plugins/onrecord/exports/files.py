@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ..cachefiles import UNREADABLE, write_pickle
 from ..model import Archive
 from .data import shape_statement
 from .references import References
@@ -49,10 +51,20 @@ def kept_or_made(
         yield entry if entry is not None else make(shape_statement(statement, references))
 
 
+def published_ids(archive: Archive) -> list[str]:
+    """The ids of the entries `kept_or_made` gives, in its order."""
+    return [statement.id for statement in archive.chronological]
+
+
 def splice(
-    out: BinaryIO, previous: BinaryIO, entries: Iterable[Span | bytes], between: bytes
+    out: BinaryIO,
+    previous: BinaryIO,
+    entries: Iterable[Span | bytes],
+    between: bytes,
+    spans: list[Span] | None = None,
 ) -> int:
     """Write `entries` to `out`, `between` separating them; return how many were written.
+    `spans`, if given, gets where each entry lies in `out`, in order.
 
     A span is copied from `previous`, and spans that follow one another there (with the same
     `between` between them) are copied as one: an edit build's data file is a few copies of
@@ -62,9 +74,16 @@ def splice(
     """
     run: Span | None = None
     written = 0
+    at = out.tell()
     for entry in entries:
+        if spans is not None:
+            at += len(between) if written else 0
+            size = entry[1] - entry[0] if isinstance(entry, tuple) else len(entry)
+            spans.append((at, at + size))
+            at += size
         if isinstance(entry, tuple) and run is not None and entry[0] == run[1] + len(between):
             run = (run[0], entry[1])
+            written += 1
             continue
         if run is not None:
             _copy(previous, out, run)
@@ -119,3 +138,41 @@ def _copy_in_kernel(source: BinaryIO, target: BinaryIO, start: int, end: int) ->
         # The descriptor moved on; the buffered file learns where it stands.
         target.seek(0, os.SEEK_END)
     return start
+
+
+# -- where each entry lies in a list, kept beside the build's caches ----------------------
+
+# Finding every entry's span in the previous statements.json or .csv meant reading it whole
+# (at 100,000 statements 342 and 249 MB: 0.3-0.6 s each, in the process that updates it,
+# which an edit build waits for). Each list's spans are kept after it is written, stamped
+# with the file's size, time and inode: the next update reads them, not the file, while
+# the stamp holds (any other file there, or none, is read as before).
+SPANS_SUFFIX = ".spans.pickle"
+SPANS_VERSION = 1
+
+
+def recall_spans(data_file: Path, folder: Path | None) -> dict[str, Span] | None:
+    """The spans `remember_spans` kept for `data_file` as it is now; None if none hold."""
+    if folder is None:
+        return None
+    try:
+        with open(folder / (data_file.name + SPANS_SUFFIX), "rb") as handle:
+            version, stamp, spans = pickle.load(handle)
+        if (version, stamp) != (SPANS_VERSION, _stamp(data_file)):
+            return None
+    except UNREADABLE:
+        return None
+    return spans
+
+
+def remember_spans(data_file: Path, spans: dict[str, Span], folder: Path | None) -> None:
+    """Keep `spans` for `data_file` (as it is now) in `folder`, for the next update."""
+    if folder is not None:
+        write_pickle(
+            folder / (data_file.name + SPANS_SUFFIX), (SPANS_VERSION, _stamp(data_file), spans)
+        )
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns, status.st_ino

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from ..model import Archive, Statement
 from .data import each_published, statement_data
-from .files import Span, kept_or_made, replace_atomically, splice
+from .files import (
+    Span,
+    kept_or_made,
+    published_ids,
+    recall_spans,
+    remember_spans,
+    replace_atomically,
+    splice,
+)
 from .references import References
 
 
@@ -54,27 +62,36 @@ def statement_json(statement: Statement, archive: Archive, site_url: str) -> str
 
 
 def update_json(
-    archive: Archive, previous: Path, path: Path, site_url: str, changed: set[str]
+    archive: Archive,
+    previous: Path,
+    path: Path,
+    site_url: str,
+    changed: set[str],
+    spans: Path | None = None,
 ) -> bool:
     """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements.
 
     The kept lines are copied from `previous` as bytes, never decoded (`files.splice`).
+    With `spans` (a folder), where each line lies is read from there if it was kept for
+    `previous` (`files.recall_spans`), and kept for the new file.
     """
-    lines = _json_line_spans(previous)
+    lines = recall_spans(previous, spans) or json_spans(previous)
     if lines is None:
         return False
+    made: list[Span] = []
 
     def write(temporary: Path) -> None:
         with temporary.open("wb") as file, previous.open("rb") as old:
             file.write(b"[\n")
             entries = kept_or_made(archive, site_url, lines, changed, _encoded_line)
-            if splice(file, old, entries, b",\n"):
+            if splice(file, old, entries, b",\n", made):
                 file.write(b"\n]\n")
             else:
                 file.seek(0)
                 file.write(b"[]\n")
 
     replace_atomically(path, write)
+    remember_spans(path, dict(zip(published_ids(archive), made, strict=True)), spans)
     return True
 
 
@@ -82,7 +99,7 @@ def _encoded_line(record: dict) -> bytes:
     return json_line(record).encode("utf-8")
 
 
-def _json_line_spans(path: Path) -> dict[str, Span] | None:
+def json_spans(path: Path) -> dict[str, Span] | None:
     """Where each statement's line lies in a `statements.json` this module wrote, by id
     (without its comma and newline); None if the file is not one."""
     found: dict[str, Span] = {}
