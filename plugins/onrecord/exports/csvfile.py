@@ -10,15 +10,7 @@ from pathlib import Path
 from ..model import Archive
 from .columns import STATEMENTS
 from .data import each_published
-from .files import (
-    Span,
-    kept_or_made,
-    published_ids,
-    recall_spans,
-    remember_spans,
-    replace_atomically,
-    splice,
-)
+from .files import ListFile, Span, replace_atomically, update_list
 from .references import References
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
@@ -123,25 +115,10 @@ def update_csv(
     changed: set[str],
     spans: Path | None = None,
 ) -> bool:
-    """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements.
-
-    The kept rows are copied from `previous` as bytes, never decoded (`files.splice`); with
-    `spans`, where they lie is kept and recalled as for `jsonfile.update_json`.
-    """
-    rows = recall_spans(previous, spans) or csv_spans(previous)
-    if rows is None:
-        return False
-    made: list[Span] = []
-
-    def write(temporary: Path) -> None:
-        with temporary.open("wb") as file, previous.open("rb") as old:
-            file.write(_csv_header())
-            entries = kept_or_made(archive, site_url, rows, changed, _encoded_row)
-            splice(file, old, entries, b"", made)
-
-    replace_atomically(path, write)
-    remember_spans(path, dict(zip(published_ids(archive), made, strict=True)), spans)
-    return True
+    """Write `data/statements.csv` at `path` from `previous`, remaking `changed` statements
+    (`files.update_list`: the kept rows copied as bytes, their spans kept in `spans`)."""
+    form = ListFile(csv_spans, _csv_header(), b"", _encoded_row)
+    return update_list(form, archive, previous, path, site_url, changed, spans)
 
 
 def _csv_header() -> bytes:

@@ -6,6 +6,7 @@ import errno
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,6 +50,54 @@ def kept_or_made(
     for statement in archive.chronological:
         entry = None if statement.id in changed else kept.get(statement.id)
         yield entry if entry is not None else make(shape_statement(statement, references))
+
+
+@dataclass(frozen=True)
+class ListFile:
+    """How a list of statements (`data/statements.json`, `.csv`) lies in its file."""
+
+    scan: Callable[[Path], dict[str, Span] | None]  # each entry's span, read from the file
+    head: bytes  # before the first entry
+    between: bytes  # between two entries
+    make: Callable[[dict], bytes]  # an entry, from a statement's data
+    tail: bytes = b""  # after the last entry
+    empty: bytes | None = None  # the whole file when it lists none (else `head`)
+
+
+def update_list(
+    form: ListFile,
+    archive: Archive,
+    previous: Path,
+    path: Path,
+    site_url: str,
+    changed: set[str],
+    spans: Path | None = None,
+) -> bool:
+    """Write the list at `path` from `previous`, remaking `changed` statements; False when
+    `previous` is not such a list.
+
+    The kept entries are copied from `previous` as bytes, never decoded (`splice`). With
+    `spans` (a folder), where each lies is read from there if it was kept for `previous`
+    (`recall_spans`), and kept for the new file.
+    """
+    kept = recall_spans(previous, spans) or form.scan(previous)
+    if kept is None:
+        return False
+    made: list[Span] = []
+
+    def write(temporary: Path) -> None:
+        with temporary.open("wb") as file, previous.open("rb") as old:
+            file.write(form.head)
+            entries = kept_or_made(archive, site_url, kept, changed, form.make)
+            if splice(file, old, entries, form.between, made):
+                file.write(form.tail)
+            elif form.empty is not None:
+                file.seek(0)
+                file.write(form.empty)
+
+    replace_atomically(path, write)
+    remember_spans(path, dict(zip(published_ids(archive), made, strict=True)), spans)
+    return True
 
 
 def published_ids(archive: Archive) -> list[str]:

@@ -8,15 +8,7 @@ from pathlib import Path
 
 from ..model import Archive, Statement
 from .data import each_published, statement_data
-from .files import (
-    Span,
-    kept_or_made,
-    published_ids,
-    recall_spans,
-    remember_spans,
-    replace_atomically,
-    splice,
-)
+from .files import ListFile, Span, replace_atomically, update_list
 from .references import References
 
 
@@ -69,30 +61,10 @@ def update_json(
     changed: set[str],
     spans: Path | None = None,
 ) -> bool:
-    """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements.
-
-    The kept lines are copied from `previous` as bytes, never decoded (`files.splice`).
-    With `spans` (a folder), where each line lies is read from there if it was kept for
-    `previous` (`files.recall_spans`), and kept for the new file.
-    """
-    lines = recall_spans(previous, spans) or json_spans(previous)
-    if lines is None:
-        return False
-    made: list[Span] = []
-
-    def write(temporary: Path) -> None:
-        with temporary.open("wb") as file, previous.open("rb") as old:
-            file.write(b"[\n")
-            entries = kept_or_made(archive, site_url, lines, changed, _encoded_line)
-            if splice(file, old, entries, b",\n", made):
-                file.write(b"\n]\n")
-            else:
-                file.seek(0)
-                file.write(b"[]\n")
-
-    replace_atomically(path, write)
-    remember_spans(path, dict(zip(published_ids(archive), made, strict=True)), spans)
-    return True
+    """Write `data/statements.json` at `path` from `previous`, remaking `changed` statements
+    (`files.update_list`: the kept lines copied as bytes, their spans kept in `spans`)."""
+    form = ListFile(json_spans, b"[\n", b",\n", _encoded_line, b"\n]\n", b"[]\n")
+    return update_list(form, archive, previous, path, site_url, changed, spans)
 
 
 def _encoded_line(record: dict) -> bytes:
