@@ -7,7 +7,10 @@ history looked up (history.dated), and the model's lookups that hold them remade
 (`Archive.patched`). Anything else (a file added or removed, an id changed, a speaker or
 source edited, a commit) loads and checks everything, as `onrecord build` does.
 
-At 100,000 statements, an edit of one statement's words: FIGURES.
+At 100,000 statements, an edit of one statement's words reaches the devserver's page in
+0.5 s in the bench (1.5 s by hand in a git checkout, where `git status` takes 0.27 s of
+it), where `onrecord build` loads and checks the whole archive in about 5 s (README,
+"Performance").
 """
 
 from __future__ import annotations
