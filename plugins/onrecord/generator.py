@@ -7,7 +7,6 @@ article list once per term (quadratic). Every list here comes from the Archive's
 from __future__ import annotations
 
 import gc
-import heapq
 import logging
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ import jinja2
 from pelican.generators import Generator
 
 from . import (
+    feeds,
     fingerprints,
     handoff,
     history,
@@ -36,7 +36,8 @@ from . import (
     views,
     writers,
 )
-from .model import Archive, ClaimSpan, Footnote, Source, Speaker, Statement, date_key
+from .feeds import FEED_ENTRIES, feed_updated
+from .model import Archive, ClaimSpan, Footnote, Source, Speaker, Statement
 from .records import claim_kinds, collector_paused, load_archive
 
 log = logging.getLogger(__name__)
@@ -588,24 +589,22 @@ class ArchiveGenerator(Generator):
 
     def _feeds(self) -> None:
         archive = self.archive
-        feeds = [(urls.feed(), self.settings["SITENAME"], "", archive.chronological)]
+        listed = [(ALL, urls.feed(), self.settings["SITENAME"], "")]
+        sizes = {ALL: len(archive.chronological)}
         for kind, records, lookup in (
             ("speaker", archive.speakers, archive.by_speaker),
             ("theme", archive.themes, archive.by_theme),
         ):
-            feeds += [
-                (urls.feed(kind, r.id), r.name, urls.record(kind, r.id), lookup.get(r.id, []))
-                for r in records.values()
-            ]
+            for r in records.values():
+                page = urls.record(kind, r.id)
+                listed.append(((kind, r.id), urls.feed(kind, r.id), r.name, page))
+                sizes[(kind, r.id)] = len(lookup.get(r.id, ()))
         # An archive with no statement still has a last change: its newest record's.
         newest = max(filter(None, map(feed_updated, archive.statements.values())), default=None)
-        # Each statement's place in the feeds, worked out once: the feeds list 450,000
-        # entries at 100,000 statements (each statement's speaker's and themes'), whose
-        # keys, made for each feed, were 0.25 s of an edit build's listing.
-        order = {id(s): feed_order(s) for s in archive.statements.values()}
-        for path, title, page, statements in feeds:
-            # What changed last comes first, dated or not: a feed says what is new.
-            latest = heapq.nlargest(FEED_ENTRIES, statements, key=lambda s: order[id(s)])
+        # What changed last comes first, dated or not: a feed says what is new.
+        latest_of = feeds.newest(archive.chronological, _feeds_of, sizes)
+        for feed, path, title, page in listed:
+            latest = latest_of[feed]
             self._page(
                 path,
                 "feed.xml",
@@ -711,9 +710,6 @@ class ArchiveGenerator(Generator):
             self._text(name, text, reach=pages.ANY_EDIT)
 
 
-FEED_ENTRIES = 50
-
-
 def in_source_order(statements: list[Statement]) -> list[Statement]:
     """The source's order where it is given (`position`), date order for the rest, after."""
     return sorted(statements, key=lambda s: (s.position is None, s.position or 0))
@@ -730,13 +726,13 @@ def as_printed(statements: Sequence[Statement], field: str, sources: dict) -> li
     return [(value, list(by_source.values())) for value, by_source in found.items()]
 
 
-def feed_updated(statement: Statement) -> date | None:
-    """When a feed entry last changed: its record's last change, else its own date's first day."""
-    return statement.last_changed or (statement.date and statement.date.first_day)
+# The feeds (feeds.newest) a published statement is listed in: the archive's, its speaker's
+# and its themes' (the lookups `Archive.by_speaker` and `by_theme`).
+ALL = "all"
 
 
-def feed_order(statement: Statement) -> tuple:
-    return (feed_updated(statement) or date.min, date_key(statement.date), statement.id)
+def _feeds_of(statement: Statement) -> list:
+    return [ALL, ("speaker", statement.speaker_id), *(("theme", t) for t in statement.theme_ids)]
 
 
 def _spans_folder(plan: pages.Plan) -> str:
