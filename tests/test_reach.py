@@ -21,6 +21,7 @@ from conftest import SEED
 from test_incremental import STATEMENT, Archive, changed, files, full_build_of
 
 from onrecord import buildstate, pages, reach
+from onrecord.fingerprints import Fingerprints
 from onrecord.records import load_archive
 from onrecord.search import index as search_index
 from onrecord.search import open_index
@@ -271,3 +272,37 @@ def test_the_shape_leaves_out_the_words_alone():
         assert reach.shape(dataclasses.replace(statement, **{name: other})) != reach.shape(
             statement
         )
+
+
+def kept_listing(previous: dict[str, bytes], held: dict[str, tuple[str, ...]]) -> pages.Listing:
+    """A listing of a build of one reach that reaches none of `previous`'s jobs."""
+    manifest = pages.Manifest(jobs={key: (fp, (key,)) for key, fp in previous.items()})
+    state = pages.Reach(frozenset(), frozenset(), b"salt", held, {})
+    plan = pages.Plan(manifest, full=False, reaching=lambda: state)
+    return pages.Listing(plan, Fingerprints(b"salt"))
+
+
+def test_jobs_kept_in_runs_are_kept_as_one_by_one():
+    previous = {f"statements/s{n}/index.html": bytes([n]) for n in range(6)}
+    held = {key: (f"s{n}",) for n, key in enumerate(previous) if n % 2}
+    keys = list(previous)
+    one_by_one, in_runs = kept_listing(previous, held), kept_listing(previous, held)
+    for key in keys:
+        one_by_one.keep(key)
+    in_runs.keep_all(keys[:4])
+    in_runs.keep_all(keys[4:])
+    for listing in (one_by_one, in_runs):
+        assert listing.prints == previous
+        assert listing.plan.held == {key: held.get(key, ()) for key in keys}
+        assert [job.key for job in listing.jobs] == keys
+        assert all(job.view is None for job in listing.jobs)
+
+
+@pytest.mark.parametrize("runs", [[[0, 1, 1]], [[0, 1], [2, 1]]])
+def test_a_job_kept_twice_is_named(runs):
+    previous = {f"statements/s{n}/index.html": bytes([n]) for n in range(3)}
+    keys = list(previous)
+    listing = kept_listing(previous, {})
+    with pytest.raises(pages.RenderError, match="two jobs write statements/s1/index.html"):
+        for run in runs:
+            listing.keep_all([keys[n] for n in run])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from itertools import compress
 from pathlib import Path
 
 import jinja2
@@ -344,25 +345,34 @@ class ArchiveGenerator(Generator):
     def _statements(self) -> None:
         archive = self.archive
         self._paginated(urls.listing("statement"), "statements", archive.chronological[::-1])
+        statements = list(archive.statements.values())
+        paths = [urls.record("statement", s.id) for s in statements]
+        keys = list(map(urls.save_as, paths))
+        listing = self.listing
+        listed = list(map(listing.reaches, keys))
+        # Each statement's neighbours by its speaker, for those listed anew only: an edit
+        # lists a few of 100,000, the rest keep their files without a view (in runs,
+        # `Listing.keep_all`).
         around = {}
-        for statements in archive.by_speaker.values():
-            around.update(neighbours(statements))
-        for statement in archive.statements.values():
-            self._statement(statement, around.get(statement.id, (None, None)))
-
-    def _statement(self, statement: Statement, around: tuple) -> None:
-        """The statement's page, its citation files and its JSON, from one view."""
-        path = urls.record("statement", statement.id)
-        key = urls.save_as(path)
-        if self.listing.reaches(key):
-            view = self._statement_view(statement, around)
-            remake = partial(self._statement_view, statement, around)
-            self.listing.add(pages.Job(key, "statement", view), remake)
-        else:  # an edit elsewhere: not even its view is made
-            self.listing.keep(key)
-        self.statement_pages[key] = statement.id
-        if not statement.withdrawn:
-            self.sitemap.append((path, statement.last_changed))
+        for speaker_id in {s.speaker_id for s in compress(statements, listed)}:
+            around.update(neighbours(archive.by_speaker.get(speaker_id, [])))
+        kept: list[str] = []  # the run of jobs kept since the last one listed, kept in order
+        for statement, key, anew in zip(statements, keys, listed, strict=True):
+            if not anew:
+                kept.append(key)
+                continue
+            if kept:
+                listing.keep_all(kept)
+                kept = []
+            beside = around.get(statement.id, (None, None))
+            view = self._statement_view(statement, beside)
+            remake = partial(self._statement_view, statement, beside)
+            listing.add(pages.Job(key, "statement", view), remake)
+        if kept:
+            listing.keep_all(kept)
+        self.statement_pages.update(zip(keys, archive.statements, strict=True))
+        published = zip(statements, paths, strict=True)
+        self.sitemap.extend((path, s.last_changed) for s, path in published if not s.withdrawn)
 
     def _statement_view(self, statement: Statement, around: tuple) -> views.StatementView:
         return views.statement_view(

