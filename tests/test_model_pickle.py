@@ -1,5 +1,6 @@
-"""The model's records pickle as calls of their classes (model._pickled_by_fields), and come
-back equal: the records cache and the saved histories are read that way at every build."""
+"""The model's records, a file's outcome and its problems pickle as calls of their classes
+(pickling.by_fields), and come back equal: the records cache and the saved histories are
+read that way at every build."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from conftest import SEED
 
 from onrecord import history, model
+from onrecord.problems import Problem
 from onrecord.records import load_archive
+from onrecord.records.check import Checked
 
 RECORDS = [
     kind
@@ -19,7 +22,7 @@ RECORDS = [
     and kind.__module__ == model.__name__
     and dataclasses.is_dataclass(kind)
     and "__slots__" in vars(kind)
-]
+] + [Checked, Problem]
 
 
 @pytest.mark.parametrize("kind", RECORDS, ids=lambda kind: kind.__name__)
@@ -48,3 +51,10 @@ def test_the_seed_archive_comes_back_equal() -> None:
     assert again == records
     assert [type(r) for r in again] == [type(r) for r in records]
     assert any(s.quotes for s in statements.values()), "the seed has nested quotes"
+
+
+def test_a_files_outcome_and_its_problems_come_back_equal() -> None:
+    problem = Problem("content/statements/x.yaml", 3, 5, "`date` is not a date", "YYYY-MM-DD")
+    outcome = Checked(problems=(problem,), failed_id="x", emptied=frozenset({"date"}))
+    again = pickle.loads(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == outcome and type(again.problems[0]) is Problem

@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, is_dataclass, replace
 from datetime import date
-from operator import attrgetter
 from typing import ClassVar
 
+from .pickling import by_fields
 from .sourcetext import Passage, locate
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "ckb", "yi", "dv", "syr"})
@@ -649,28 +649,7 @@ def _placed(claim: Claim, statements: dict[str, Statement]) -> list[ClaimSpan]:
     return sorted(spans, key=_by_date)
 
 
-def _pickled_by_fields(kind: type) -> None:
-    """Pickle a record of `kind` as the call `kind(*fields)`.
-
-    A frozen dataclass with slots is otherwise unpickled by dataclasses' `__setstate__`,
-    which looks the fields up again and sets them one by one for every record: at 100,000
-    statements, the records cache and the saved histories are read at each build, and the
-    statements alone took 1.44-1.51 s to unpickle that way against 0.97-1.02 s as calls
-    (their paragraphs' text alone: 0.40 s). Every field is an `__init__` argument, in order.
-    """
-    values = attrgetter(*(f.name for f in fields(kind)))
-    if len(fields(kind)) == 1:  # attrgetter of one name gives the value, not a tuple
-
-        def __reduce__(self):  # noqa: N807 - pickle's name
-            return (kind, (values(self),))
-    else:
-
-        def __reduce__(self):  # noqa: N807
-            return (kind, values(self))
-
-    kind.__reduce__ = __reduce__
-
-
+# Every record pickles as a call of its class (pickling.py).
 for _kind in [v for v in list(globals().values()) if isinstance(v, type)]:
     if _kind.__module__ == __name__ and is_dataclass(_kind) and "__slots__" in vars(_kind):
-        _pickled_by_fields(_kind)
+        by_fields(_kind)

@@ -3,35 +3,18 @@ size, times and inode) between loads, so that an unchanged file is not parsed ag
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import operator
 import os
 import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from ..model import (
-    Appearance,
-    Claim,
-    Footnote,
-    LocalizedText,
-    Outlet,
-    Quote,
-    Review,
-    Source,
-    Speaker,
-    Statement,
-    Theme,
-)
-from ..problems import Problem
-from .check import Checked, Records
+from .check import Records
 from .schemas import KINDS, SCHEMA_DIR
 
 FILE_NAME = "records.pickle"  # in a build's cache folder
@@ -44,21 +27,6 @@ _RACY_NS = 3_000_000_000
 _RESAVE_SHARE = 100  # written again when out of date by one entry in this many (see `save`)
 Signature = tuple[int, int, int, int]  # size, modification and change times, inode
 _Entry = tuple[Signature | None, bytes, Records]  # signature, digest of the bytes, records
-# Model records (and a file's outcome) are pickled as their class and field values: rebuilt
-# by their constructor, several times faster than the generic state of a slotted dataclass.
-_RECORD_TYPES = (
-    Speaker,
-    Outlet,
-    Theme,
-    Footnote,
-    Source,
-    LocalizedText,
-    Quote,
-    Statement,
-    Appearance,
-    Review,
-    Claim,
-)
 
 
 class Cache:
@@ -198,8 +166,8 @@ def _append(path: Path, part: dict[str, _Entry]) -> None:
 
 
 def _write_part(path: Path, part: dict[str, _Entry]) -> None:
-    with open(path, "ab") as handle:
-        dump(part, handle)
+    with open(path, "ab") as handle:  # records pickle as calls of their classes (pickling.py)
+        pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def may_fork() -> bool:
@@ -208,30 +176,14 @@ def may_fork() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
-def dump(value: object, handle: BinaryIO) -> None:
-    pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _reducers()
-    pickler.dump(value)
-
-
-@cache
-def _reducers() -> dict[type, Callable[[object], tuple]]:
-    return {kind: _reducer(kind) for kind in (*_RECORD_TYPES, Checked, Problem)}
-
-
-def _reducer(kind: type) -> Callable[[object], tuple]:
-    names = [field.name for field in dataclasses.fields(kind)]
-    values = operator.attrgetter(*names)
-    if len(names) == 1:
-        return lambda record: (kind, (values(record),))
-    return lambda record: (kind, values(record))
-
-
 @cache
 def _fingerprint() -> str:
     # A changed schema, model or reader invalidates every cached record.
     parts = [(SCHEMA_DIR / f"{kind}.schema.json").read_bytes() for kind in KINDS]
     here = Path(__file__).parent
-    parts += [(here.parent / name).read_bytes() for name in ("model.py", "yamlfile.py")]
+    parts += [
+        (here.parent / name).read_bytes()
+        for name in ("model.py", "yamlfile.py", "pickling.py", "problems.py")
+    ]
     parts += [path.read_bytes() for path in sorted(here.glob("*.py"))]
     return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()

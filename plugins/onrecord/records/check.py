@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ..pickling import by_fields
 from ..problems import Problem
 from ..yamlfile import Document
 from .build import build_record, nested_statements
@@ -18,6 +19,7 @@ Records = tuple[tuple[object, tuple], ...]
 statement file, its nested records, depth first."""
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Checked:
     """What one file's own checks found: its records, or its problems."""

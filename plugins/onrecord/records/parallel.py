@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from ..problems import Problem
-from .cache import digest_of, dump, may_fork
+from .cache import digest_of, may_fork
 from .check import Checked, check_file
 
 File = tuple[str, str, str]  # kind, path shown in problems, path to read
@@ -59,9 +59,10 @@ def _processes(files: int) -> int:
 
 
 def _check_part(files: list[File], spool: str) -> str:
-    """In a forked process: the outcomes, pickled into `spool` (as the cache is: fast)."""
+    """In a forked process: the outcomes, pickled into `spool` (as calls of their classes:
+    pickling.py)."""
     with open(spool, "wb") as handle:
-        dump([_check_path(*file) for file in files], handle)
+        pickle.dump([_check_path(*file) for file in files], handle, pickle.HIGHEST_PROTOCOL)
     return spool
 
 
