@@ -306,3 +306,28 @@ def test_a_job_kept_twice_is_named(runs):
     with pytest.raises(pages.RenderError, match="two jobs write statements/s1/index.html"):
         for run in runs:
             listing.keep_all([keys[n] for n in run])
+
+
+def test_an_edit_lists_anew_only_the_feeds_its_statements_are_in(archive_in_past, monkeypatch):
+    archive = archive_in_past
+    archive.edit(STATEMENT, *WORD_EDITS["paragraphs"])
+    edited = next(s for s in load_archive(archive.root).statements.values() if s.path == STATEMENT)
+    listed: dict[str, str] = {}
+    run = pages.run
+
+    def watching(listing, todo, *args, **kwargs):
+        listed.update((job.key, job.writer) for job in listing.jobs)
+        return run(listing, todo, *args, **kwargs)
+
+    monkeypatch.setattr(pages, "run", watching)
+    assert archive.build()["reached"] is not None
+    feeds = {key: writer for key, writer in listed.items() if key.endswith(".atom.xml")}
+    its_feeds = {
+        "feeds/all.atom.xml",
+        f"feeds/speakers/{edited.speaker_id}.atom.xml",
+        *(f"feeds/themes/{theme}.atom.xml" for theme in edited.theme_ids),
+    }
+    assert its_feeds <= feeds.keys()
+    assert all(feeds[key] == "page" for key in its_feeds), "its feeds are made again"
+    others = {key for key in feeds if key.startswith("feeds/speakers/")} - its_feeds
+    assert others and all(feeds[key] == "" for key in others), "the others are kept unmade"
