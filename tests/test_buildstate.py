@@ -9,6 +9,7 @@ without touching a file.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEED, copy_records
 
+from onrecord import buildstate
 from onrecord.build import build
 
 
@@ -123,3 +125,33 @@ def test_a_corrupted_state_falls_back_to_a_full_check_with_one_line(archive: Arc
     said = [r.getMessage() for r in caplog.records if "inputs.json" in r.getMessage()]
     assert len(said) == 1 and "checking everything" in said[0]
     assert archive.build()["unchanged"] is True
+
+
+def walked(root: Path) -> dict[str, bytes]:
+    """The reference: `os.walk` of each watched folder, each file `os.stat`-ed by its path."""
+    found = {}
+    for folder in buildstate.WATCHED:
+        for here, _, names in os.walk(root / folder):
+            for name in names:
+                path = os.path.join(here, name)
+                found[os.path.relpath(path, root)] = buildstate.signature(
+                    path, os.path.relpath(path, root)
+                )
+    return found
+
+
+def test_the_files_signatures_are_os_walks_in_its_order(tmp_path):
+    root = copy_records(tmp_path / "archive")
+    statements = root / "content" / "statements"
+    (statements / "deeper" / "still").mkdir(parents=True)
+    (statements / "deeper" / "still" / "note.txt").write_text("a file beside the records")
+    (statements / "linked.yaml").symlink_to(min(statements.rglob("*.yaml")))
+    (statements / "broken.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (statements / "folder-link").symlink_to(statements / "deeper", target_is_directory=True)
+    stats: dict[str, os.stat_result] = {}
+    found = buildstate.signatures(root, stats)
+    assert list(found.items()) == list(walked(root).items())
+    assert "content/statements/folder-link" not in found  # a link to a folder is not walked
+    assert found["content/statements/broken.yaml"] == b"content/statements/broken.yaml\0-\n"
+    assert stats.keys() == found.keys() - {"content/statements/broken.yaml"}
+    assert stats["content/statements/deeper/still/note.txt"].st_size == 25

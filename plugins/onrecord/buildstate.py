@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -49,22 +50,66 @@ def signatures(root: Path, stats: dict[str, os.stat_result] | None = None) -> di
     stat every record file again (0.5 s at 100,000 statements).
     """
     found: dict[str, bytes] = {}
-    # Paths as strings, cut below the root: 0.4 s of pathlib and relpath at 10,000 files.
-    cut = len(os.path.join(root, ""))
     for folder in WATCHED:
-        for here, _, names in os.walk(os.path.join(root, folder)):
-            for name in names:
-                path = os.path.join(here, name)
-                shown = path[cut:]
-                try:
-                    status = os.stat(path)
-                except OSError:
-                    found[shown] = _missing(shown)
-                    continue
-                found[shown] = _signature(status, shown)
-                if stats is not None:
-                    stats[shown] = status
+        try:
+            handle = os.open(os.path.join(root, folder), _FOLDER)
+        except OSError:  # no such folder: no files
+            continue
+        try:
+            _signed(handle, f"{folder}/", found, stats)
+        finally:
+            os.close(handle)
     return found
+
+
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY
+
+
+def _signed(
+    folder: int, shown: str, found: dict[str, bytes], stats: dict[str, os.stat_result] | None
+) -> None:
+    """The signatures of the files in the open `folder` (shown as `shown`) and below, in
+    `os.walk`'s order, its symbolic links to folders left out as it leaves them.
+
+    Each file is stat-ed relative to its open folder and named by string concatenation:
+    at 100,000 statements (95,510 files) this took 0.53-0.72 s (median 0.61) where `os.walk`,
+    `os.path.join` and `os.stat` of each whole path took 0.64-0.92 s (median 0.71), eight
+    runs each, alternated in one process.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:  # unreadable: as `os.walk`, which leaves it out
+        return
+    below = []
+    for entry in entries:
+        name = shown + entry.name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                below.append(entry.name)
+                continue
+            status = entry.stat()  # a link's target's, as `os.stat`
+        except OSError:  # gone, or a broken link
+            found[name] = _missing(name)
+            continue
+        if entry.is_symlink() and _is_folder(status):
+            continue  # os.walk lists a link to a folder with the folders, and does not go in
+        found[name] = _signature(status, name)
+        if stats is not None:
+            stats[name] = status
+    for name in below:
+        try:
+            handle = os.open(name, _FOLDER, dir_fd=folder)
+        except OSError:
+            continue
+        try:
+            _signed(handle, f"{shown}{name}/", found, stats)
+        finally:
+            os.close(handle)
+
+
+def _is_folder(status: os.stat_result) -> bool:
+    return stat.S_ISDIR(status.st_mode)
 
 
 def with_root_files(root: Path, files: dict[str, bytes]) -> dict[str, bytes]:
