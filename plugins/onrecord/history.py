@@ -64,6 +64,32 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def _git_started(root: Path, *args: str) -> subprocess.Popen | None:
+    """`git` running with `args` in `root`, its output to be had from `_finished`."""
+    try:
+        return subprocess.Popen(
+            ["git", "-C", str(root), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+
+
+def _finished(started: subprocess.Popen | None) -> bytes | None:
+    """What `started` (`_git_started`) wrote, once it ended well; None if it failed."""
+    if started is None:
+        return None
+    try:
+        out, _ = started.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        started.kill()
+        started.communicate()
+        return None
+    return out if started.returncode == 0 else None
+
+
 # -- the walk ------------------------------------------------------------------------------
 
 
@@ -98,8 +124,15 @@ def read_log(root: Path, cache_file: Path | None = None) -> Log | None:
     walks only the commits made since (when that commit is still in HEAD's history), and
     none at all when HEAD has not moved.
     """
+    # git's view of the working tree (0.24 s at 100,000 statements) is asked for first, and
+    # read once the walk is, the two overlapping: at 100,000, eight calls each, alternated
+    # in one process, 0.33-0.83 s (median 0.58) against 0.49-0.85 s (median 0.67) in turn.
+    status = _git_started(
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *WATCHED
+    )
     found = _git(root, "rev-parse", "--show-prefix", "HEAD")
     if found is None:
+        _finished(status)
         return None
     prefix, head = (found.decode().split("\n") + ["", ""])[:2]
 
@@ -115,17 +148,18 @@ def read_log(root: Path, cache_file: Path | None = None) -> Log | None:
     if since != head:
         walked = _walk(root, relative, since, total)
         if walked is None:
+            _finished(status)
             return None
         total, new = walked
         for path, newer in new.items():
             events[path] = newer + events.get(path, [])
         if cache_file is not None:
             _write_log_cache(cache_file, (LOG_VERSION, prefix, head, total, events))
-    status = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *WATCHED)
-    if status is None:
+    listed = _finished(status)
+    if listed is None:
         return None
     dirty = set()
-    entries = status.decode("utf-8", "surrogateescape").split("\0")
+    entries = listed.decode("utf-8", "surrogateescape").split("\0")
     at = 0
     while at < len(entries):
         entry = entries[at]
