@@ -92,7 +92,7 @@ def _signed(
         except OSError:  # gone, or a broken link
             found[name] = _missing(name)
             continue
-        if entry.is_symlink() and _is_folder(status):
+        if entry.is_symlink() and stat.S_ISDIR(status.st_mode):
             continue  # os.walk lists a link to a folder with the folders, and does not go in
         found[name] = _signature(status, name)
         if stats is not None:
@@ -106,10 +106,6 @@ def _signed(
             _signed(handle, f"{shown}{name}/", found, stats)
         finally:
             os.close(handle)
-
-
-def _is_folder(status: os.stat_result) -> bool:
-    return stat.S_ISDIR(status.st_mode)
 
 
 def with_root_files(root: Path, files: dict[str, bytes]) -> dict[str, bytes]:

@@ -55,21 +55,17 @@ _NULL = "0" * 40
 
 
 def _git(root: Path, *args: str, input: bytes | None = None) -> bytes | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], input=input, capture_output=True, timeout=120
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    """What `git` with `args` in `root` wrote (given `input`), or None if it failed."""
+    return _finished(_git_started(root, *args, writes_to=input is not None), input)
 
 
-def _git_started(root: Path, *args: str) -> subprocess.Popen | None:
-    """`git` running with `args` in `root`, its output to be had from `_finished`."""
+def _git_started(root: Path, *args: str, writes_to: bool = False) -> subprocess.Popen | None:
+    """`git` running with `args` in `root` (its input to come, if it `writes_to`), its
+    output to be had from `_finished`."""
     try:
         return subprocess.Popen(
             ["git", "-C", str(root), *args],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if writes_to else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -77,12 +73,12 @@ def _git_started(root: Path, *args: str) -> subprocess.Popen | None:
         return None
 
 
-def _finished(started: subprocess.Popen | None) -> bytes | None:
+def _finished(started: subprocess.Popen | None, input: bytes | None = None) -> bytes | None:
     """What `started` (`_git_started`) wrote, once it ended well; None if it failed."""
     if started is None:
         return None
     try:
-        out, _ = started.communicate(timeout=120)
+        out, _ = started.communicate(input, timeout=120)
     except subprocess.TimeoutExpired:
         started.kill()
         started.communicate()
