@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ANSWER_KEYS, HIT_KEYS, SEED
+from whoosh.query import And, Every
+from whoosh.sorting import FieldFacet
 
 from onrecord import synth
 from onrecord.model import Archive
 from onrecord.records import load_archive
 from onrecord.search import answers as answers_module
 from onrecord.search import build_index, prepare, search
+from onrecord.search import facets as facets_module
 from onrecord.search import index as search_index
 from onrecord.search import opened as opened_module
 from onrecord.search import postings as postings_module
@@ -622,7 +625,7 @@ def test_top_page_through_bounds_is_the_page_of_scoring_every_hit(synthetic, mon
 
 
 def test_facets_of_many_hits_count_like_whoosh(synthetic, monkeypatch):
-    monkeypatch.setattr(postings_module, "FACET_TABLES_FROM", 1)
+    monkeypatch.setattr(facets_module, "FACET_TABLES_FROM", 1)
     whoosh_search(synthetic, COMMON)  # the tables are made from a searcher's second search
     for q in (COMMON, f"{COMMON} OR {RARE}", "Sha'bi"):
         assert direct_search(synthetic, q)["facets"] == whoosh_search(synthetic, q)["facets"]
@@ -674,6 +677,81 @@ def test_index_of_several_segments_with_deletions_answers_like_whoosh(
     assert len(segments) > 1 and any(segment.deleted for segment in segments)
     for q in ("Basij", "resistance", "Basij -Israel", '"Basij resistance"', "Basij OR Israel"):
         assert direct_search(tmp_path, q) == whoosh_search(tmp_path, q)
+    for filters in ({}, {"speaker": edited.speaker_id}, {"theme": edited.theme_ids[0]}):
+        assert listed(tmp_path, per_page=100, **filters) == whoosh_listing(
+            tmp_path, per_page=100, **filters
+        )
+
+
+# -- listings: no words, newest first ----------------------------------------------------------
+#
+# A search without words lists what its filters let through, newest first, from an order
+# made once per build; the page, total and facets must be those of Whoosh's sorted search.
+
+
+def listed(index_dir: Path, **params) -> dict:
+    answer = search(index_dir, "", **params)
+    assert "error" not in answer, answer["error"]
+    return {
+        "total": answer["total"],
+        "hits": [(hit["id"], hit["date"]) for hit in answer["hits"]],
+        "facets": answer["facets"],
+    }
+
+
+def whoosh_listing(index_dir: Path, page: int = 1, per_page: int = 20, **params) -> dict:
+    """Whoosh's own sorted search for every statement the filters let through."""
+    opened = opened_index(index_dir)
+    names = ("speaker", "outlet", "theme", "year", "date_from", "date_to", "claim", "source")
+    filters = query_module._filters(*map(params.get, names))
+    found = opened.searcher.search(
+        Every(),
+        filter=And(filters) if filters else None,
+        sortedby=[FieldFacet("date"), FieldFacet("id")],
+        reverse=True,
+        limit=None,
+    )
+    page_hits = found[(page - 1) * per_page : page * per_page]
+    return {
+        "total": len(found.docs()),
+        "hits": [(hit["id"], hit.get("date")) for hit in page_hits],
+        "facets": answers_module.facet_counts(opened.facet_keys, found.docs()),
+    }
+
+
+LISTED = [
+    {},
+    {"year": 2019},
+    {"year": "undated"},
+    {"date_from": "2018-03-01", "date_to": "2019-02-28"},
+    {"date_from": "2020-01-01"},
+    {"theme": "syria", "year": 2021},
+    {"speaker": "jose-nunez"},
+    {"speaker": "jose-nunez", "date_to": "2017-12-31"},
+    {"theme": "no-such-theme"},
+]
+
+
+@pytest.mark.parametrize("filters", LISTED)
+def test_a_listing_is_whoosh_sorted_search(synthetic, monkeypatch, filters):
+    monkeypatch.setattr(facets_module, "FACET_TABLES_FROM", 1)  # counted from the tables too
+    first = listed(synthetic, **filters)
+    assert first == whoosh_listing(synthetic, **filters)
+    assert first["total"] or filters == {"theme": "no-such-theme"}
+    pages = math.ceil(first["total"] / 7)
+    for page in {2, pages // 2, pages, pages + 1} - {0}:
+        assert listed(synthetic, page=page, per_page=7, **filters) == whoosh_listing(
+            synthetic, page=page, per_page=7, **filters
+        )
+
+
+def test_a_listing_puts_undated_statements_last(synthetic):
+    everything = listed(synthetic, per_page=100, page=10**6)
+    assert everything["hits"] == []
+    total = everything["total"]
+    last = listed(synthetic, per_page=10, page=math.ceil(total / 10))["hits"]
+    first = listed(synthetic, per_page=10)["hits"]
+    assert last[-1][1] is None and first[0][1] is not None
 
 
 # Texts the highlighter's fragmenter treats apart: a word longer than a fragment, a text
@@ -743,6 +821,6 @@ def test_facet_counted_by_codes_or_bit_sets_is_counted_as_by_keys(synthetic):
         for count in (1, 50, size // 2, size):
             docs = rng.sample(range(size), count)
             by_keys = list(answers_module._counts(keys, docs, several).items())
-            by_codes = postings_module._code_counts(facet, docs, several)
-            by_bits = postings_module._bit_counts(facet.bits, bit_set(docs, size))
+            by_codes = facets_module.code_counts(facet, docs, several)
+            by_bits = facets_module.bit_counts(facet.bits, bit_set(docs, size))
             assert list(by_codes.items()) == list(by_bits.items()) == by_keys

@@ -1,7 +1,8 @@
 """What an answer is made of, however it was found: the facets it counts and its hits.
 
-Shared by both ways of answering a query, Whoosh's own search (`query`) and the direct
-path from the postings (`postings`), and by the snippets: `Unsupported` is how the
+Shared by every way of answering a query, Whoosh's own search (`query`), the direct
+path from the postings (`postings`) and the listings (`listing`), and by the snippets
+and the facets' tables (`facets`): `Unsupported` is how the
 direct path and the snippets hand a query they cannot answer as Whoosh does to Whoosh.
 """
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import pickle
 from array import array
 from bisect import bisect_left
-from collections import Counter, deque
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from heapq import nlargest
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, contains, itemgetter, mul
 
 from whoosh import query as whoosh_query
@@ -42,9 +42,10 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .answers import FACET_FIELDS, LIST_FACETS, Found, Unsupported, answer_hit, facet_counts
+from . import facets
+from .answers import Found, Unsupported, answer_hit
 from .index import ids_and_weights
-from .opened import Facet, OpenedIndex, Segment, bit_set
+from .opened import OpenedIndex, Segment
 from .snippets import SNIPPET_FIELDS, Highlighter
 from .whoosh_internals import (
     array_union_parts,
@@ -490,6 +491,17 @@ def _repeats(deltas: list[int], n: int) -> bool:
     return n == 1
 
 
+def term_documents(opened: OpenedIndex, fieldname: str, text: str | bytes) -> Iterator[int]:
+    """The numbers of the documents holding the term in the whole index, deleted ones
+    included, read a block of postings at a time (Whoosh's matcher takes a call each)."""
+    btext = text if isinstance(text, bytes) else _term_bytes(opened.searcher, fieldname, text)
+    if btext is None:
+        return
+    for segment in opened.segments:
+        ids = _read_postings(segment, fieldname, btext, values=False).ids
+        yield from map(segment.offset.__add__, ids) if segment.offset else ids
+
+
 def _term_bytes(searcher: Searcher, fieldname: str, text: str) -> bytes | None:
     """The term as indexed, None where Whoosh's Term matches nothing (as Term.matcher)."""
     if fieldname not in searcher.schema:
@@ -630,7 +642,7 @@ def direct(
         answer_hit(fields, score, snippet, site)
         for (_, score), fields, snippet in zip(ranked, stored, snippets, strict=True)
     ]
-    return len(scores), hits, _facets(opened, scores)
+    return len(scores), hits, facets.count(opened, scores.keys())
 
 
 def _snippets(
@@ -914,47 +926,3 @@ def _words(
         from_bytes = searcher.schema[fieldname].from_bytes
         words[fieldname] = frozenset(map(from_bytes, btexts))
     return words
-
-
-# Fewer hits than this are counted from the facet keys as Whoosh gives them (see `_facets`).
-FACET_TABLES_FROM = 1000
-
-
-def _facets(opened: OpenedIndex, scores: dict[int, float]) -> dict[str, dict]:
-    """Counts over every hit, biggest first (as `facet_counts`).
-
-    Counting the hits' values by number costs some 30 ns a value; AND-ing the hits' bit
-    set with each value's costs some 5 µs a value at 100,000 statements, in proportion to
-    the index's size. Each facet is counted the cheaper way.
-    """
-    # The tables are worth it for a searcher that answers many queries, not for `onrecord
-    # search`'s one (OpenedIndex.facet_tables).
-    if len(scores) < FACET_TABLES_FROM or (not opened.has_facet_tables and opened.searches < 2):
-        return facet_counts(opened.facet_keys, scores.keys())
-    size = opened.searcher.doc_count_all()
-    tables = opened.facet_tables()
-    hits = None
-    found = {}
-    for name in FACET_FIELDS:
-        facet = tables[name]
-        per_hit = 100 if name in LIST_FACETS else 30  # ns
-        if len(facet.bits) * size // 20 < len(scores) * per_hit:
-            hits = bit_set(scores, size) if hits is None else hits
-            found[name] = _bit_counts(facet.bits, hits)
-        else:
-            found[name] = _code_counts(facet, scores.keys(), name in LIST_FACETS)
-    return found
-
-
-def _code_counts(facet: Facet, docs: Iterable[int], several: bool) -> dict:
-    """As `_counts`, counting the values' numbers (small ints) rather than the values."""
-    found = map(facet.codes.__getitem__, docs)
-    counts = Counter(chain.from_iterable(found) if several else found)
-    names = facet.names
-    shown = {names[code]: n for code, n in counts.items() if names[code] not in (None, "")}
-    return dict(sorted(shown.items(), key=lambda item: (-item[1], str(item[0]))))
-
-
-def _bit_counts(values: dict[str, int], hits: int) -> dict:
-    counts = {key: n for key, bits in values.items() if (n := (bits & hits).bit_count())}
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))

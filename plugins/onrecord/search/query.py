@@ -6,7 +6,8 @@ text gives results or an "error" message in that dict, never an exception; only 
 missing index raises (`IndexMissing`), because no query can fix that.
 
 Most queries are answered from the postings (`postings`) and the rest by Whoosh's own
-search (here); `snippets` makes the hits' snippets, `answers` holds what both share.
+search (here); a search without words is a listing (`listing`). `snippets` makes the hits'
+snippets, `facets` counts the facets of many hits, `answers` holds what every path shares.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from whoosh import highlight, qparser, sorting, spelling
+from whoosh import highlight, qparser, spelling
 from whoosh import query as whoosh_query
 from whoosh.fields import TEXT, Schema
 from whoosh.lang.porter import stem
@@ -30,6 +31,7 @@ from .index import (
     QUERY_OPERATORS,
     name_analyzer,
 )
+from .listing import listing
 from .opened import OpenedIndex, opened_index
 from .postings import direct
 from .snippets import SNIPPET_CHARS, MarkFormatter, whoosh_snippet
@@ -357,14 +359,8 @@ def _run(
         found = direct(opened, q, filters, page, per_page, site, terms=terms)
         if found is None:
             found = _through_whoosh(opened, q, filters, page, per_page, site, terms=terms)
-    else:
-        # No words: list what the filters let through, newest first. Reverse the whole
-        # sort, not the date facet alone: Whoosh reverses a string column by a list lookup
-        # per document. Undated statements come last.
-        by_date = [sorting.FieldFacet("date"), sorting.FieldFacet("id")]
-        found = _through_whoosh(
-            opened, whoosh_query.Every(), filters, page, per_page, site, by_date
-        )
+    else:  # no words: what the filters let through, newest first
+        found = listing(opened, filters, page, per_page, site)
     total, hits, facets = found
     answer.update(total=total, pages=math.ceil(total / per_page), hits=hits, facets=facets)
     if text and total < SUGGEST_BELOW:
@@ -379,27 +375,23 @@ def _through_whoosh(
     page: int,
     per_page: int,
     site: str,
-    sortedby: list | None = None,
     *,
     terms: bool = False,
 ) -> Found:
-    """Whoosh's own search: every query the direct path leaves aside, and listings by date."""
-    searcher = opened.searcher
-    results = searcher.search(
+    """Whoosh's own search: every query the direct path leaves aside."""
+    results = opened.searcher.search(
         q,
         filter=whoosh_query.And(filters) if filters else None,
         # A scored search gathers every hit (Whoosh's top-N collector skips blocks it
         # wrongly judges unable to make the page, losing hits) and so knows them all.
-        limit=None if sortedby is None else max(1, min(page * per_page, searcher.doc_count())),
-        sortedby=sortedby,
-        reverse=sortedby is not None,
+        limit=None,
         terms=terms,
     )
     results.formatter = MarkFormatter()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
     docs = results.docs()
     hits = [
-        _hit(hit, site, scored=sortedby is None)
+        answer_hit(hit.fields(), hit.score, whoosh_snippet(hit), site)
         for hit in results[(page - 1) * per_page : page * per_page]
     ]
     return len(docs), hits, facet_counts(opened.facet_keys, docs)
@@ -427,12 +419,6 @@ def _excluded_words(q: whoosh_query.Query) -> bool:
     if type(words) is whoosh_query.Or:
         return all(type(sub) is whoosh_query.Term for sub in words.subqueries)
     return type(words) is whoosh_query.Term
-
-
-def _hit(hit, site_url: str, *, scored: bool) -> dict:
-    # A listing sorted by date has no relevance; Whoosh would give the sort key here.
-    score = hit.score if scored else None
-    return answer_hit(hit.fields(), score, whoosh_snippet(hit, marked=scored), site_url)
 
 
 def _spelling_parser() -> qparser.QueryParser:

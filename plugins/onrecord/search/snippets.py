@@ -3,7 +3,7 @@
 For the direct path `Highlighter` transcribes Whoosh's highlighting (ContextFragmenter,
 MarkFormatter) so that it gives Whoosh's snippets at a fraction of the cost; for Whoosh's
 own search `whoosh_snippet` takes the hit's highlights. A hit with no marked word gets the
-start of its text (`_plain_snippet`).
+start of its text (`plain_snippet`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Highlighter:
             snippet = self.highlight(fieldname, fields[fieldname])
             if snippet:
                 return snippet
-        return _plain_snippet(fields)
+        return plain_snippet(fields)
 
     def highlight(self, fieldname: str, text: str) -> str:
         words = self.words[fieldname]
@@ -147,16 +147,16 @@ def _fragments(tokens: _Tokens) -> list[highlight.Fragment]:
     return fragments
 
 
-def whoosh_snippet(hit, *, marked: bool) -> str:
+def whoosh_snippet(hit) -> str:
     """An HTML fragment: the record's text escaped, the matched words in <mark>."""
-    for fieldname in ("text", "headline") if marked else ():
+    for fieldname in SNIPPET_FIELDS:
         snippet = hit.highlights(fieldname, top=2)
         if snippet:
             return snippet
-    return _plain_snippet(hit)
+    return plain_snippet(hit)
 
 
-def _plain_snippet(fields) -> str:
+def plain_snippet(fields: dict) -> str:
     """The start of the record's text (or headline), escaped: a hit with no marked word."""
     text = fields.get("text") or fields.get("headline") or ""
     if len(text) > SNIPPET_CHARS:
