@@ -12,6 +12,8 @@ import os
 import pickle
 from pathlib import Path
 
+from . import replacing
+
 # What reading and unpacking a missing, truncated or foreign pickle raises.
 UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError)
 
@@ -23,6 +25,6 @@ def write_pickle(path: Path, value: object) -> None:
     try:
         with open(temporary, "wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        replacing.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

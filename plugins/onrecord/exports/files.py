@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import replacing
 from ..cachefiles import UNREADABLE, write_pickle
 from ..model import Archive
 from .data import shape_statement
@@ -28,7 +29,7 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     temporary.unlink(missing_ok=True)
     try:
         write(temporary)
-        os.replace(temporary, path)
+        replacing.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
     return path

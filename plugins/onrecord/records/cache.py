@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .. import replacing
 from .check import Records
 from .schemas import KINDS, SCHEMA_DIR
 
@@ -140,7 +141,7 @@ def _write_cache(cache_file: Path, entries: dict[str, _Entry]) -> None:
             pickle.dump((_CACHE_VERSION, _fingerprint(), -(-len(entries) // PART)), handle)
         while part := dict(islice(items, PART)):
             _append(temporary, part)
-        os.replace(temporary, cache_file)
+        replacing.replace(temporary, cache_file)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
