@@ -49,6 +49,14 @@ def test_the_query_list_is_fixed_and_200_long():
     assert len(bench.queries(plan)) == 200
 
 
+def test_the_listings_are_fixed_searches_without_words():
+    plan = bench.synth.plan(1000)
+    listings = bench.listing_queries(plan)
+    assert listings == bench.listing_queries(plan) and len(listings) == 100
+    assert all("q" not in params for params in listings)
+    assert {} in [{k: v for k, v in params.items() if k != "page"} for params in listings]
+
+
 def test_every_figure_is_documented_in_the_bench_readme():
     documented = set(re.findall(r"`(\w+)`", (REPO / "bench" / "README.md").read_text("utf-8")))
     assert [key for key in bench.KEYS if key not in documented] == []

@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,6 +79,8 @@ KEYS = (
     "query_p99_ms",
     "variant_p50_ms",
     "variant_p99_ms",
+    "listing_p50_ms",
+    "listing_p99_ms",
     "skeleton_table_ms",
     "spellings_kb",
     "serve_rss_mb",
@@ -311,6 +313,32 @@ def variant_queries(plan: synth.Blueprint, count: int = QUERY_COUNT // 2) -> lis
     return made
 
 
+def listing_queries(plan: synth.Blueprint, count: int = QUERY_COUNT // 2) -> list[dict[str, str]]:
+    """Searches without words, fixed: a speaker's, an outlet's, a theme's, a year's, a date
+    range's statements, or every statement, newest first, on one of the first pages."""
+    rng = random.Random(f"bench-listings:{plan.seed}")
+    the_cast = synth.cast(plan)
+    made: list[dict[str, str]] = []
+    for number in range(count):
+        kind = number % 6
+        if kind == 0:
+            params = {"speaker": rng.choice(the_cast.speakers)}
+        elif kind == 1:
+            params = {"outlet": rng.choice(the_cast.outlets)}
+        elif kind == 2:
+            params = {"theme": rng.choice(the_cast.themes)}
+        elif kind == 3:
+            params = {"year": str(rng.randint(2015, 2024))}
+        elif kind == 4:
+            start = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3400))
+            end = start + timedelta(days=rng.randint(7, 365))
+            params = {"from": start.isoformat(), "to": end.isoformat()}
+        else:
+            params = {}
+        made.append(params | {"page": str(rng.randint(1, 3))})
+    return made
+
+
 def skeleton_table(index_root: Path) -> dict[str, float]:
     """What the spellings cost the service: the vocabulary's size, its skeleton table's time.
 
@@ -393,6 +421,10 @@ def service_latency(settings: Path, plan: synth.Blueprint) -> dict[str, float]:
         for params in respellings[:WARM_UP]:  # the skeleton table is made at the first
             _get(connection, params)
         varied = sorted(_get(connection, params) * 1000 for params in respellings)
+        listings = listing_queries(plan)
+        for params in listings[:WARM_UP]:  # the order is made at the first
+            _get(connection, params)
+        listed = sorted(_get(connection, params) * 1000 for params in listings)
         connection.close()
         memory = status_kib(server.pid, "VmHWM") / 1024
     return {
@@ -400,6 +432,8 @@ def service_latency(settings: Path, plan: synth.Blueprint) -> dict[str, float]:
         "query_p99_ms": percentile_99(times),
         "variant_p50_ms": statistics.median(varied),
         "variant_p99_ms": percentile_99(varied),
+        "listing_p50_ms": statistics.median(listed),
+        "listing_p99_ms": percentile_99(listed),
         "serve_rss_mb": memory,
     }
 
@@ -536,6 +570,7 @@ COLUMNS = (
     ("query_p50_ms", "p50 ms", "{:.1f}"),
     ("query_p99_ms", "p99 ms", "{:.1f}"),
     ("variant_p99_ms", "var p99", "{:.1f}"),
+    ("listing_p99_ms", "list p99", "{:.1f}"),
     ("peak_rss_mb", "rss MiB", "{:.0f}"),
     ("main_rss_mb", "py MiB", "{:.0f}"),
     ("output_mb", "out MB", "{:.0f}"),
@@ -582,7 +617,8 @@ def markdown_table(results: list[dict]) -> str:
     head = (
         "| statements | commit | cold build (site + index) | stock Pelican | ratio | Hugo | ratio "
         "| no-op rebuild | edit one | add one | rename a speaker | devserver: edit to page "
-        "| index alone | search p50 / p99 (service) | peak RSS | Pagefind | output |"
+        "| index alone | search p50 / p99 (service) | listing p50 / p99 | peak RSS | Pagefind "
+        "| output |"
     )
     rows = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in results:
@@ -603,6 +639,8 @@ def markdown_table(results: list[dict]) -> str:
             seconds["index_s"],
             f"{_figure(r.get('query_p50_ms'), '{:.1f}')} / "
             f"{_figure(r.get('query_p99_ms'), '{:.1f}')} ms",
+            f"{_figure(r.get('listing_p50_ms'), '{:.1f}')} / "
+            f"{_figure(r.get('listing_p99_ms'), '{:.1f}')} ms",
             _memory(r.get("peak_rss_mb")),
             f"{seconds['pagefind_s']}, {_memory(r.get('pagefind_peak_rss_mb'))}",
             f"{_figure(r.get('output_mb'), '{:,.0f}')} MB, {_figure(r.get('files'), '{:,}')} files",
