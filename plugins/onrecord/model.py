@@ -274,7 +274,7 @@ TITLE_WORDS = 10
 
 def opening_words(text: str, words: int) -> str:
     """The first `words` words of `text`, with " …" where it was cut."""
-    parts = text.split()
+    parts = text.split(maxsplit=words)  # not every word of a long paragraph
     return text if len(parts) <= words else " ".join(parts[:words]) + " …"
 
 
