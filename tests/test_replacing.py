@@ -73,3 +73,11 @@ def test_on_linux_an_old_file_is_swapped_not_renamed_over(tmp_path, monkeypatch)
     monkeypatch.setattr(replacing.os, "replace", refused)
     replacing.replace(tmp_path / "new.tmp", tmp_path / "data.json")
     assert tree(tmp_path) == {"data.json": b"new"}
+
+
+def test_a_folder_in_the_way_is_refused_as_by_os_replace(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "new.tmp").write_bytes(b"new")
+    with pytest.raises(IsADirectoryError):
+        replacing.replace(tmp_path / "new.tmp", tmp_path / "data")
+    assert (tmp_path / "data").is_dir() and (tmp_path / "new.tmp").read_bytes() == b"new"

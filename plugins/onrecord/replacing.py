@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import stat
 import sys
 
 _AT_FDCWD = -100  # paths relative to the working folder, as os.replace takes them
@@ -46,8 +47,9 @@ _RENAMEAT2 = _renameat2()
 
 
 def replace(new: str | os.PathLike, old: str | os.PathLike) -> None:
-    """As `os.replace(new, old)`: afterwards `old` names the new file and `new` nothing."""
-    if _RENAMEAT2 is not None:
+    """As `os.replace(new, old)` for a file: afterwards `old` names the new file and `new`
+    nothing."""
+    if _RENAMEAT2 is not None and _is_file(old):
         swapped = _RENAMEAT2(
             _AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), _RENAME_EXCHANGE
         )
@@ -56,3 +58,11 @@ def replace(new: str | os.PathLike, old: str | os.PathLike) -> None:
             return
     # No old file, no exchange here, or a real error, which os.replace raises as it would.
     os.replace(new, old)
+
+
+def _is_file(path: str | os.PathLike) -> bool:
+    # The exchange would swap a file with a folder where os.replace refuses.
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
