@@ -240,4 +240,4 @@ def write_text(path: Path, text: str) -> None:
         os.close(descriptor)
 
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC  # os.open makes it non-inheritable
