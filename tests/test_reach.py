@@ -20,7 +20,7 @@ import pytest
 from conftest import SEED
 from test_incremental import STATEMENT, Archive, changed, files, full_build_of
 
-from onrecord import buildstate, pages, reach
+from onrecord import buildstate, pages, reach, urls
 from onrecord.fingerprints import Fingerprints
 from onrecord.records import load_archive
 from onrecord.search import index as search_index
@@ -38,12 +38,34 @@ WORD_EDITS = {
     "attribution_note": ("attribution_note: null", 'attribution_note: "As reported."'),
     "section": ('language: "en"', 'language: "en"\nsection: "Part two"'),
 }
-# Edits beyond the words: every job is listed anew.
-OTHER_EDITS = {
+# Edits beyond the words, in STATEMENT: every job but the statements' pages is listed anew,
+# with the pages of the statements that hold it, or may now.
+BEYOND_WORDS = {
     "role": ('role: "Deputy IRGC commander"', 'role: "IRGC commander"'),
     "date": ('date: "2017-11-22"', 'date: "2017-11-21"'),
     "themes": ("themes:\n", 'themes:\n- "basij"\n'),
+    # To Jafari, between his two statements: each now links to it as the one before or after.
+    "speaker": (
+        'speaker: "hossein-salami"\nrole: "Deputy IRGC commander"\ndate: "2017-11-22"',
+        'speaker: "mohammad-ali-jafari"\nrole: "Deputy IRGC commander"\ndate: "2017-11-24"',
+    ),
+    # The quoted statement's page lists who quotes it.
+    "quotes": ("quotes: []", 'quotes:\n- paragraph: 1\n  statement: "jafari-press-conference"'),
 }
+# Pages the edit changes though they did not hold STATEMENT before it.
+NEWLY_HOLDING = {
+    "speaker": {"jafari-press-conference", "jafari-basij-conference"},
+    "quotes": {"jafari-press-conference"},
+}
+# Edits of its place among its source's footnotes: every job is listed anew.
+PLACED_EDITS = {
+    "footnote": ("footnote: 6", "footnote: 5"),
+    "attribution": ('attribution: "secondary"', 'attribution: "primary"'),
+}
+
+
+def page_key(statement_id: str) -> str:
+    return f"statements/{statement_id}/index.html"
 
 
 def test_every_word_field_is_an_edit_that_reaches(archive_in_past):
@@ -201,10 +223,64 @@ def test_builds_of_one_reach_after_another_stay_right(archive_in_past, tmp_path)
     assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
 
 
-@pytest.mark.parametrize("field", sorted(OTHER_EDITS))
-def test_an_edit_beyond_the_words_lists_every_job(archive_in_past, tmp_path, field):
+@pytest.mark.parametrize("field", sorted(BEYOND_WORDS))
+def test_the_jobs_an_edit_beyond_the_words_changes_are_among_those_it_reaches(
+    archive_in_past, field
+):
     archive = archive_in_past
-    archive.edit(STATEMENT, *OTHER_EDITS[field])
+    state = reach.read(cache_dir(archive))
+    before = prints(archive)
+    archive.edit(STATEMENT, *BEYOND_WORDS[field])
+    edited = load_archive(archive.root)
+    files_now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    found = reach.reach(state, manifest.token, files_now, None, date.today(), edited)
+    assert found is not None and not found.words_only
+    reach.forget(cache_dir(archive))
+    assert archive.build()["reached"] is None
+    moved = {key for key, fingerprint in prints(archive).items() if before[key] != fingerprint}
+    anew = before.keys() - state.held.keys()
+    assert moved <= found.jobs | anew, f"missed: {sorted(moved - found.jobs - anew)}"
+    newly = {page_key(i) for i in NEWLY_HOLDING.get(field, ())}
+    assert newly <= moved, "the pages that did not hold it change"
+    statement_pages = {page_key(i) for i in edited.statements}
+    assert statement_pages - found.jobs, "the statements' pages it cannot reach are kept"
+
+
+@pytest.mark.parametrize("field", sorted(BEYOND_WORDS))
+def test_a_build_of_an_edit_beyond_the_words_equals_a_cold_build(archive_in_past, tmp_path, field):
+    archive = archive_in_past
+    before = files(archive.output)
+    archive.edit(STATEMENT, *BEYOND_WORDS[field])
+    figures = archive.build()
+    assert figures["reached"] is not None and not figures["full"]
+    after = files(archive.output)
+    assert changed(before, after), "the edit shows somewhere"
+    assert after == full_build_of(archive, tmp_path / "cold")
+    assert indexed(archive.index) == indexed(tmp_path / "cold" / "var" / "index")
+
+
+def test_edits_beyond_the_words_one_after_another_stay_right(archive_in_past, tmp_path):
+    archive = archive_in_past
+    for n, field in enumerate(["themes", "paragraphs", "speaker", "role", "quotes", "headline"]):
+        archive.edit(STATEMENT, *(BEYOND_WORDS.get(field) or WORD_EDITS[field]))
+        assert archive.build()["reached"] is not None, n
+    assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
+    # The state keeps the statement's shape as edited: an edit of its words alone is one.
+    state = reach.read(cache_dir(archive))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    archive.edit(STATEMENT, *WORD_EDITS["venue"])
+    now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
+    found = reach.reach(state, manifest.token, now, None, date.today(), load_archive(archive.root))
+    assert found is not None and found.words_only
+
+
+@pytest.mark.parametrize("field", sorted(PLACED_EDITS))
+def test_an_edit_of_a_statements_place_in_its_source_lists_every_job(
+    archive_in_past, tmp_path, field
+):
+    archive = archive_in_past
+    archive.edit(STATEMENT, *PLACED_EDITS[field])
     figures = archive.build()
     assert figures["reached"] is None
     assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
@@ -331,3 +407,25 @@ def test_an_edit_lists_anew_only_the_feeds_its_statements_are_in(archive_in_past
     assert all(feeds[key] == "page" for key in its_feeds), "its feeds are made again"
     others = {key for key in feeds if key.startswith("feeds/speakers/")} - its_feeds
     assert others and all(feeds[key] == "" for key in others), "the others are kept unmade"
+
+
+@pytest.mark.parametrize("statement_id", ["salami-martyrs-conference", "a", "page", "x-2-3"])
+def test_a_statement_page_file_names_its_statement(statement_id):
+    saved = urls.save_as(urls.record("statement", statement_id))
+    assert urls.record_of("statement", saved) == statement_id
+    assert urls.record_of("speaker", saved) is None
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        "statements/index.html",  # the list's first page
+        "statements/page/2/index.html",
+        "statements/salami-martyrs-conference/cite.bib",
+        "statements/salami-martyrs-conference.json",
+        "speakers/hossein-salami/index.html",
+        "index.html",
+    ],
+)
+def test_no_other_file_is_a_statement_page(saved):
+    assert urls.record_of("statement", saved) is None

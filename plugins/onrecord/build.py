@@ -167,7 +167,7 @@ def build(
         # Written: its 112,000 jobs' files (100 MiB at 100,000 statements) go before the
         # statements' shapes are made and the reach state pickled (30 MiB more, once).
         plan.written.jobs.clear()
-        # An edit reaching only some jobs leaves every statement's shape as it was.
+        # A build of one reach knows every statement's shape (reach.reach).
         shapes = plan.reach.shapes if plan.reach else reach.shapes(archive.statements.values())
         state = reach.State(
             plan.written.token, plan.salt, head, today.isoformat(), files, shapes, plan.held

@@ -226,8 +226,9 @@ class ArchiveGenerator(Generator):
         self, plan: pages.Plan, procs: int, renderer: writers.Renderer
     ) -> pages.Ahead | None:
         """The data files of a build of one reach (reach.py), started as soon as they are
-        listed (`pages.Ahead`): the statements whose entries they remake are the ones in the
-        edited files, which the reach knows before any other job is listed."""
+        listed (`pages.Ahead`): the statements whose entries they remake are the reach's
+        (those in the edited files, and any whose page the edit may change), which it knows
+        before any other job is listed."""
         reach = self.listing.reach
         if reach is None or plan.full or not plan.previous.output or not pages.forkable(procs):
             return None
@@ -639,15 +640,16 @@ class ArchiveGenerator(Generator):
     def _feeds_moved(self) -> set | None:
         """The feeds an edit may move, in a build of one reach; None: any may move.
 
-        Such a build (reach.py) moved only the changed files' statements, which kept their
-        speakers and themes: a feed none of them is in keeps its entries, their dates and
-        its own date. Only a feed with an undated entry, or none, takes the archive's newest
-        change (which the edit moves). At 100,000 statements (241 feeds) the feeds' listing
-        took 0.55-0.83 s of an edit with every feed fingerprinted, 0.13-0.24 s with those
-        kept (three edit builds each, alternated).
+        When the edit was of the words alone (reach.py), it moved only the changed files'
+        statements, which kept their speakers and themes: a feed none of them is in keeps
+        its entries, their dates and its own date. Only a feed with an undated entry, or
+        none, takes the archive's newest change (which the edit moves). At 100,000
+        statements (241 feeds) the feeds' listing took 0.55-0.83 s of an edit with every
+        feed fingerprinted, 0.13-0.24 s with those kept (three edit builds each,
+        alternated). After an edit beyond the words, every feed is listed anew.
         """
         reach = self.listing.reach
-        if reach is None:
+        if reach is None or not reach.words_only:
             return None
         statements = self.archive.statements
         return {

@@ -158,7 +158,11 @@ class Reach:
     statements: frozenset[str]  # the ids of the statements in the changed files
     salt: bytes  # the last build's fingerprint key: with another, every job may change
     held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
-    shapes: dict[str, bytes]  # the last build's statement shapes, which the edit kept
+    shapes: dict[str, bytes]  # the statements' shapes, the edited ones' as they are now
+    # An edit of statements' words alone: the jobs holding them run unfingerprinted. Else
+    # every job reached is fingerprinted: an edit beyond the words may move a statement
+    # into views that did not hold it.
+    words_only: bool = True
 
 
 # How an edit reaches a job (`Listing.add`'s `reach`) in a build of one reach:
@@ -239,12 +243,12 @@ class Listing:
         if reach == HELD and not self.reaches(job.key):
             self.keep(job.key)
             return
-        if self.reach is not None and reach != ANY_EDIT and job.key in self.plan.previous.jobs:
+        if self.assumed_changed(job.key, reach):
             # An edit of a statement it holds (or of any, for the data files) changes it:
             # its fingerprint would only say so, at the cost of its records' digests (a page
             # holding every statement: 3.4 s at 100,000). One that no build shares makes the
             # next build that fingerprints every job run it. The statements it holds are the
-            # ones it held: an edit that reaches only some jobs moves no statement.
+            # ones it held: an edit of the words alone moves no statement.
             fingerprint = os.urandom(16)
             if reach == HELD:
                 self.plan.held[job.key] = self.reach.held.get(job.key, ())
@@ -264,6 +268,14 @@ class Listing:
         if stale:
             self.stale.append(job)
         self.jobs.append(job)
+
+    def assumed_changed(self, key: str, reach: str) -> bool:
+        """Whether the job at `key`, listed anew, is taken as changed unfingerprinted: in a
+        build of one reach, a job holding the whole archive, and a job holding a statement
+        whose words alone were edited."""
+        if self.reach is None or key not in self.plan.previous.jobs:
+            return False
+        return reach == WHOLE or (reach == HELD and self.reach.words_only)
 
     def finish(self) -> None:
         """The listing is over: the records' digests go (at 100,000 statements 300,000

@@ -22,6 +22,16 @@ def record(kind: str, record_id: str) -> str:
     return f"{PAGE_KINDS[kind]}/{record_id}/"
 
 
+def record_of(kind: str, saved: str) -> str | None:
+    """The id of the record of `kind` whose page is the file `saved`, or None: the inverse of
+    `save_as(record(kind, record_id))`."""
+    head, tail = f"{PAGE_KINDS[kind]}/", "/index.html"
+    if not (saved.startswith(head) and saved.endswith(tail)):
+        return None
+    record_id = saved[len(head) : -len(tail)]
+    return record_id if record_id and "/" not in record_id else None
+
+
 SPECIAL_PAGES = {
     "home": "",
     "timeline": "timeline/",
