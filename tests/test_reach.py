@@ -429,3 +429,27 @@ def test_a_statement_page_file_names_its_statement(statement_id):
 )
 def test_no_other_file_is_a_statement_page(saved):
     assert urls.record_of("statement", saved) is None
+
+
+def test_the_state_keeps_each_statements_digest_as_the_fingerprints_make_it(archive_in_past):
+    from onrecord import history
+
+    archive = archive_in_past
+
+    def kept_and_made() -> tuple[dict[str, str], dict[str, str]]:
+        state = reach.read(cache_dir(archive))
+        assert state is not None
+        dated = history.with_history(load_archive(archive.root), archive.root, cache_dir(archive))
+        made = {key: Fingerprints(b"").reduce(s)[1][0] for key, s in dated.statements.items()}
+        kept = {key: value[reach.SHAPE :].hex() for key, value in state.shapes.items()}
+        return {key: digest for key, digest in kept.items() if digest}, made
+
+    kept, made = kept_and_made()
+    assert kept == made
+    # After an edit, every digest kept is the statement's as it is now (the edited one's made
+    # again by the jobs that fingerprinted it, or dropped).
+    for field in ("paragraphs", "themes"):
+        archive.edit(STATEMENT, *(WORD_EDITS.get(field) or BEYOND_WORDS[field]))
+        assert archive.build()["reached"] is not None
+        kept, made = kept_and_made()
+        assert kept.items() <= made.items() and len(kept) >= len(made) - 2, field

@@ -169,6 +169,7 @@ def build(
         plan.written.jobs.clear()
         # A build of one reach knows every statement's shape (reach.reach).
         shapes = plan.reach.shapes if plan.reach else reach.shapes(archive.statements.values())
+        shapes = reach.with_digests(shapes, plan.digests)
         state = reach.State(
             plan.written.token, plan.salt, head, today.isoformat(), files, shapes, plan.held
         )

@@ -180,6 +180,7 @@ class ArchiveGenerator(Generator):
         pages.read_jobs(plan)
         # Each job is fingerprinted as it is listed (pages.Listing).
         self.listing = pages.Listing(plan, fingerprints.Fingerprints(self.site_digest()))
+        self.listing.seed(self.archive.statements)
         # The views kept, like the archive (build.py), live to the end of the build and hold
         # no cycles: the collector is paused while they are made (its passes over the
         # growing heap took 1 to 2 s of a 100,000-statement edit build), then they are moved
