@@ -614,14 +614,31 @@ def test_the_updated_database_finds_the_new_words_and_not_the_old(archive, edite
         assert (EDITED,) not in connection.execute(found, (f'"{old_words}"',)).fetchall()
 
 
-def test_the_database_is_written_anew_when_a_statement_leaves_the_list(
-    archive, with_withdrawn, tmp_path
+@pytest.mark.parametrize("change", ["dated a day later", "withdrawn"])
+def test_the_database_updated_after_statements_move_equals_the_database_written_anew(
+    archive, with_withdrawn, tmp_path, change
 ):
+    """Rowids are list positions: the rows a statement moves past are remade at their new
+    places, and a row past the list's new end goes."""
+    if change == "withdrawn":
+        edited, changed = with_withdrawn, {"khamenei-ahl-al-bayt-speech"}
+    else:
+        salami = archive.statements["salami-martyrs-conference"]
+        later = archive.statements["jafari-press-conference"].date
+        edited, changed = replaced(archive, dataclasses.replace(salami, date=later)), {salami.id}
+    order = [s.id for s in edited.chronological]
+    assert order != [s.id for s in archive.chronological][: len(order)]
     export.write_sqlite(archive, tmp_path / "old.db", SITE)
-    changed = {"khamenei-ahl-al-bayt-speech"}
-    assert not export.update_sqlite(
-        with_withdrawn, tmp_path / "old.db", tmp_path / "new.db", SITE, changed
-    )
+    assert export.update_sqlite(edited, tmp_path / "old.db", tmp_path / "new.db", SITE, changed)
+    export.write_sqlite(edited, tmp_path / "anew.db", SITE)
+    assert readable(tmp_path / "new.db") == readable(tmp_path / "anew.db")
+
+
+def test_the_database_is_written_anew_when_most_rows_would_move(archive, tmp_path):
+    undated = dataclasses.replace(archive.statements[EDITED], date=None)  # first in the list
+    edited = replaced(archive, undated)
+    export.write_sqlite(archive, tmp_path / "old.db", SITE)
+    assert not export.update_sqlite(edited, tmp_path / "old.db", tmp_path / "new.db", SITE, set())
     assert not (tmp_path / "new.db").exists()
 
 
