@@ -91,40 +91,52 @@ def cache_dir(archive: Archive) -> Path:
     return archive.index.parent / "cache"
 
 
-@pytest.mark.parametrize("field", sorted(WORD_EDITS))
-def test_the_jobs_an_edit_of_the_words_changes_are_among_those_it_reaches(archive_in_past, field):
-    archive = archive_in_past
+def reach_now(archive: Archive, state: reach.State | None) -> pages.Reach | None:
+    """The reach a build of the archive as it is now would take from `state`."""
+    now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    edited = load_archive(archive.root)
+    return reach.reach(state, manifest.token, now, None, date.today(), edited)
+
+
+def reached_and_moved(archive: Archive, edit: tuple[str, str]):
+    """Edit STATEMENT: the last build's state, the reach the edit's build would take, and the
+    jobs whose fingerprints a build listing every job then changes (the reference)."""
     state = reach.read(cache_dir(archive))
     assert state is not None and state.held
     before = prints(archive)
-    archive.edit(STATEMENT, *WORD_EDITS[field])
-    edited = load_archive(archive.root)
-    files_now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
-    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
-    found = reach.reach(state, manifest.token, files_now, None, date.today(), edited)
-    assert found is not None, f"an edit of the {field} must reach only some jobs"
-    # The reference: every job fingerprinted.
+    archive.edit(STATEMENT, *edit)
+    found = reach_now(archive, state)
     reach.forget(cache_dir(archive))
-    figures = archive.build()
-    assert figures["reached"] is None
+    assert archive.build()["reached"] is None
     moved = {key for key, fingerprint in prints(archive).items() if before[key] != fingerprint}
     # Jobs no view holds statements of are listed anew in every build of one reach.
     anew = before.keys() - state.held.keys()
-    assert moved - anew, "the edit must change a page that holds the statement"
-    assert moved <= found.jobs | anew, f"missed: {sorted(moved - found.jobs - anew)}"
-    assert len(found.jobs) < len(before) / 4
+    return found, moved, anew, len(before)
 
 
 @pytest.mark.parametrize("field", sorted(WORD_EDITS))
+def test_the_jobs_an_edit_of_the_words_changes_are_among_those_it_reaches(archive_in_past, field):
+    found, moved, anew, jobs = reached_and_moved(archive_in_past, WORD_EDITS[field])
+    assert found is not None, f"an edit of the {field} must reach only some jobs"
+    assert moved - anew, "the edit must change a page that holds the statement"
+    assert moved <= found.jobs | anew, f"missed: {sorted(moved - found.jobs - anew)}"
+    assert len(found.jobs) < jobs / 4
+
+
+@pytest.mark.parametrize("field", sorted(WORD_EDITS.keys() | BEYOND_WORDS.keys()))
 def test_a_build_of_one_reach_equals_a_cold_build(archive_in_past, tmp_path, field):
     archive = archive_in_past
     before = files(archive.output)
-    archive.edit(STATEMENT, *WORD_EDITS[field])
+    archive.edit(STATEMENT, *(WORD_EDITS.get(field) or BEYOND_WORDS[field]))
     figures = archive.build()
-    assert figures["reached"] is not None and figures["reached"] < figures["jobs"] / 4
+    assert figures["reached"] is not None and not figures["full"]
+    if field in WORD_EDITS:
+        assert figures["reached"] < figures["jobs"] / 4
     after = files(archive.output)
     assert changed(before, after), "the edit shows somewhere"
     assert after == full_build_of(archive, tmp_path / "cold")
+    assert indexed(archive.index) == indexed(tmp_path / "cold" / "var" / "index")
 
 
 def test_a_build_of_one_reach_writes_its_data_files_while_the_listing_goes_on(
@@ -227,37 +239,13 @@ def test_builds_of_one_reach_after_another_stay_right(archive_in_past, tmp_path)
 def test_the_jobs_an_edit_beyond_the_words_changes_are_among_those_it_reaches(
     archive_in_past, field
 ):
-    archive = archive_in_past
-    state = reach.read(cache_dir(archive))
-    before = prints(archive)
-    archive.edit(STATEMENT, *BEYOND_WORDS[field])
-    edited = load_archive(archive.root)
-    files_now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
-    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
-    found = reach.reach(state, manifest.token, files_now, None, date.today(), edited)
+    found, moved, anew, _ = reached_and_moved(archive_in_past, BEYOND_WORDS[field])
     assert found is not None and not found.words_only
-    reach.forget(cache_dir(archive))
-    assert archive.build()["reached"] is None
-    moved = {key for key, fingerprint in prints(archive).items() if before[key] != fingerprint}
-    anew = before.keys() - state.held.keys()
     assert moved <= found.jobs | anew, f"missed: {sorted(moved - found.jobs - anew)}"
     newly = {page_key(i) for i in NEWLY_HOLDING.get(field, ())}
     assert newly <= moved, "the pages that did not hold it change"
-    statement_pages = {page_key(i) for i in edited.statements}
+    statement_pages = {page_key(i) for i in load_archive(archive_in_past.root).statements}
     assert statement_pages - found.jobs, "the statements' pages it cannot reach are kept"
-
-
-@pytest.mark.parametrize("field", sorted(BEYOND_WORDS))
-def test_a_build_of_an_edit_beyond_the_words_equals_a_cold_build(archive_in_past, tmp_path, field):
-    archive = archive_in_past
-    before = files(archive.output)
-    archive.edit(STATEMENT, *BEYOND_WORDS[field])
-    figures = archive.build()
-    assert figures["reached"] is not None and not figures["full"]
-    after = files(archive.output)
-    assert changed(before, after), "the edit shows somewhere"
-    assert after == full_build_of(archive, tmp_path / "cold")
-    assert indexed(archive.index) == indexed(tmp_path / "cold" / "var" / "index")
 
 
 def test_edits_beyond_the_words_one_after_another_stay_right(archive_in_past, tmp_path):
@@ -267,11 +255,8 @@ def test_edits_beyond_the_words_one_after_another_stay_right(archive_in_past, tm
         assert archive.build()["reached"] is not None, n
     assert files(archive.output) == full_build_of(archive, tmp_path / "cold")
     # The state keeps the statement's shape as edited: an edit of its words alone is one.
-    state = reach.read(cache_dir(archive))
-    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
     archive.edit(STATEMENT, *WORD_EDITS["venue"])
-    now = buildstate.with_root_files(archive.root, buildstate.signatures(archive.root))
-    found = reach.reach(state, manifest.token, now, None, date.today(), load_archive(archive.root))
+    found = reach_now(archive, reach.read(cache_dir(archive)))
     assert found is not None and found.words_only
 
 
