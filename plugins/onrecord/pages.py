@@ -157,7 +157,9 @@ class Reach:
     """The jobs an edit reaches (reach.py), as the last build's listing tells them."""
 
     jobs: frozenset[str]  # the keys of the jobs listed anew; any other is kept as it was
-    statements: frozenset[str]  # the ids of the statements in the changed files
+    # The ids of the statements whose data-file entries and search documents are made
+    # again: those in the changed files (beyond the words, any whose page it may change).
+    statements: frozenset[str]
     salt: bytes  # the last build's fingerprint key: with another, every job may change
     held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
     shapes: dict[str, bytes]  # the statements' shapes, the edited ones' as they are now
