@@ -51,6 +51,7 @@ BEYOND_WORDS = {
     ),
     # The quoted statement's page lists who quotes it.
     "quotes": ("quotes: []", 'quotes:\n- paragraph: 1\n  statement: "jafari-press-conference"'),
+    "attribution": ('attribution: "secondary"', 'attribution: "primary"'),  # still published
 }
 # Pages the edit changes though they did not hold STATEMENT before it.
 NEWLY_HOLDING = {
@@ -58,10 +59,7 @@ NEWLY_HOLDING = {
     "quotes": {"jafari-press-conference"},
 }
 # Edits of its place among its source's footnotes: every job is listed anew.
-PLACED_EDITS = {
-    "footnote": ("footnote: 6", "footnote: 5"),
-    "attribution": ('attribution: "secondary"', 'attribution: "primary"'),
-}
+PLACED_EDITS = {"footnote": ("footnote: 6", "footnote: 5")}
 
 
 def page_key(statement_id: str) -> str:
@@ -438,3 +436,29 @@ def test_the_state_keeps_each_statements_digest_as_the_fingerprints_make_it(arch
         assert archive.build()["reached"] is not None
         kept, made = kept_and_made()
         assert kept.items() <= made.items() and len(kept) >= len(made) - 2, field
+
+
+def test_a_withdrawal_or_its_undoing_lists_every_job(archive_in_past):
+    """A withdrawn statement leaves its source's footnote counts: the pages every statement
+    citing that source links to may move. (In the fixture a withdrawal also edits claims,
+    which lists every job anyway: the reach is asked of the records alone.)"""
+    from onrecord.model import Archive as Records
+
+    archive = archive_in_past
+    state = reach.read(cache_dir(archive))
+    manifest = pages.read_manifest(cache_dir(archive) / "pages.pickle", archive.output.resolve())
+    records = load_archive(archive.root)
+    statement = next(s for s in records.statements.values() if s.path == STATEMENT)
+    files = {**state.files, STATEMENT: b"edited"}
+
+    def reach_of(**fields):
+        changed = {**records.statements, statement.id: dataclasses.replace(statement, **fields)}
+        edited = Records.of(
+            records.speakers, records.outlets, records.themes, records.sources, changed
+        )
+        return reach.reach(state, manifest.token, files, None, date.today(), edited)
+
+    withdrawn = {"attribution_note": "Test.", "withdrawn_on": date(2018, 1, 1)}
+    assert reach_of(attribution="withdrawn", **withdrawn) is None
+    found = reach_of(attribution="primary")
+    assert found is not None and not found.words_only

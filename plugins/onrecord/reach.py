@@ -15,20 +15,21 @@ build's. Then:
   which no other record and no list's order or grouping reads, reaches the jobs whose views
   hold an edited statement. They are run without being fingerprinted.
 - An edit beyond the words (a role, a date, the themes, the speaker, the outlet, the
-  quotes; not its place among its source's footnotes, below) may move the statement in
-  and out of lists, counts and neighbours: every job but the statements' pages is listed
-  anew and fingerprinted, and of the statements' pages, those holding an edited statement,
-  those of its neighbours now (a page links to the speaker's statements before and after
-  it) and those of the statements it quotes now (their pages list who quotes them). The
-  lists hold every statement: the state keeps each statement's digest as the last build's
+  quotes, an attribution that keeps it published; not its place among its source's
+  footnotes, below) may move the statement in and out of lists, counts and neighbours:
+  every job but the statements' pages is listed anew and fingerprinted, and of the
+  statements' pages, those holding an edited statement, those of its neighbours now (a
+  page links to the speaker's statements before and after it) and those of the
+  statements it quotes now (their pages list who quotes them). The lists hold every
+  statement: the state keeps each statement's digest as the last build's
   fingerprints made it, and such a build takes those of the statements it left as they
   were (`pages.Listing.seed`). At 100,000 statements a theme's edit took 20.3-25.0 s with
   every job fingerprinted, 19.1-21.0 s with the other statements' pages kept, and
   13.4-16.2 s with their digests kept too.
 - An edit of `PLACED` fields (the source, the footnote, the place in the source, the
-  attribution, the former ids, the nesting) lists every job: where each footnote's text
-  lies among its source's pages follows from how many statements cite the footnotes
-  before it, and every page citing that source links there.
+  former ids, the nesting), and a withdrawal or its undoing, lists every job: where each
+  footnote's text lies among its source's pages follows from how many published
+  statements cite the footnotes before it, and every page citing that source links there.
 
 Views that hold values made from many statements rather than the statements (the feeds and
 the sitemap, dated by the statements' last changes) are listed anew in every such build
@@ -59,7 +60,7 @@ from .pages import Reach
 log = logging.getLogger(__name__)
 
 FILE_NAME = "reach.pickle"  # in a build's cache folder
-VERSION = 3  # 3: shapes in two halves (`shape`), and digests
+VERSION = 4  # 3: shapes in two halves (`shape`), and digests; 4: withdrawn, not attribution
 STATEMENTS = os.path.join("content", "statements", "")
 # A statement's fields that only its own pages, its entries in lists and the data files
 # show, as they are: an edit of these alone reaches the jobs whose views hold the statement.
@@ -68,9 +69,9 @@ STATEMENTS = os.path.join("content", "statements", "")
 WORDS = frozenset({"paragraphs", "headline", "venue", "notes", "attribution_note", "section"})
 # Set from git, not the record: the jobs made from them are listed anew (pages.ANY_EDIT).
 DATED = frozenset({"last_changed", "history"})
-# A statement's fields whose edit lists every job (see above): the place of its source's
-# footnotes on that source's pages moves with them.
-PLACED = frozenset({"source_id", "footnote", "position", "attribution", "aliases", "quoted_in"})
+# A statement's fields whose edit lists every job (see above), with whether it is withdrawn:
+# the place of its source's footnotes on that source's pages moves with them.
+PLACED = frozenset({"source_id", "footnote", "position", "aliases", "quoted_in"})
 _PLACED = tuple(f.name for f in dataclasses.fields(Statement) if f.name in PLACED)
 _SHAPED = tuple(
     f.name for f in dataclasses.fields(Statement) if f.name not in WORDS | DATED | PLACED
@@ -96,12 +97,12 @@ class State:
 
 def shape(statement: Statement) -> bytes:
     """A digest of the statement's fields but its words (`WORDS`) and its dates from git: of
-    its `PLACED` fields, then of the others."""
-    return _digest(statement, _PLACED) + _digest(statement, _SHAPED)
+    its `PLACED` fields and whether it is withdrawn, then of the others."""
+    placed = (*(getattr(statement, name) for name in _PLACED), statement.withdrawn)
+    return _digest(placed) + _digest(tuple(getattr(statement, name) for name in _SHAPED))
 
 
-def _digest(statement: Statement, names: tuple[str, ...]) -> bytes:
-    values = tuple(getattr(statement, name) for name in names)
+def _digest(values: tuple) -> bytes:
     return hashlib.blake2b(repr(values).encode(), digest_size=_HALF).digest()
 
 
