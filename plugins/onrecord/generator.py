@@ -39,6 +39,7 @@ from . import (
 )
 from .feeds import FEED_ENTRIES, feed_updated
 from .model import Archive, ClaimSpan, Footnote, Source, Speaker, Statement
+from .reach import kept_digests
 from .records import claim_kinds, collector_paused, load_archive
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,8 @@ class ArchiveGenerator(Generator):
         pages.read_jobs(plan)
         # Each job is fingerprinted as it is listed (pages.Listing).
         self.listing = pages.Listing(plan, fingerprints.Fingerprints(self.site_digest()))
-        self.listing.seed(self.archive.statements)
+        kept = kept_digests(self.listing.reach, self.archive.statements)
+        self.listing.fingerprints.seed(kept)  # an edit beyond the words: see reach.py
         # The views kept, like the archive (build.py), live to the end of the build and hold
         # no cycles: the collector is paused while they are made (its passes over the
         # growing heap took 1 to 2 s of a 100,000-statement edit build), then they are moved

@@ -37,7 +37,7 @@ import pickle
 import shutil
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice, repeat
@@ -162,9 +162,9 @@ class Reach:
     statements: frozenset[str]
     salt: bytes  # the last build's fingerprint key: with another, every job may change
     held: dict[str, tuple[str, ...]]  # the last build's `Plan.held`
-    shapes: dict[str, bytes]  # the statements' shapes, the edited ones' as they are now
-    # The digests the last build made of the statements this edit left as they were.
-    digests: Callable[[], Iterable[tuple[str, bytes]]] = lambda: ()
+    # The statements' shapes, the edited ones' as they are now; the others' with the last
+    # build's digests of them (reach.py).
+    shapes: dict[str, bytes]
     # An edit of statements' words alone: the jobs holding them run unfingerprinted. Else
     # every job reached is fingerprinted: an edit beyond the words may move a statement
     # into views that did not hold it.
@@ -282,15 +282,6 @@ class Listing:
         if self.reach is None or key not in self.plan.previous.jobs:
             return False
         return reach == WHOLE or (reach == HELD and self.reach.words_only)
-
-    def seed(self, statements: Mapping[str, object]) -> None:
-        """Give the fingerprints the last build's digests of `statements` the edit left as
-        they were, in a build of an edit beyond the words (reach.py): it lists every list
-        anew, and they hold every statement. At 100,000 statements digesting them all again
-        took about 6 s of such an edit's 20 s."""
-        if self.reach is not None and not self.reach.words_only:
-            known = ((statements.get(key), digest) for key, digest in self.reach.digests())
-            self.fingerprints.seed((record, digest) for record, digest in known if record)
 
     def finish(self) -> None:
         """The listing is over: the records' digests go (at 100,000 statements 300,000
