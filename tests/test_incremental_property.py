@@ -1,12 +1,13 @@
 """Property: any sequence of record edits, built incrementally, gives the cold build's output.
 
-Hypothesis draws a few edits of every kind an editor makes (text, a speaker's name, dates
-at every precision, themes, roles, a withdrawal, a rename with an alias), applies them one
-at a time to a copy of the seed fixture, rebuilds after each in the same output folder
-(the build state, the page manifest, the data files' updates and the devserver's resident
-archive all in play), and
-compares every file with a build of the same records into an empty folder. Bounded: a
-handful of examples of at most three edits, well under a minute.
+Hypothesis draws a few edits of every kind an editor makes (text, a venue, a speaker's
+name, dates at every precision, themes, roles, the speaker, the outlet, the attribution,
+the footnote, a quote of another statement, a withdrawal, a rename with an alias), applies
+them one at a time to a copy of the seed fixture, rebuilds after each in the same output
+folder, as the devserver does or as `onrecord build` does (the build state and the reach
+read from disk, the page manifest, the data files' updates and the devserver's resident
+archive all in play), and compares every file with a build of the same records into an
+empty folder. Bounded: a dozen examples of at most three edits, under a minute.
 """
 
 from __future__ import annotations
@@ -44,8 +45,15 @@ def withdrawable(statement) -> bool:
 
 
 WITHDRAWABLE = [s for s in STATEMENTS if withdrawable(s)]
+# Statements another may quote: none that a step may withdraw (a quoted one is kept).
+QUOTABLE = [s for s in STATEMENTS if s not in WITHDRAWABLE]
 SPEAKERS = sorted(FIXTURE.speakers)
 THEMES = sorted(FIXTURE.themes)
+OUTLETS = sorted(FIXTURE.outlets)
+FOOTNOTES = {
+    source.id: [footnote.number for footnote in source.footnotes]
+    for source in FIXTURE.sources.values()
+}
 
 
 def replace_line(path: Path, field: str, line: str) -> None:
@@ -55,9 +63,17 @@ def replace_line(path: Path, field: str, line: str) -> None:
     path.write_text(changed, encoding="utf-8")
 
 
+def statement_file(root: Path, statement) -> Path:
+    """Where the statement's record is now: renamed by an earlier step, under its new id."""
+    path = root / statement.path
+    if path.exists():
+        return path
+    return next(path.parent.glob(f"{statement.id}-*.yaml"))
+
+
 def edit_text(root: Path, n: int) -> None:
     statement = STATEMENTS[n % len(STATEMENTS)]
-    path = root / statement.path
+    path = statement_file(root, statement)
     text = path.read_text(encoding="utf-8")
     # Words added after the last paragraph's end keep every claim's words where they were.
     last = text.rindex('"\n', 0, text.index("\noriginal:") if "\noriginal:" in text else None)
@@ -73,24 +89,80 @@ def edit_date(root: Path, n: int) -> None:
     statement = STATEMENTS[n % len(STATEMENTS)]
     # Same year (the folder stays right); a day, a month alone, or the year alone.
     value = [f"2017-11-0{1 + n % 9}", f"2017-0{1 + n % 9}", "2017"][n % 3]
-    replace_line(root / statement.path, "date", f'date: "{value}"')
+    replace_line(statement_file(root, statement), "date", f'date: "{value}"')
 
 
 def edit_themes(root: Path, n: int) -> None:
     statement = STATEMENTS[n % len(STATEMENTS)]
     themes = [THEMES[n % len(THEMES)], THEMES[(n * 7 + 3) % len(THEMES)]]
     lines = "themes:\n" + "\n".join(f'- "{t}"' for t in dict.fromkeys(themes))
-    replace_line(root / statement.path, "themes", lines)
+    replace_line(statement_file(root, statement), "themes", lines)
 
 
 def edit_role(root: Path, n: int) -> None:
     statement = STATEMENTS[n % len(STATEMENTS)]
-    replace_line(root / statement.path, "role", f'role: "Role {n}"')
+    replace_line(statement_file(root, statement), "role", f'role: "Role {n}"')
+
+
+def edit_venue(root: Path, n: int) -> None:
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    replace_line(statement_file(root, statement), "venue", f'venue: "venue {n}"')
+
+
+def edit_speaker(root: Path, n: int) -> None:
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    speaker = SPEAKERS[(n * 3 + 1) % len(SPEAKERS)]
+    replace_line(statement_file(root, statement), "speaker", f'speaker: "{speaker}"')
+
+
+def edit_outlet(root: Path, n: int) -> None:
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    choices = [None, *OUTLETS]
+    outlet = choices[(n * 5 + 2) % len(choices)]
+    value = "null" if outlet is None else f'"{outlet}"'
+    replace_line(statement_file(root, statement), "outlet", f"outlet: {value}")
+
+
+def edit_attribution(root: Path, n: int) -> None:
+    """Another attribution that keeps the statement published (a withdrawn one stays so)."""
+    path = statement_file(root, STATEMENTS[n % len(STATEMENTS)])
+    text = path.read_text(encoding="utf-8")
+    if 'attribution: "withdrawn"' in text:
+        return
+    attribution = ["primary", "secondary", "disputed"][n % 3]
+    replace_line(path, "attribution", f'attribution: "{attribution}"')
+    note = '"Test."' if attribution == "disputed" else "null"
+    replace_line(path, "attribution_note", f"attribution_note: {note}")
+
+
+def edit_footnote(root: Path, n: int) -> None:
+    """Another of its source's footnotes, or none: the statement moves among its pages."""
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    choices = [None, *FOOTNOTES[statement.source_id]]
+    number = choices[(n * 7 + 1) % len(choices)]
+    replace_line(statement_file(root, statement), "footnote", f"footnote: {number or 'null'}")
+
+
+def quote(root: Path, n: int) -> None:
+    """A paragraph of another statement quoted (the quoted one's page lists who quotes it)."""
+    statement = STATEMENTS[n % len(STATEMENTS)]
+    quoted = QUOTABLE[(n * 3 + 1) % len(QUOTABLE)]
+    path = statement_file(root, statement)
+    quoted_now = re.search(r'^id: "(.*)"$', statement_file(root, quoted).read_text("utf-8"), re.M)
+    text = path.read_text(encoding="utf-8")
+    none_yet = re.compile(r"^quotes: \[\]$", re.M)  # the statement's own, not a nested one's
+    if quoted.id == statement.id or not none_yet.search(text) or quoted_now is None:
+        return
+    # Never a ring: the quoted statement quotes nothing back.
+    if statement.id in statement_file(root, quoted).read_text(encoding="utf-8"):
+        return
+    line = f'quotes:\n- paragraph: 1\n  statement: "{quoted_now.group(1)}"'
+    path.write_text(none_yet.sub(line, text, count=1), encoding="utf-8")
 
 
 def withdraw(root: Path, n: int) -> None:
     statement = WITHDRAWABLE[n % len(WITHDRAWABLE)]
-    path = root / statement.path
+    path = statement_file(root, statement)
     text = path.read_text(encoding="utf-8")
     if 'attribution: "withdrawn"' in text:
         return
@@ -133,18 +205,28 @@ EDITS: dict[str, Callable[[Path, int], None]] = {
     "role": edit_role,
     "withdrawal": withdraw,
     "rename": rename,
+    "venue": edit_venue,
+    "speaker": edit_speaker,
+    "outlet": edit_outlet,
+    "attribution": edit_attribution,
+    "footnote": edit_footnote,
+    "quote": quote,
 }
 
 
 @settings(
-    max_examples=5,
+    max_examples=12,
     deadline=None,
     derandomize=True,  # the same examples every run: CI never meets a new one
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     st.lists(
-        st.tuples(st.sampled_from(sorted(EDITS)), st.integers(min_value=0, max_value=1000)),
+        st.tuples(
+            st.sampled_from(sorted(EDITS)),
+            st.integers(min_value=0, max_value=1000),
+            st.booleans(),
+        ),
         min_size=1,
         max_size=3,
     )
@@ -157,10 +239,12 @@ def test_any_edits_built_incrementally_give_the_cold_build(steps):
         # changed (resident.py), the build's cache folder beside its index.
         resident = ResidentArchive(archive.root, archive.index.parent / "cache")
         archive.build(loaded=resident.load())
-        for number, (kind, n) in enumerate(steps):
+        for number, (kind, n, devserver) in enumerate(steps):
             EDITS[kind](archive.root, n)
-            # As the devserver builds: changed pages first, from the archive it keeps.
-            archive.build(first_pages=True, loaded=resident.load())
+            if devserver:  # changed pages first, from the archive it keeps
+                archive.build(first_pages=True, loaded=resident.load())
+            else:  # as `onrecord build`: loaded afresh, the last build's state read from disk
+                archive.build()
             cold = full_build_of(archive, base / f"cold-{number}")
             assert files(archive.output) == cold, (steps[: number + 1], kind)
             shutil.rmtree(base / f"cold-{number}")

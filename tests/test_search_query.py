@@ -798,6 +798,25 @@ def test_preparing_an_index_asks_the_kernel_to_read_its_segments_ahead(
     assert sorted(advised) == [(path, 0, 0, os.POSIX_FADV_WILLNEED) for path in segments]
 
 
+def test_a_prepared_index_answers_its_first_listing_with_what_it_made_ahead(
+    archive, tmp_path, monkeypatch
+):
+    build_index(archive, tmp_path)
+    monkeypatch.setattr(opened_module, "_serving", False)  # restored after the test
+    prepare(tmp_path)  # the service's start: the order and the facets' tables made now
+    assert opened_index(tmp_path).has_facet_tables
+
+    def made_at_a_query(*args, **kwargs):
+        raise AssertionError("made at the first query, not when the index was prepared")
+
+    monkeypatch.setattr(opened_module.Order, "of", classmethod(made_at_a_query))
+    monkeypatch.setattr(opened_module, "facet_table", made_at_a_query)
+    listed = search(tmp_path, "", per_page=100)
+    assert listed["total"] == len(listed["hits"]) > 1
+    dates = [hit["date"] or "" for hit in listed["hits"]]
+    assert dates == sorted(dates, reverse=True)  # newest first
+
+
 def test_the_facets_tables_by_statement_leave_the_collector_nothing_to_walk(synthetic):
     # One tracked container per statement (or one holding a reference per statement) is
     # walked by every full collection in the service, as added time on one query.

@@ -252,10 +252,16 @@ _serving = False
 def prepare(index_dir: Path) -> None:
     """Open the index under `index_dir` ahead of its first query, for a process that will
     answer many: this build's files, and every later build's, are read ahead
-    (`read_ahead`). `IndexMissing` when there is no index yet."""
+    (`read_ahead`), and what its first listing and its first query over many statements
+    would make (the order newest first, 0.33 s at 100,000 statements; the facets' tables,
+    0.2 s) is made now. `IndexMissing` when there is no index yet."""
     global _serving
-    read_ahead(Path(opened_index(index_dir).target))
+    opened = opened_index(index_dir)
+    read_ahead(Path(opened.target))
     _serving = True
+    with opened.lock:
+        opened.newest_first()
+        opened.facet_tables()
 
 
 @dataclass
