@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import SEED
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_incremental import Archive, files, full_build_of
 
@@ -231,6 +231,10 @@ EDITS: dict[str, Callable[[Path, int], None]] = {
         max_size=3,
     )
 )
+# The kinds the derandomized draws leave out (a quote, a withdrawal, a speaker's name),
+# each built both ways.
+@example([("quote", 0, False), ("withdrawal", 1, True), ("speaker name", 2, False)])
+@example([("quote", 1, True), ("speaker name", 3, True), ("withdrawal", 0, False)])
 def test_any_edits_built_incrementally_give_the_cold_build(steps):
     with tempfile.TemporaryDirectory(prefix="onrecord-property-") as scratch:
         base = Path(scratch)
