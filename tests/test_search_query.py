@@ -8,6 +8,7 @@ import math
 import os
 import random
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -815,6 +816,31 @@ def test_a_prepared_index_answers_its_first_listing_with_what_it_made_ahead(
     assert listed["total"] == len(listed["hits"]) > 1
     dates = [hit["date"] or "" for hit in listed["hits"]]
     assert dates == sorted(dates, reverse=True)  # newest first
+
+
+def test_a_prepared_index_opens_each_new_build_before_its_first_query(
+    archive, tmp_path, monkeypatch
+):
+    build_index(archive, tmp_path)
+    monkeypatch.setattr(opened_module, "_serving", False)  # restored after the test
+    opened_builds: list[str] = []
+    open_build = opened_module.OpenedIndex.open.__func__
+
+    def noting(cls, target: str):
+        opened_builds.append(target)
+        return open_build(cls, target)
+
+    monkeypatch.setattr(opened_module.OpenedIndex, "open", classmethod(noting))
+    prepare(tmp_path)
+    rebuilt = str(build_index(archive, tmp_path).resolve())  # as a rebuild moves `current`
+    deadline = time.monotonic() + 10 * opened_module.WATCH_EVERY
+    while rebuilt not in opened_builds and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rebuilt in opened_builds, "the new build is opened without a query"
+    assert opened_index(tmp_path).has_facet_tables
+    listed = search(tmp_path, "")
+    assert listed["total"] > 1
+    assert opened_builds.count(rebuilt) == 1  # the query answered from the build opened ahead
 
 
 def test_the_facets_tables_by_statement_leave_the_collector_nothing_to_walk(synthetic):

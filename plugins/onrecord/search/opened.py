@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -254,14 +255,60 @@ def prepare(index_dir: Path) -> None:
     answer many: this build's files, and every later build's, are read ahead
     (`read_ahead`), and what its first listing and its first query over many statements
     would make (the order newest first, 0.33 s at 100,000 statements; the facets' tables,
-    0.2 s) is made now. `IndexMissing` when there is no index yet."""
+    0.2 s) is made now. Each later build is opened and made ready so as soon as `current`
+    points to it (`_open_each_build`), not at the first query after it. `IndexMissing` when
+    there is no index yet (a later one is opened all the same)."""
     global _serving
+    _watch(Path(index_dir))
     opened = opened_index(index_dir)
     read_ahead(Path(opened.target))
     _serving = True
+    _made_ready(opened)
+
+
+def _made_ready(opened: OpenedIndex) -> None:
     with opened.lock:
         opened.newest_first()
         opened.facet_tables()
+
+
+# How often a serving process looks whether `current` points to a new build (`prepare`).
+# At 100,000 statements the first query after a rebuild paid 1.2-1.5 s: opening the build
+# 0.94 s, the order 0.30 s, the facets' tables 0.24 s.
+WATCH_EVERY = 1.0  # seconds
+_watched: set[str] = set()
+
+
+def _watch(index_dir: Path) -> None:
+    """One thread per index folder opening each new build (`_open_each_build`)."""
+    key = os.path.abspath(index_dir)
+    with _open_searchers_lock:
+        if key in _watched:
+            return
+        _watched.add(key)
+    watcher = threading.Thread(
+        target=_open_each_build, args=(Path(key),), name="onrecord-index-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _open_each_build(index_dir: Path) -> None:
+    """Open each build `current` points to and make it ready (`_made_ready`), until the index
+    folder goes. A query that comes meanwhile waits for it, as it would have opened it."""
+    seen = None
+    while index_dir.is_dir():
+        try:
+            target = current_build(index_dir)
+            if target != seen:
+                _made_ready(opened_index(index_dir))
+                seen = target
+        # No index yet, or a build removed as it was opened: looked for again, and a query
+        # meanwhile reports what it meets. The thread must outlive any one build.
+        except Exception:  # noqa: BLE001
+            pass
+        time.sleep(WATCH_EVERY)
+    with _open_searchers_lock:
+        _watched.discard(str(index_dir))
 
 
 @dataclass
