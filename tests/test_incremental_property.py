@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 
 from conftest import SEED
@@ -197,6 +198,10 @@ def rename(root: Path, n: int) -> None:
         )
 
 
+# The kinds of edit a build reaches from the statements it changed (reach.py), where the
+# others (a speaker's record, an id, a footnote, a withdrawal) list every job.
+REACHED = {"text", "venue", "date", "themes", "role", "speaker", "outlet", "attribution", "quote"}
+
 EDITS: dict[str, Callable[[Path, int], None]] = {
     "text": edit_text,
     "speaker name": edit_speaker_name,
@@ -212,6 +217,12 @@ EDITS: dict[str, Callable[[Path, int], None]] = {
     "footnote": edit_footnote,
     "quote": quote,
 }
+
+
+def records(root: Path) -> dict[Path, bytes]:
+    """The records' files (not the output beside them, nor a retired one being removed)."""
+    found = chain((root / "content").rglob("*.yaml"), (root / "speakers").rglob("*.yaml"))
+    return {path: path.read_bytes() for path in found}
 
 
 @settings(
@@ -244,11 +255,14 @@ def test_any_edits_built_incrementally_give_the_cold_build(steps):
         resident = ResidentArchive(archive.root, archive.index.parent / "cache")
         archive.build(loaded=resident.load())
         for number, (kind, n, devserver) in enumerate(steps):
+            before = records(archive.root)
             EDITS[kind](archive.root, n)
             if devserver:  # changed pages first, from the archive it keeps
-                archive.build(first_pages=True, loaded=resident.load())
+                figures = archive.build(first_pages=True, loaded=resident.load())
             else:  # as `onrecord build`: loaded afresh, the last build's state read from disk
-                archive.build()
+                figures = archive.build()
+            if kind in REACHED and records(archive.root) != before:
+                assert figures["reached"] is not None, (steps[: number + 1], "listed every job")
             cold = full_build_of(archive, base / f"cold-{number}")
             assert files(archive.output) == cold, (steps[: number + 1], kind)
             shutil.rmtree(base / f"cold-{number}")
