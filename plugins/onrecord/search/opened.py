@@ -255,7 +255,7 @@ def prepare(index_dir: Path) -> None:
     answer many: this build's files, and every later build's, are read ahead
     (`read_ahead`), and what its first listing and its first query over many statements
     would make (the order newest first, 0.33 s at 100,000 statements; the facets' tables,
-    0.2 s) is made now. Each later build is opened and made ready so as soon as `current`
+    0.2 s) is made now. Each later build is opened and made ready as soon as `current`
     points to it (`_open_each_build`), not at the first query after it. `IndexMissing` when
     there is no index yet (a later one is opened all the same)."""
     global _serving
