@@ -149,13 +149,12 @@ def quote(root: Path, n: int) -> None:
     statement = STATEMENTS[n % len(STATEMENTS)]
     quoted = QUOTABLE[(n * 3 + 1) % len(QUOTABLE)]
     path = statement_file(root, statement)
-    quoted_now = re.search(r'^id: "(.*)"$', statement_file(root, quoted).read_text("utf-8"), re.M)
+    quoted_text = statement_file(root, quoted).read_text(encoding="utf-8")
+    quoted_now = re.search(r'^id: "(.*)"$', quoted_text, re.M)  # renamed by an earlier step?
     text = path.read_text(encoding="utf-8")
     none_yet = re.compile(r"^quotes: \[\]$", re.M)  # the statement's own, not a nested one's
-    if quoted.id == statement.id or not none_yet.search(text) or quoted_now is None:
-        return
     # Never a ring: the quoted statement quotes nothing back.
-    if statement.id in statement_file(root, quoted).read_text(encoding="utf-8"):
+    if quoted.id == statement.id or not none_yet.search(text) or statement.id in quoted_text:
         return
     line = f'quotes:\n- paragraph: 1\n  statement: "{quoted_now.group(1)}"'
     path.write_text(none_yet.sub(line, text, count=1), encoding="utf-8")
